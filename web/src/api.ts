@@ -1,0 +1,115 @@
+// HTTP API client (PROTOCOL.md section 1). Every call sends the bearer token when there is one;
+// every failure becomes an ApiError carrying the server's {code, message, details}.
+
+import { getToken } from "./session";
+import type { AuthResult, Circle, Member, User, Visibility, WireError } from "./types";
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | null;
+
+  constructor(status: number, error: WireError) {
+    super(error.message || error.code);
+    this.status = status;
+    this.code = error.code;
+    this.details = error.details ?? null;
+  }
+}
+
+/** Called when any request answers 401: the token is gone, so the app signs the user out. */
+let onUnauthorized: () => void = () => {};
+
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let resp: Response;
+  try {
+    resp = await fetch(`/api${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { code: "unavailable", message: "Cannot reach the server" });
+  }
+  if (resp.status === 204) return undefined as T;
+  const payload: unknown = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    const error = (payload as { error?: WireError } | null)?.error ?? {
+      code: resp.status >= 500 ? "unavailable" : "invalid",
+      message: resp.statusText || `HTTP ${resp.status}`,
+    };
+    if (resp.status === 401 && token && !path.startsWith("/auth/")) onUnauthorized();
+    throw new ApiError(resp.status, error);
+  }
+  return payload as T;
+}
+
+export interface CircleQuery {
+  q?: string;
+  category?: string;
+  tag?: string;
+}
+
+export interface NewCircle {
+  name: string;
+  description?: string;
+  category: string;
+  tags?: string[];
+  visibility: Visibility;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value) search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export const api = {
+  register: (handle: string, password: string, display_name: string) =>
+    request<AuthResult>("POST", "/auth/register", { handle, password, display_name }),
+  login: (handle: string, password: string) =>
+    request<AuthResult>("POST", "/auth/login", { handle, password }),
+  logout: () => request<void>("POST", "/auth/logout"),
+  me: () => request<{ user: User }>("GET", "/me"),
+
+  listCircles: (q: CircleQuery) =>
+    request<{ circles: Circle[] }>("GET", `/circles${query({ ...q })}`),
+  getCircle: (id: string) => request<{ circle: Circle }>("GET", `/circles/${enc(id)}`),
+  createCircle: (circle: NewCircle) => request<{ circle: Circle }>("POST", "/circles", circle),
+  joinCircle: (id: string, invite?: string) =>
+    request<{ membership: unknown }>("POST", `/circles/${enc(id)}/join`, invite ? { invite } : {}),
+  leaveCircle: (id: string) => request<void>("POST", `/circles/${enc(id)}/leave`),
+  createInvite: (id: string) =>
+    request<{ invite: string; url: string }>("POST", `/circles/${enc(id)}/invites`, {}),
+  members: (id: string) => request<{ members: Member[] }>("GET", `/circles/${enc(id)}/members`),
+};
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}
+
+/** A short human sentence for an error, naming invalid fields when the server says which. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const fields = err.details?.fields;
+    if (err.code === "invalid" && fields && typeof fields === "object") {
+      return `${err.message} (${Object.keys(fields as object).join(", ")})`;
+    }
+    if (err.code === "conflict" && typeof err.details?.reason === "string") {
+      return `${err.message} (${err.details.reason})`;
+    }
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,37 @@
+// Circle actions shared by several views: join (public or by invite), then open its chat.
+
+import { api } from "./api";
+import { chat } from "./chat";
+import { conversationHash, navigate } from "./router";
+import type { Circle } from "./types";
+
+/** Join a circle and open its conversation once the conversation list knows it. */
+export async function joinAndOpen(circleId: string, invite?: string): Promise<Circle> {
+  await api.joinCircle(circleId, invite);
+  const { circle } = await api.getCircle(circleId);
+  await chat.refreshConversations();
+  navigate(conversationHash(circle.conversation_id));
+  return circle;
+}
+
+export async function openCircle(circle: Circle): Promise<void> {
+  await chat.refreshConversations();
+  navigate(conversationHash(circle.conversation_id));
+}
+
+/** "sports, Board Games" -> ["sports", "board-games"]: tags are slugs on the wire. */
+export function parseTags(text: string): string[] {
+  return text
+    .split(",")
+    .map((t) => slug(t))
+    .filter(Boolean);
+}
+
+export function slug(text: string): string {
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 32);
+}

@@ -1,0 +1,148 @@
+// Entry point: session handling and routing between the login page and the signed-in shell.
+
+import "./style.css";
+import { ApiError, api, setUnauthorizedHandler } from "./api";
+import { chat } from "./chat";
+import { h, replaceChildren } from "./dom";
+import { navigate, parseRoute, type Route } from "./router";
+import { clearToken, getToken, setResumeRoute, setToken, takeResumeRoute } from "./session";
+import { store } from "./store";
+import type { AuthResult } from "./types";
+import { chatView } from "./views/chat";
+import { exploreView } from "./views/explore";
+import { joinView } from "./views/join";
+import { loginView } from "./views/login";
+import { newCircleView } from "./views/newCircle";
+import { shellView, type Shell } from "./views/shell";
+import type { View } from "./views/view";
+
+const root = document.getElementById("app") as HTMLElement;
+let shell: Shell | null = null;
+/** A message for the next login page (e.g. why the session ended). */
+let flash: string | null = null;
+
+function viewFor(route: Route): View {
+  switch (route.name) {
+    case "conversation":
+      return chatView(route.id);
+    case "new":
+      return newCircleView();
+    case "join":
+      return joinView(route.circleId, route.invite);
+    default:
+      return exploreView();
+  }
+}
+
+function render(): void {
+  const route = parseRoute(window.location.hash);
+  if (!getToken() || !store.me) {
+    if (route.name === "join") setResumeRoute(window.location.hash);
+    if (route.name !== "login") {
+      navigate("#/login");
+      return;
+    }
+    shell?.dispose?.();
+    shell = null;
+    replaceChildren(root, loginView(signedIn, flash));
+    flash = null;
+    return;
+  }
+  if (route.name === "login") {
+    navigate("#/");
+    return;
+  }
+  if (!shell) {
+    shell = shellView(() => void signOut());
+    replaceChildren(root, shell.el);
+  }
+  shell.show(viewFor(route));
+}
+
+function startSession(token: string): void {
+  store.notify("me");
+  chat.start(token, {
+    onUnauthorized: () => endSession("Your session has ended. Please sign in again."),
+    onConversationGone: (id) => {
+      if (store.activeId === id) navigate("#/explore");
+    },
+  });
+}
+
+function signedIn(result: AuthResult): void {
+  setToken(result.token);
+  store.me = result.user;
+  startSession(result.token);
+  navigate(takeResumeRoute() ?? "#/");
+}
+
+async function signOut(): Promise<void> {
+  try {
+    await api.logout();
+  } catch {
+    // The token is dropped locally whatever the server said.
+  }
+  endSession(null);
+}
+
+function endSession(message: string | null): void {
+  chat.stop();
+  clearToken();
+  store.reset();
+  shell?.dispose?.();
+  shell = null;
+  flash = message;
+  navigate("#/login");
+}
+
+async function boot(): Promise<void> {
+  const token = getToken();
+  if (token) {
+    try {
+      store.me = (await api.me()).user;
+      startSession(token);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) {
+        showUnreachable();
+        return;
+      }
+      clearToken();
+      store.me = null;
+    }
+  }
+  render();
+}
+
+function showUnreachable(): void {
+  replaceChildren(
+    root,
+    h(
+      "main",
+      { class: "auth-page", testid: "unreachable" },
+      h(
+        "div",
+        { class: "auth-card" },
+        h("h1", {}, "Cannot reach Circles"),
+        h("p", { class: "muted" }, "The server is not answering. Check your connection."),
+        h("button", { class: "primary", on: { click: () => void boot() } }, "Try again"),
+      ),
+    ),
+  );
+}
+
+// Debug/test hook: lets a test drop the connection the way a network failure would.
+(window as unknown as { circles: object }).circles = {
+  dropConnection: () => chat.dropConnection(),
+  store,
+};
+
+setUnauthorizedHandler(() => endSession("Your session has ended. Please sign in again."));
+window.addEventListener("hashchange", render);
+document.addEventListener("visibilitychange", () => {
+  if (store.activeId) chat.markRead(store.activeId);
+});
+window.addEventListener("focus", () => {
+  if (store.activeId) chat.markRead(store.activeId);
+});
+root.append(h("p", { class: "muted center" }, "Loading…"));
+void boot();

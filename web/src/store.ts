@@ -1,0 +1,154 @@
+// Client-side state. Messages are merged by id (a higher `rev` replaces a lower one), so live
+// events, history pages and sync answers can arrive in any order and overlap without ever
+// producing a duplicate. Views subscribe to topics and re-render what changed.
+
+import type { ConnState } from "./socket";
+import type { Conversation, Message, User } from "./types";
+
+export type PendingStatus = "queued" | "sending" | "failed";
+
+/** A message the user sent that the server has not acknowledged yet (keyed by client_id). */
+export interface PendingMessage {
+  client_id: string;
+  conversation_id: string;
+  text: string;
+  status: PendingStatus;
+  error?: string;
+  created_at: string;
+}
+
+export interface ConvState {
+  conv: Conversation;
+  messages: Map<string, Message>;
+  pending: Map<string, PendingMessage>;
+  /** Highest message `rev` seen in this conversation: the `since_rev` of the next sync. */
+  maxRev: number;
+  /** History has been fetched; only loaded conversations are synced on reconnect. */
+  loaded: boolean;
+  /** Lowest seq of the contiguous range held; older messages come from `history`. */
+  oldestSeq: number;
+  hasMore: boolean;
+  /** user_id -> time (ms) when their "typing" indicator expires. */
+  typing: Map<string, number>;
+}
+
+export type Topic =
+  | "conversations"
+  | "conn"
+  | "presence"
+  | "me"
+  | `messages:${string}`
+  | `typing:${string}`;
+
+type Listener = () => void;
+
+export class Store {
+  me: User | null = null;
+  conn: ConnState = "connecting";
+  readonly conversations = new Map<string, ConvState>();
+  readonly presence = new Map<string, boolean>();
+  /** user_id -> display name, learnt from members, peers and message senders. */
+  readonly names = new Map<string, string>();
+  activeId: string | null = null;
+  private readonly listeners = new Map<Topic, Set<Listener>>();
+
+  subscribe(topic: Topic, fn: Listener): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  notify(topic: Topic): void {
+    for (const fn of [...(this.listeners.get(topic) ?? [])]) fn();
+  }
+
+  reset(): void {
+    this.me = null;
+    this.conversations.clear();
+    this.presence.clear();
+    this.names.clear();
+    this.activeId = null;
+  }
+
+  get(id: string): ConvState | undefined {
+    return this.conversations.get(id);
+  }
+
+  /** Insert or refresh a conversation's metadata, keeping its messages. */
+  upsertConversation(conv: Conversation): ConvState {
+    let state = this.conversations.get(conv.id);
+    if (!state) {
+      state = {
+        conv,
+        messages: new Map(),
+        pending: new Map(),
+        maxRev: 0,
+        loaded: false,
+        oldestSeq: Number.POSITIVE_INFINITY,
+        hasMore: true,
+        typing: new Map(),
+      };
+      this.conversations.set(conv.id, state);
+    } else {
+      const seq = Math.max(state.conv.seq, conv.seq);
+      const read = Math.max(state.conv.read_seq, conv.read_seq);
+      state.conv = { ...conv, seq, read_seq: read };
+    }
+    if (conv.peer) {
+      this.names.set(conv.peer.id, conv.peer.display_name);
+      if (typeof conv.peer.online === "boolean") this.presence.set(conv.peer.id, conv.peer.online);
+    }
+    return state;
+  }
+
+  /** Merge one message; returns true when it was new or newer than the copy held. */
+  mergeMessage(state: ConvState, msg: Message): boolean {
+    const held = state.messages.get(msg.id);
+    if (held && held.rev >= msg.rev) return false;
+    state.messages.set(msg.id, msg);
+    state.maxRev = Math.max(state.maxRev, msg.rev);
+    state.conv.seq = Math.max(state.conv.seq, msg.seq);
+    state.conv.rev = Math.max(state.conv.rev, msg.rev);
+    if (msg.client_id && this.me && msg.sender_id === this.me.id) {
+      state.pending.delete(msg.client_id);
+    }
+    if (msg.kind !== "system") this.names.set(msg.sender_id, msg.sender_name);
+    return !held;
+  }
+
+  /** The messages to show: the contiguous range from `oldestSeq` up, ascending by seq. */
+  visibleMessages(state: ConvState): Message[] {
+    const out: Message[] = [];
+    for (const m of state.messages.values()) if (m.seq >= state.oldestSeq) out.push(m);
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Unread count recomputed after a read marker moved, using the messages held. */
+  recountUnread(state: ConvState): void {
+    const read = state.conv.read_seq;
+    if (read >= state.conv.seq) {
+      state.conv.unread = 0;
+      return;
+    }
+    if (!state.loaded) return;
+    let n = 0;
+    for (const m of state.messages.values()) {
+      if (m.seq > read && !m.deleted && m.sender_id !== this.me?.id) n++;
+    }
+    state.conv.unread = n;
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const s of this.conversations.values()) n += s.conv.unread;
+    return n;
+  }
+
+  displayName(userId: string): string {
+    if (this.me && userId === this.me.id) return this.me.display_name;
+    return this.names.get(userId) ?? "Someone";
+  }
+}
+
+export const store = new Store();
