@@ -111,13 +111,16 @@ export class Chat {
   }
 
   private async doRefresh(): Promise<void> {
+    // Only conversations known before the request can be judged gone: one added meanwhile
+    // (dm:open, conversation:new) may simply be newer than the answer.
+    const before = [...store.conversations.keys()];
     const data = await this.call<{ conversations: Conversation[] }>("conversations", {});
     const seen = new Set<string>();
     for (const conv of data.conversations) {
       store.upsertConversation(conv);
       seen.add(conv.id);
     }
-    for (const id of [...store.conversations.keys()]) {
+    for (const id of before) {
       if (!seen.has(id)) {
         store.conversations.delete(id);
         this.callbacks?.onConversationGone(id);

@@ -9,13 +9,20 @@ import type { Circle } from "./types";
 export async function joinAndOpen(circleId: string, invite?: string): Promise<Circle> {
   await api.joinCircle(circleId, invite);
   const { circle } = await api.getCircle(circleId);
-  await chat.refreshConversations();
-  navigate(conversationHash(circle.conversation_id));
+  await openCircle(circle);
   return circle;
 }
 
+/**
+ * Open a circle's chat. The membership is already stored, so a failed refresh of the
+ * conversation list is not fatal: the chat view waits for the conversation to show up.
+ */
 export async function openCircle(circle: Circle): Promise<void> {
-  await chat.refreshConversations();
+  try {
+    await chat.refreshConversations();
+  } catch (err) {
+    console.warn("conversation list refresh failed", err);
+  }
   navigate(conversationHash(circle.conversation_id));
 }
 

@@ -32,6 +32,11 @@ export function chatView(id: string): View {
   el.append(h("p", { class: "muted center", testid: "chat-loading" }, "Loading conversation…"));
   const unsub = store.subscribe("conversations", mountWhenKnown);
   mountWhenKnown();
+  // Not known yet (e.g. just joined, or opened from a link): ask once; a later
+  // conversation:new or reconnect also mounts it.
+  if (!inner && store.conn === "online") {
+    chat.refreshConversations().catch((err) => console.warn("refresh failed", err));
+  }
   return {
     el,
     dispose: () => {

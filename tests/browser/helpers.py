@@ -1,0 +1,129 @@
+"""Shared helpers of the browser tests: the server handle, personas and a per-person browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from tests.support.infra import ROOT, Proc
+
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Server:
+    url: str
+    proc: Proc
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        """Call the HTTP API; returns the decoded JSON body (None for 204)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read()!r}") from None
+        return json.loads(raw) if raw else None
+
+
+@dataclass
+class User:
+    handle: str
+    display_name: str
+    password: str
+    token: str = ""
+    id: str = ""
+
+
+def unique_handle(persona: str) -> str:
+    return f"{persona}_{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Client:
+    """One person's browser: an isolated context (own localStorage) and one page."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    server: Server
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def goto(self, hash_route: str = "#/") -> None:
+        self.page.goto(f"{self.server.url}/{hash_route}")
+
+    def login(self, user: User) -> None:
+        self.goto("#/login")
+        page = self.page
+        page.get_by_test_id("login-handle").fill(user.handle)
+        page.get_by_test_id("login-password").fill(user.password)
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("app-shell")).to_be_visible()
+        expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "online")
+
+    def register(self, user: User) -> None:
+        self.goto("#/login")
+        page = self.page
+        page.get_by_test_id("auth-toggle").click()
+        page.get_by_test_id("login-handle").fill(user.handle)
+        page.get_by_test_id("login-password").fill(user.password)
+        page.get_by_test_id("login-display-name").fill(user.display_name)
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("app-shell")).to_be_visible()
+        expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "online")
+
+    def open_conversation(self, title: str) -> None:
+        self.conversation_item(title).click()
+        expect(self.page.get_by_test_id("message-list")).to_have_attribute("data-loaded", "true")
+
+    def conversation_item(self, title: str) -> Locator:
+        exact = re.compile(f"^{re.escape(title)}$")
+        return self.page.get_by_test_id("conversation-item").filter(
+            has=self.page.get_by_test_id("conversation-title").filter(has_text=exact)
+        )
+
+    def send(self, text: str) -> None:
+        self.page.get_by_test_id("composer-input").fill(text)
+        self.page.get_by_test_id("composer-send").click()
+        # Acknowledged: the optimistic copy has been replaced by the stored message.
+        expect(self.messages().filter(has_text=text).last).to_have_attribute("data-state", "sent")
+
+    def messages(self) -> Locator:
+        return self.page.get_by_test_id("message-list").get_by_test_id("message")
+
+    def message_rows(self) -> list[tuple[str, str]]:
+        """(seq, shown text) for every message in the list, in DOM order."""
+        return self.page.eval_on_selector_all(
+            '[data-testid="message-list"] [data-testid="message"]',
+            """els => els.map(el => [
+                el.dataset.seq || "pending",
+                (el.querySelector('[data-testid="message-deleted"]') ||
+                 el.querySelector('[data-testid="message-text"]') || {textContent: ""}).textContent,
+            ])""",
+        )
+
+    def screenshot(self, label: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{_safe(label)}-{self.name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
