@@ -94,13 +94,13 @@ def test_two_people_register_create_join_and_chat_live(open_client: OpenClient) 
         "Alice Liddell"
     )
 
-    # typing indicator reaches the other side
-    bob_page.get_by_test_id("composer-input").press_sequentially("typing...")
-    expect(page.get_by_test_id("typing-indicator")).to_have_text("Bob Builder is typing…")
-
     assert alice_c.message_rows()[-3:] == bob_c.message_rows()[-3:]
     alice_c.screenshot("chat-live")
     bob_c.screenshot("chat-live")
+
+    # typing indicator reaches the other side
+    bob_page.get_by_test_id("composer-input").press_sequentially("typing...")
+    expect(page.get_by_test_id("typing-indicator")).to_have_text("Bob Builder is typing…")
 
 
 def test_markup_and_script_urls_in_user_text_render_inert(
@@ -116,29 +116,34 @@ def test_markup_and_script_urls_in_user_text_render_inert(
         XSS,
         "javascript:alert(1)",
         "<script>alert(2)</script><b>bold?</b>",
-        "\u202egnp.exe bidi override \u2066isolate",
         '<a href="javascript:alert(3)">click me</a>',
     ]
+    # bidi controls are shown as visible markers, not applied
+    bidi = "\u202egnp.exe \u2066isolated\u2069"
+    bidi_shown = "[U+202E]gnp.exe [U+2066]isolated[U+2069]"
     alice_c, bob_c = open_client("alice"), open_client("bob")
     alice_c.login(alice)
     bob_c.login(bob)
     alice_c.open_conversation(circle_name)
     for text in texts:
         alice_c.send(text)
+    alice_c.page.get_by_test_id("composer-input").fill(bidi)
+    alice_c.page.get_by_test_id("composer-send").click()
+    expect(message(alice_c, bidi_shown)).to_have_attribute("data-state", "sent")
 
     bob_c.open_conversation(circle_name)
     for text in texts:
         expect(message(bob_c, text)).to_have_count(1)
+    expect(message(bob_c, bidi_shown).get_by_test_id("bidi-control")).to_have_count(3)
 
     for client in (alice_c, bob_c):
         page = client.page
         expect(page.get_by_test_id("chat-title")).to_have_text(circle_name)
         expect(client.conversation_item(circle_name)).to_have_count(1)
         shown = [text for _, text in client.message_rows()]
-        for text in texts:
-            assert text in shown
+        assert shown[-5:] == [*texts, bidi_shown]
         senders = page.get_by_test_id("message-list").get_by_test_id("message-sender")
-        expect(senders.filter(has_text=f"Alice {XSS}")).to_have_count(len(texts))
+        expect(senders.filter(has_text=f"Alice {XSS}")).to_have_count(len(texts) + 1)
         assert page.locator('[data-testid="message-list"] img').count() == 0
         assert page.locator("img").count() == 0
         assert page.locator("body script").count() == 0

@@ -49,10 +49,31 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
  * User text, isolated for bidi (a right-to-left override in a name cannot flip the UI around it).
  */
 export function userText(text: string, testid?: string, className = "user-text"): HTMLElement {
-  return h("bdi", { class: className, testid, attrs: { dir: "auto" } }, text);
+  return h("bdi", { class: className, testid, attrs: { dir: "auto" } }, ...visibleControls(text));
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
+/**
+ * Bidi embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) can make text
+ * read differently from what it is ("\u202egnp.exe" shows as "exe.png"). They are shown as
+ * visible markers such as "[U+202E]" instead of being applied.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+export function visibleControls(text: string): Node[] {
+  const nodes: Node[] = [];
+  let last = 0;
+  for (const match of text.matchAll(BIDI_CONTROLS)) {
+    const at = match.index ?? 0;
+    if (at > last) nodes.push(document.createTextNode(text.slice(last, at)));
+    const code = match[0].codePointAt(0)?.toString(16).toUpperCase() ?? "";
+    nodes.push(h("span", { class: "bidi-control", testid: "bidi-control", attrs: { title: "bidi control character" } }, `[U+${code}]`));
+    last = at + match[0].length;
+  }
+  if (last < text.length || nodes.length === 0) nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
+const URL_RE = /\bhttps?:\/\/[^\s<>"'\u202a-\u202e\u2066-\u2069]+/gi;
 
 /**
  * Message text as nodes: plain text, with http(s) URLs turned into links. Only http: and https:
@@ -68,13 +89,13 @@ export function linkified(text: string): Node[] {
     if (trailing) raw = raw.slice(0, raw.length - trailing[0].length);
     const href = safeHttpUrl(raw);
     if (!href) continue;
-    if (start > last) nodes.push(document.createTextNode(text.slice(last, start)));
+    if (start > last) nodes.push(...visibleControls(text.slice(last, start)));
     const a = h("a", { attrs: { href, target: "_blank", rel: "noopener noreferrer nofollow" } });
-    a.textContent = raw;
+    a.append(...visibleControls(raw));
     nodes.push(a);
     last = start + raw.length;
   }
-  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  if (last < text.length) nodes.push(...visibleControls(text.slice(last)));
   return nodes;
 }
 

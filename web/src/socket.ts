@@ -39,6 +39,7 @@ const ACK_TIMEOUT_MS = 10_000;
 
 export class Connection {
   private readonly socket: Socket;
+  private closed = false;
 
   constructor(token: string, handlers: Handlers) {
     this.socket = io(window.location.origin, {
@@ -56,7 +57,11 @@ export class Connection {
       handlers.onState("offline");
       // The server closed this socket on purpose (e.g. the token was revoked): socket.io does
       // not retry by itself, so try once; a revoked token then ends in connect_error below.
-      if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000);
+      if (reason === "io server disconnect") {
+        setTimeout(() => {
+          if (!this.closed) s.connect();
+        }, 1000);
+      }
     });
     s.on("connect_error", (err: Error & { data?: { code?: string } }) => {
       if (err.message === "unauthorized" || err.data?.code === "unauthorized") {
@@ -76,9 +81,10 @@ export class Connection {
   }
 
   close(): void {
-    this.socket.removeAllListeners();
-    this.socket.io.removeAllListeners?.();
+    this.closed = true;
     this.socket.disconnect();
+    this.socket.removeAllListeners();
+    this.socket.io.off();
   }
 
   get connected(): boolean {

@@ -154,7 +154,7 @@ export function pendingItem(p: PendingMessage, ctx: PendingContext): HTMLElement
       h("div", { class: "message-text", testid: "message-text", attrs: { dir: "auto" } }, ...linkified(p.text)),
       h(
         "div",
-        { class: "message-actions" },
+        { class: "pending-status" },
         h("span", { class: failed ? "error" : "muted", testid: "message-status" }, label),
         failed
           ? h("button", { class: "link", testid: "message-retry", attrs: { type: "button" }, on: { click: ctx.onRetry } }, "Retry")
