@@ -312,3 +312,37 @@ def test_invite_link_opens_client_and_joins_private_circle(
     bob_c.send("Thanks for the invite")
     expect(message(alice_c, "Thanks for the invite")).to_have_count(1)
     bob_c.screenshot("invite-joined")
+
+
+def test_scrolling_back_loads_older_history_in_seq_order(
+    open_client: OpenClient, make_user: MakeUser, server: Server
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    name = f"Long history {uuid.uuid4().hex[:6]}"
+    circle = make_circle(server, alice, name)
+    join(server, bob, circle)
+    alice_c, bob_c = open_client("alice"), open_client("bob")
+    alice_c.login(alice)
+    alice_c.open_conversation(name)
+    total = 65
+    for i in range(1, total + 1):
+        alice_c.send(f"msg {i:03d}")
+
+    bob_c.login(bob)
+    bob_c.open_conversation(name)
+    expect(message(bob_c, f"msg {total:03d}")).to_have_count(1)
+    older = bob_c.page.get_by_test_id("load-older")
+    expect(older).to_be_visible()
+    assert len(bob_c.message_rows()) == 50
+
+    # scrolling to the top fetches the page before the oldest message held
+    bob_c.page.get_by_test_id("message-scroller").evaluate("el => { el.scrollTop = 0 }")
+    expect(message(bob_c, "msg 001")).to_have_count(1)
+    expect(older).to_be_hidden()
+
+    rows = bob_c.message_rows()
+    seqs = [int(seq) for seq, _ in rows]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "seq must be dense and ascending"
+    texts = [text for _, text in rows if text.startswith("msg ")]
+    assert texts == [f"msg {i:03d}" for i in range(1, total + 1)]
+    bob_c.screenshot("scroll-back")

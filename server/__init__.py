@@ -1,0 +1,1 @@
+"""Circles: a real-time, chat-first community server."""

@@ -1,0 +1,45 @@
+"""python -m server: run Circles on uvicorn with the settings from the environment."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from server.core.embedded import EmbeddedDatabaseError, find_ferretdb
+from server.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.embedded_db:
+        try:
+            find_ferretdb(settings.ferretdb_bin)
+        except EmbeddedDatabaseError as exc:
+            print(str(exc), file=sys.stderr)
+            sys.exit(1)
+    from server.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        ws=settings.ws_impl,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_frame_bytes,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+    )
+
+
+if __name__ == "__main__":
+    main()

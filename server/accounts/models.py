@@ -1,0 +1,32 @@
+"""Account domain objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    handle: str
+    display_name: str
+    created_at: datetime
+    bio: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    jti: str
+    user_id: str
+    expires_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the authenticated user and the session their token belongs to."""
+
+    user: User
+    jti: str

@@ -1,0 +1,100 @@
+"""create_app(settings): Starlette + python-socketio; the lifespan opens and closes clients."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import socketio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server import container as wiring
+from server.core.embedded import EmbeddedFerretDB
+from server.core.mongo import ping
+from server.http.openapi import build_openapi
+from server.http.routing import to_starlette
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> Any:
+    embedded = (
+        EmbeddedFerretDB(settings.data_dir, settings.ferretdb_bin) if settings.embedded_db else None
+    )
+    url = settings.mongodb_url or (embedded.url if embedded else "")
+    c = wiring.build(settings, url, mongo_listeners)
+    openapi = build_openapi(c.routes, VERSION)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if embedded is not None:
+            await embedded.start()
+        try:
+            await c.init_storage()
+            if embedded is not None and settings.seed_demo:
+                from server.seed import seed_demo
+
+                await seed_demo(c)
+            log.info("Circles listening on %s", settings.base_url)
+            yield
+        finally:
+            await c.close()
+            if embedded is not None:
+                await embedded.stop()
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await ping(c.db)
+            if c.redis is not None:
+                await c.redis.ping()
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok"})
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/openapi.json", openapi_json),
+        *[to_starlette(r, c.accounts.authenticate) for r in c.routes],
+    ]
+    routes.extend(_web_routes(settings))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.container = c
+    return socketio.ASGIApp(c.sio, other_asgi_app=app, socketio_path="socket.io")
+
+
+def _web_routes(settings: Settings) -> list[BaseRoute]:
+    dist = settings.web_dist or ROOT / "web" / "dist"
+    index = dist / "index.html"
+
+    async def spa(request: Request) -> Response:
+        if index.exists():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "not_found",
+                    "message": "the web client is not built: run `npm ci && npm run build` in web/",
+                }
+            },
+            status_code=404,
+        )
+
+    out: list[BaseRoute] = [Route("/", spa)]
+    if (dist / "assets").is_dir():
+        out.append(Mount("/assets", StaticFiles(directory=dist / "assets"), name="assets"))
+    return out

@@ -1,0 +1,163 @@
+"""The only wiring point: builds clients, repositories, services and transports."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import socketio
+from redis.asyncio import Redis
+
+from server.accounts import routes as account_routes
+from server.accounts.models import User
+from server.accounts.repository import INDEXES as ACCOUNT_INDEXES
+from server.accounts.repository import AccountRepository
+from server.accounts.service import AccountService
+from server.core.mongo import Db, Index, ensure_indexes, make_client
+from server.core.ratelimit import RateLimiter
+from server.core.redis import make_redis
+from server.core.tokens import TokenSigner
+from server.dm import handlers as dm_handlers
+from server.dm.service import DmService
+from server.http.routing import Route
+from server.messages import handlers as message_handlers
+from server.messages.repository import INDEXES as MESSAGE_INDEXES
+from server.messages.repository import MessageRepository
+from server.messages.service import MessageService
+from server.realtime.broadcaster import Broadcaster
+from server.realtime.events import EventTable
+from server.realtime.manager import LocalManager, RedisManager
+from server.realtime.presence import Presence
+from server.realtime.server import RealtimeGateway, make_sio
+from server.rooms import routes as room_routes
+from server.rooms.repository import INDEXES as ROOM_INDEXES
+from server.rooms.repository import CircleRepository
+from server.rooms.service import CircleService
+from server.settings import Settings
+
+ALL_INDEXES: dict[str, list[Index]] = {**ACCOUNT_INDEXES, **MESSAGE_INDEXES, **ROOM_INDEXES}
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or a random key persisted under DATA_DIR so tokens survive restarts."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class _Directory:
+    """What the conversation log needs to know about circles and users."""
+
+    def __init__(self, circles: CircleService, accounts: AccountService) -> None:
+        self._circles = circles
+        self._accounts = accounts
+
+    async def circle_titles(self, circle_ids: list[str]) -> dict[str, str]:
+        return await self._circles.titles(circle_ids)
+
+    async def users(self, user_ids: list[str]) -> dict[str, User]:
+        return await self._accounts.get_users(user_ids)
+
+    async def can_moderate(self, circle_id: str, user_id: str) -> bool:
+        return await self._circles.role_of(circle_id, user_id) in ("owner", "admin")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    mongo: Any
+    db: Db
+    redis: Redis | None
+    sio: socketio.AsyncServer
+    manager: LocalManager | RedisManager
+    broadcaster: Broadcaster
+    accounts: AccountService
+    messages: MessageService
+    circles: CircleService
+    dms: DmService
+    gateway: RealtimeGateway
+    signer: TokenSigner
+    routes: list[Route] = field(default_factory=list)
+    events: EventTable = field(default_factory=dict)
+
+    async def init_storage(self) -> None:
+        await ensure_indexes(self.db, ALL_INDEXES)
+
+    async def close(self) -> None:
+        await self.messages.drain()
+        await self.mongo.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build(
+    settings: Settings, mongodb_url: str, mongo_listeners: list[Any] | None = None
+) -> Container:
+    mongo = make_client(mongodb_url, settings.db_timeout_ms, mongo_listeners or [])
+    db = mongo[settings.mongodb_db]
+    redis = (
+        make_redis(settings.redis_url, settings.redis_max_connections)
+        if settings.redis_url
+        else None
+    )
+    signer = TokenSigner(secret_key(settings))
+    sio, manager = make_sio(settings.redis_url, settings.allowed_origins, settings.max_frame_bytes)
+    broadcaster = Broadcaster(sio, manager)
+
+    accounts = AccountService(
+        AccountRepository(db), signer, timedelta(days=settings.session_ttl_days), broadcaster
+    )
+    messages = MessageService(
+        MessageRepository(db),
+        broadcaster,
+        RateLimiter(redis, settings.rate_limit_messages_per_minute, 60),
+    )
+    circles = CircleService(
+        CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
+    )
+    messages.directory = _Directory(circles, accounts)
+    dms = DmService(messages, circles, accounts, broadcaster)
+
+    events: EventTable = {**message_handlers.handlers(messages), **dm_handlers.handlers(dms)}
+    holder: dict[str, RealtimeGateway] = {}
+
+    async def announce(user_id: str, online: bool) -> None:
+        await holder["gateway"].announce_presence(user_id, online)
+
+    presence = Presence(redis, settings.presence_grace_seconds, announce)
+    gateway = RealtimeGateway(
+        sio, accounts, messages, broadcaster, presence, events, settings.max_connections_per_user
+    )
+    holder["gateway"] = gateway
+    routes = [
+        *account_routes.routes(
+            accounts, RateLimiter(redis, settings.rate_limit_auth_per_minute, 60)
+        ),
+        *room_routes.routes(circles),
+    ]
+    return Container(
+        settings=settings,
+        mongo=mongo,
+        db=db,
+        redis=redis,
+        sio=sio,
+        manager=manager,
+        broadcaster=broadcaster,
+        accounts=accounts,
+        messages=messages,
+        circles=circles,
+        dms=dms,
+        gateway=gateway,
+        signer=signer,
+        routes=routes,
+        events=events,
+    )

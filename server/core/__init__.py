@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: errors, strict schemas, clients, tokens, rate limits, the clock."""

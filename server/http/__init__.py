@@ -1,0 +1,1 @@
+"""HTTP transport: the route table, authentication, error bodies and the OpenAPI document."""

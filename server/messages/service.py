@@ -1,0 +1,304 @@
+"""The conversation log: send, edit, delete, history, sync, read state, typing."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Protocol
+
+from server.accounts.models import Principal, User
+from server.core import clock
+from server.core.errors import Conflict, Forbidden, NotFound
+from server.core.ids import new_id
+from server.core.ratelimit import RateLimiter
+from server.messages.models import Conversation, Message, MessageKind, NewMessage
+from server.messages.repository import MessageRepository
+from server.messages.schemas import (
+    ConversationOut,
+    MessageEnvelope,
+    MessageOut,
+    PeerOut,
+)
+from server.messages.writer import MessageWriter
+from server.realtime.broadcaster import Broadcaster
+
+
+class Directory(Protocol):
+    """What the log needs to know about circles and users, supplied by the container."""
+
+    async def circle_titles(self, circle_ids: list[str]) -> dict[str, str]: ...
+
+    async def users(self, user_ids: list[str]) -> dict[str, User]: ...
+
+    async def can_moderate(self, circle_id: str, user_id: str) -> bool: ...
+
+
+def dm_id(a: str, b: str) -> str:
+    """The one DM between two users has a deterministic id, so concurrent opens create one."""
+    low, high = sorted((a, b))
+    return "dm" + hashlib.sha256(f"{low}:{high}".encode()).hexdigest()[:30]
+
+
+class MessageService:
+    def __init__(
+        self, repo: MessageRepository, broadcaster: Broadcaster, send_limiter: RateLimiter
+    ) -> None:
+        self._repo = repo
+        self._bus = broadcaster
+        self._limiter = send_limiter
+        self._writer = MessageWriter(repo, self._emit_committed)
+        self.directory: Directory | None = None
+
+    # membership --------------------------------------------------------------------------
+
+    async def create_circle_conversation(self, circle_id: str) -> Conversation:
+        conv = Conversation(id=new_id(), kind="circle", created_at=clock.now(), circle_id=circle_id)
+        await self._repo.insert_conversation(conv)
+        return conv
+
+    async def add_participant(self, conv: Conversation, user_id: str) -> None:
+        """Durably add, then move the user's live sockets into the channel on every process."""
+        await self._repo.add_participant(conv.id, user_id, clock.now())
+        await self._bus.enter(user_id, conv.channel)
+
+    async def remove_participant(self, conv: Conversation, user_id: str) -> None:
+        await self._repo.remove_participant(conv.id, user_id)
+        await self._bus.leave(user_id, conv.channel)
+
+    async def channels_of(self, user_id: str) -> list[str]:
+        parts = await self._repo.participations(user_id)
+        convs = await self._repo.get_conversations([p.conversation_id for p in parts])
+        return [conv.channel for conv, _ in convs.values()]
+
+    async def dm_exists(self, a: str, b: str) -> bool:
+        return await self._repo.get_conversation(dm_id(a, b)) is not None
+
+    async def open_dm(self, me: User, peer: User) -> tuple[Conversation, bool]:
+        conv = Conversation(
+            id=dm_id(me.id, peer.id),
+            kind="dm",
+            created_at=clock.now(),
+            members=tuple(sorted((me.id, peer.id))),
+        )
+        created = await self._repo.insert_conversation(conv)
+        stored = await self._repo.get_conversation(conv.id)
+        assert stored is not None
+        for user_id in stored.members:
+            await self.add_participant(stored, user_id)
+        return stored, created
+
+    async def require_participant(self, conversation_id: str, user_id: str) -> Conversation:
+        """The access gate: non-participants get ``not_found``, so outsiders learn nothing."""
+        part = await self._repo.get_participation(conversation_id, user_id)
+        conv = await self._repo.get_conversation(conversation_id) if part else None
+        if conv is None:
+            raise NotFound("no such conversation")
+        return conv
+
+    # listing -----------------------------------------------------------------------------
+
+    async def list_conversations(self, user: User) -> list[ConversationOut]:
+        assert self.directory is not None
+        parts = await self._repo.participations(user.id)
+        convs = await self._repo.get_conversations([p.conversation_id for p in parts])
+        titles = await self.directory.circle_titles(
+            [c.circle_id for c, _ in convs.values() if c.circle_id]
+        )
+        peers = await self.directory.users(
+            [m for c, _ in convs.values() for m in c.members if m != user.id]
+        )
+        out = []
+        for p in parts:
+            if p.conversation_id not in convs:
+                continue
+            conv, rev = convs[p.conversation_id]
+            out.append(await self._describe(conv, rev, p.read_seq, user.id, titles, peers))
+        return out
+
+    async def describe(self, conv: Conversation, user: User) -> ConversationOut:
+        assert self.directory is not None
+        part = await self._repo.get_participation(conv.id, user.id)
+        found = await self._repo.get_conversations([conv.id])
+        titles = await self.directory.circle_titles([conv.circle_id] if conv.circle_id else [])
+        peers = await self.directory.users([m for m in conv.members if m != user.id])
+        return await self._describe(
+            conv, found[conv.id][1], part.read_seq if part else 0, user.id, titles, peers
+        )
+
+    async def _describe(
+        self,
+        conv: Conversation,
+        rev: int,
+        read_seq: int,
+        viewer: str,
+        titles: dict[str, str],
+        peers: dict[str, User],
+    ) -> ConversationOut:
+        seq = await self._repo.max_seq(conv.id)
+        peer = next((peers[m] for m in conv.members if m != viewer and m in peers), None)
+        title = (
+            titles.get(conv.circle_id or "", "")
+            if conv.kind == "circle"
+            else (peer.display_name if peer else "")
+        )
+        return ConversationOut(
+            id=conv.id,
+            kind=conv.kind,
+            title=title,
+            circle_id=conv.circle_id,
+            peer=PeerOut(id=peer.id, handle=peer.handle, display_name=peer.display_name)
+            if peer
+            else None,
+            seq=seq,
+            rev=rev,
+            read_seq=min(read_seq, seq),
+            unread=max(0, seq - read_seq),
+        )
+
+    # writing -----------------------------------------------------------------------------
+
+    async def send(
+        self, who: Principal, conversation_id: str, client_id: str, text: str
+    ) -> Message:
+        """Durably store (idempotent on client_id), then emit ``message:new``; returns the stored
+        message. A retry with the same client_id returns the first copy and emits nothing."""
+        await self._limiter.hit(f"send:{who.user.id}")
+        await self.require_participant(conversation_id, who.user.id)
+        message, _ = await self._writer.submit(
+            NewMessage(
+                id=new_id(),
+                conversation_id=conversation_id,
+                sender_id=who.user.id,
+                sender_name=who.user.display_name,
+                kind="text",
+                text=text,
+                client_id=client_id,
+                created_at=clock.now(),
+            )
+        )
+        return message
+
+    async def post(
+        self,
+        conversation_id: str,
+        sender: User | None,
+        kind: MessageKind,
+        text: str,
+        card: dict[str, Any] | None = None,
+    ) -> Message:
+        """A server-made message (card or system notice) in the log, emitted like any other."""
+        message_id = new_id()
+        message, _ = await self._writer.submit(
+            NewMessage(
+                id=message_id,
+                conversation_id=conversation_id,
+                sender_id=sender.id if sender else "system",
+                sender_name=sender.display_name if sender else "Circles",
+                kind=kind,
+                text=text,
+                client_id=f"~{message_id}",
+                created_at=clock.now(),
+                card=card,
+            )
+        )
+        return message
+
+    async def _emit_committed(self, messages: list[Message]) -> None:
+        for m in messages:
+            await self._bus.message_new(
+                m.conversation_id, MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json")
+            )
+
+    async def edit(self, who: Principal, message_id: str, text: str) -> Message:
+        message = await self._visible_message(message_id, who.user.id)
+        if message.sender_id != who.user.id or message.kind != "text":
+            raise Forbidden("only the sender can edit a message")
+        if message.deleted:
+            raise Conflict("deleted", "the message was deleted")
+        return await self._change(
+            message, {"text": text, "edited_at": clock.now()}, only_if={"deleted": False}
+        )
+
+    async def delete(self, who: Principal, message_id: str) -> Message:
+        message = await self._visible_message(message_id, who.user.id)
+        if message.sender_id != who.user.id:
+            conv = await self._repo.get_conversation(message.conversation_id)
+            assert self.directory is not None and conv is not None
+            if not (
+                conv.circle_id and await self.directory.can_moderate(conv.circle_id, who.user.id)
+            ):
+                raise Forbidden("only the sender or a circle owner/admin can delete a message")
+        if message.deleted:
+            return message
+        return await self._change(message, {"text": "", "card": None, "deleted": True})
+
+    async def update_card(self, message_id: str, card: dict[str, Any]) -> Message | None:
+        message = await self._repo.get_message(message_id)
+        if message is None or message.deleted:
+            return None
+        return await self._change(message, {"card": card})
+
+    async def _change(
+        self, message: Message, changes: dict[str, Any], only_if: dict[str, Any] | None = None
+    ) -> Message:
+        rev = await self._repo.bump_rev(message.conversation_id)
+        stored = await self._repo.update_message(message.id, rev, changes, only_if)
+        if stored is None:
+            latest = await self._repo.get_message(message.id)
+            if latest is None or (only_if and latest.deleted):
+                raise Conflict("deleted", "the message was deleted")
+            return latest
+        await self._bus.message_updated(
+            stored.conversation_id,
+            MessageEnvelope(message=MessageOut.of(stored)).model_dump(mode="json"),
+        )
+        return stored
+
+    async def _visible_message(self, message_id: str, user_id: str) -> Message:
+        message = await self._repo.get_message(message_id)
+        if message is None:
+            raise NotFound("no such message")
+        await self.require_participant(message.conversation_id, user_id)
+        return message
+
+    # reading -----------------------------------------------------------------------------
+
+    async def history(
+        self, who: Principal, conversation_id: str, before_seq: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        await self.require_participant(conversation_id, who.user.id)
+        return await self._repo.history(conversation_id, before_seq, limit)
+
+    async def sync(
+        self, who: Principal, conversation_id: str, since_rev: int, limit: int
+    ) -> tuple[list[Message], int, bool]:
+        """Messages changed after ``since_rev``, by rev. The returned rev is the highest one
+        returned (never the counter), so a change still being written is not skipped."""
+        await self.require_participant(conversation_id, who.user.id)
+        messages, has_more = await self._repo.changed_since(conversation_id, since_rev, limit)
+        return messages, max([since_rev, *(m.rev for m in messages)]), has_more
+
+    async def mark_read(
+        self, who: Principal, conversation_id: str, seq: int, sid: str | None
+    ) -> int:
+        await self.require_participant(conversation_id, who.user.id)
+        top = await self._repo.max_seq(conversation_id)
+        read_seq = await self._repo.advance_read(conversation_id, who.user.id, min(seq, top))
+        await self._bus.to_user(
+            who.user.id,
+            "read",
+            {"conversation_id": conversation_id, "read_seq": read_seq},
+            skip_sid=sid,
+        )
+        return read_seq
+
+    async def typing(self, who: Principal, conversation_id: str, sid: str | None) -> None:
+        conv = await self.require_participant(conversation_id, who.user.id)
+        await self._bus.to_channel(
+            conv.channel,
+            "typing",
+            {"conversation_id": conversation_id, "user_id": who.user.id},
+            skip_sid=sid,
+        )
+
+    async def drain(self) -> None:
+        await self._writer.drain()

@@ -1,0 +1,162 @@
+"""Group commit for new messages.
+
+Concurrent sends are queued and written by one task per process in batches: one ``$in`` lookup for
+retried client ids, one rev reservation per conversation and one unordered ``insert_many``. Under
+load this turns N round trips per message into a few per batch, and because one task writes, the
+messages of a conversation leave this process in ``seq`` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from server.core import clock
+from server.core.ids import new_id
+from server.messages.models import Message, NewMessage
+from server.messages.repository import MessageRepository
+
+log = logging.getLogger(__name__)
+
+Committed = Callable[[list[Message]], Awaitable[None]]
+Result = tuple[Message, bool]
+MAX_BATCH = 256
+MAX_ATTEMPTS = 8
+
+
+def _stored(m: NewMessage, seq: int, rev: int) -> Message:
+    return Message(
+        id=m.id,
+        conversation_id=m.conversation_id,
+        seq=seq,
+        rev=rev,
+        sender_id=m.sender_id,
+        sender_name=m.sender_name,
+        kind=m.kind,
+        text=m.text,
+        created_at=m.created_at,
+        card=m.card,
+        client_id=m.client_id if m.kind == "text" else None,
+    )
+
+
+class MessageWriter:
+    def __init__(self, repo: MessageRepository, on_committed: Committed) -> None:
+        self._repo = repo
+        self._on_committed = on_committed
+        self._queue: deque[tuple[NewMessage, asyncio.Future[Result]]] = deque()
+        self._last_seq: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, message: NewMessage) -> Result:
+        """Store ``message`` (or find the one stored under its client id). Returns the stored
+        message and whether this call created it. Raises what the database raised."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append((message, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await asyncio.shield(future)
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is written (used at shutdown)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            try:
+                await self._write(batch)
+            except Exception as exc:  # fail every waiter of this batch, keep the writer alive
+                self._last_seq.clear()
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    async def _write(self, batch: list[tuple[NewMessage, asyncio.Future[Result]]]) -> None:
+        waiters: dict[str, list[asyncio.Future[Result]]] = {}
+        unique: list[NewMessage] = []
+        for message, future in batch:
+            if message.client_key not in waiters:
+                waiters[message.client_key] = []
+                unique.append(message)
+            waiters[message.client_key].append(future)
+
+        def resolve(key: str, stored: Message, created: bool) -> None:
+            for i, future in enumerate(waiters.pop(key, [])):
+                if not future.done():
+                    future.set_result((stored, created and i == 0))
+
+        existing = await self._repo.by_client_keys([m.client_key for m in unique])
+        for key, stored in existing.items():
+            resolve(key, stored, False)
+        pending = [m for m in unique if m.client_key not in existing]
+        for _ in range(MAX_ATTEMPTS):
+            if not pending:
+                return
+            committed, pending = await self._attempt(pending, resolve)
+            for key, stored in committed:
+                resolve(key, stored, True)
+        for m in pending:
+            for future in waiters.pop(m.client_key, []):
+                if not future.done():
+                    future.set_exception(RuntimeError("could not allocate a seq"))
+
+    async def _attempt(
+        self, pending: list[NewMessage], resolve: Callable[[str, Message, bool], None]
+    ) -> tuple[list[tuple[str, Message]], list[NewMessage]]:
+        by_conv: dict[str, list[NewMessage]] = {}
+        for m in pending:
+            by_conv.setdefault(m.conversation_id, []).append(m)
+        rows: list[tuple[NewMessage, int, int]] = []
+        for conv_id, group in by_conv.items():
+            if conv_id not in self._last_seq:
+                self._last_seq[conv_id] = await self._repo.max_seq(conv_id)
+            top_rev = await self._repo.bump_rev(conv_id, len(group))
+            base = self._last_seq[conv_id]
+            for i, m in enumerate(group):
+                rows.append((m, base + i + 1, top_rev - len(group) + i + 1))
+            self._last_seq[conv_id] = base + len(group)
+        refused = await self._repo.insert_batch(rows)
+        retry: list[NewMessage] = []
+        if refused:
+            taken = await self._repo.by_client_keys([rows[i][0].client_key for i in refused])
+            for i in sorted(refused):
+                m, seq, _ = rows[i]
+                if m.client_key in taken:
+                    # Sent concurrently through another process: answer with that copy and plug
+                    # the seq we had reserved so the sequence stays dense.
+                    resolve(m.client_key, taken[m.client_key], False)
+                    await self._fill_gap(m.conversation_id, seq)
+                else:
+                    retry.append(m)  # the seq was taken by another process
+                    self._last_seq.pop(m.conversation_id, None)
+        committed = [
+            (m.client_key, _stored(m, seq, rev))
+            for i, (m, seq, rev) in enumerate(rows)
+            if i not in refused
+        ]
+        if committed:
+            try:
+                await self._on_committed([stored for _, stored in committed])
+            except Exception:
+                log.exception("emitting committed messages failed; clients will catch up by sync")
+        return committed, retry
+
+    async def _fill_gap(self, conversation_id: str, seq: int) -> None:
+        rev = await self._repo.bump_rev(conversation_id)
+        filler = NewMessage(
+            id=new_id(),
+            conversation_id=conversation_id,
+            sender_id="system",
+            sender_name="",
+            kind="system",
+            text="",
+            client_id="",
+            created_at=clock.now(),
+        )
+        filler = replace(filler, client_id=f"~{filler.id}")
+        await self._repo.insert_batch([(filler, seq, rev)], deleted=True)

@@ -1,0 +1,32 @@
+"""The Socket.IO event table: event name -> (input model, handler)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from server.accounts.models import Principal
+from server.core.schemas import StrictIn
+
+
+@dataclass(frozen=True)
+class Call:
+    """One inbound event: who sent it, from which socket, with what (validated) payload."""
+
+    who: Principal
+    sid: str
+    data: StrictIn
+
+
+EventFn = Callable[[Call], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class Event:
+    model: type[StrictIn]
+    fn: EventFn
+
+
+EventTable = dict[str, Event]

@@ -1,0 +1,137 @@
+"""The Socket.IO server: handshake authentication, the event dispatcher and the ack envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+
+from server.accounts.models import Principal
+from server.accounts.service import AccountService
+from server.core.errors import DomainError, Invalid, RateLimited, translate
+from server.core.schemas import parse
+from server.messages.service import MessageService
+from server.realtime import channels
+from server.realtime.broadcaster import Broadcaster
+from server.realtime.events import Call, EventTable
+from server.realtime.manager import LocalManager, RedisManager
+from server.realtime.presence import Presence
+
+log = logging.getLogger(__name__)
+
+
+def make_sio(
+    redis_url: str | None, cors: list[str], max_frame_bytes: int, write_only: bool = False
+) -> tuple[socketio.AsyncServer, LocalManager | RedisManager]:
+    manager: LocalManager | RedisManager = (
+        RedisManager(redis_url, write_only=write_only) if redis_url else LocalManager()
+    )
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=cors,
+        max_http_buffer_size=max_frame_bytes,
+        ping_interval=20,
+        ping_timeout=20,
+        transports=["websocket", "polling"],
+        logger=False,
+        engineio_logger=False,
+    )
+    return sio, manager
+
+
+def ok(data: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "data": data}
+
+
+def fail(err: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": err.to_wire()}
+
+
+class RealtimeGateway:
+    """Binds the event table to a python-socketio server."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        accounts: AccountService,
+        messages: MessageService,
+        broadcaster: Broadcaster,
+        presence: Presence,
+        events: EventTable,
+        max_connections_per_user: int,
+    ) -> None:
+        self._sio = sio
+        self._accounts = accounts
+        self._messages = messages
+        self._bus = broadcaster
+        self._presence = presence
+        self._events = events
+        self._max_conns = max_connections_per_user
+        self._principals: dict[str, Principal] = {}
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("*", self._on_event)
+
+    async def _on_connect(self, sid: str, environ: Any = None, auth: Any = None) -> Any:
+        if sid in self._principals:  # a client-sent event named "connect"
+            return fail(Invalid("reserved event name", {"reason": "unknown_event"}))
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = await self._accounts.authenticate(token)
+            if self._presence.open_sockets(who.user.id) >= self._max_conns:
+                raise RateLimited(30)
+            rooms = [
+                channels.user(who.user.id),
+                channels.session(who.jti),
+                *await self._messages.channels_of(who.user.id),
+            ]
+        except DomainError as exc:
+            code = "unauthorized" if exc.code == "unauthorized" else exc.code
+            raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
+        except Exception as exc:
+            err = translate(exc)
+            if err is None:
+                log.exception("connect failed")
+            code = err.code if err else "unavailable"
+            raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
+        self._principals[sid] = who
+        await self._bus.join_local(sid, rooms)
+        await self._presence.connected(who.user.id)
+        return True
+
+    async def _on_disconnect(self, sid: str, *args: Any) -> Any:
+        if self._sio.manager.is_connected(sid, "/"):  # a client-sent event named "disconnect"
+            return fail(Invalid("reserved event name", {"reason": "unknown_event"}))
+        who = self._principals.pop(sid, None)
+        if who is not None:
+            try:
+                await self._presence.disconnected(who.user.id)
+            except Exception:
+                log.exception("presence update failed")
+        return None
+
+    async def _on_event(self, event: Any, sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            who = self._principals.get(sid)
+            if who is None:
+                raise Invalid("not connected", {"reason": "not_connected"})
+            entry = self._events.get(event) if isinstance(event, str) else None
+            if entry is None:
+                raise Invalid("unknown event", {"reason": "unknown_event"})
+            if len(args) > 1:
+                raise Invalid("send one payload object", {"fields": {"payload": "one object"}})
+            data = parse(entry.model, args[0] if args else {})
+            result = await entry.fn(Call(who=who, sid=sid, data=data))
+            return ok(result.model_dump(mode="json"))
+        except Exception as exc:
+            err = translate(exc)
+            if err is None:
+                log.exception("unhandled error in event %r", event)
+                return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            return fail(err)
+
+    async def announce_presence(self, user_id: str, online: bool) -> None:
+        for channel in await self._messages.channels_of(user_id):
+            await self._bus.to_channel(channel, "presence", {"user_id": user_id, "online": online})

@@ -1,0 +1,126 @@
+"""Circles and memberships in MongoDB."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from server.core.mongo import Db, Index
+from server.rooms.models import Circle, Membership, Role
+
+INDEXES = {
+    "circles": [
+        Index([("visibility", 1), ("member_count", -1)], "visibility_members"),
+        Index([("category", 1)], "category"),
+    ],
+    "memberships": [Index([("user_id", 1)], "user"), Index([("circle_id", 1)], "circle")],
+}
+
+
+def _circle(d: dict[str, Any]) -> Circle:
+    return Circle(
+        id=d["_id"],
+        name=d["name"],
+        description=d.get("description", ""),
+        category=d["category"],
+        tags=tuple(d.get("tags", ())),
+        visibility=d["visibility"],
+        owner_id=d["owner_id"],
+        member_count=int(d.get("member_count", 0)),
+        conversation_id=d["conversation_id"],
+        created_at=d["created_at"],
+    )
+
+
+def _membership(d: dict[str, Any]) -> Membership:
+    return Membership(
+        circle_id=d["circle_id"], user_id=d["user_id"], role=d["role"], joined_at=d["joined_at"]
+    )
+
+
+class CircleRepository:
+    def __init__(self, db: Db) -> None:
+        self._circles = db["circles"]
+        self._members = db["memberships"]
+
+    async def insert_circle(self, c: Circle) -> None:
+        await self._circles.insert_one(
+            {
+                "_id": c.id,
+                "name": c.name,
+                "description": c.description,
+                "category": c.category,
+                "tags": list(c.tags),
+                "visibility": c.visibility,
+                "owner_id": c.owner_id,
+                "member_count": c.member_count,
+                "conversation_id": c.conversation_id,
+                "created_at": c.created_at,
+            }
+        )
+
+    async def get_circle(self, circle_id: str) -> Circle | None:
+        d = await self._circles.find_one({"_id": circle_id})
+        return _circle(d) if d else None
+
+    async def get_circles(self, ids: list[str]) -> dict[str, Circle]:
+        return {d["_id"]: _circle(d) async for d in self._circles.find({"_id": {"$in": ids}})}
+
+    async def search(
+        self,
+        visible_ids: list[str],
+        q: str | None,
+        category: str | None,
+        tag: str | None,
+        limit: int = 100,
+    ) -> list[Circle]:
+        """Public circles plus ``visible_ids``; ``q`` matches the name as a literal substring."""
+        query: dict[str, Any] = {"$or": [{"visibility": "public"}, {"_id": {"$in": visible_ids}}]}
+        if q:
+            query["name"] = {"$regex": re.escape(q), "$options": "i"}
+        if category:
+            query["category"] = category
+        if tag:
+            query["tags"] = tag
+        cursor = self._circles.find(query, sort=[("member_count", DESCENDING)], limit=limit)
+        return [_circle(d) async for d in cursor]
+
+    async def add_to_count(self, circle_id: str, delta: int) -> None:
+        await self._circles.update_one({"_id": circle_id}, {"$inc": {"member_count": delta}})
+
+    async def insert_membership(self, m: Membership) -> bool:
+        """False when the user is already a member (the id is the (circle, user) pair)."""
+        try:
+            await self._members.insert_one(
+                {
+                    "_id": f"{m.circle_id}:{m.user_id}",
+                    "circle_id": m.circle_id,
+                    "user_id": m.user_id,
+                    "role": m.role,
+                    "joined_at": m.joined_at,
+                }
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def delete_membership(self, circle_id: str, user_id: str) -> bool:
+        result = await self._members.delete_one({"_id": f"{circle_id}:{user_id}"})
+        return result.deleted_count == 1
+
+    async def get_membership(self, circle_id: str, user_id: str) -> Membership | None:
+        d = await self._members.find_one({"_id": f"{circle_id}:{user_id}"})
+        return _membership(d) if d else None
+
+    async def set_role(self, circle_id: str, user_id: str, role: Role) -> None:
+        await self._members.update_one({"_id": f"{circle_id}:{user_id}"}, {"$set": {"role": role}})
+
+    async def memberships_of_user(self, user_id: str) -> list[Membership]:
+        return [_membership(d) async for d in self._members.find({"user_id": user_id})]
+
+    async def members(self, circle_id: str, limit: int = 1000) -> list[Membership]:
+        cursor = self._members.find({"circle_id": circle_id}, sort=[("joined_at", 1)], limit=limit)
+        return [_membership(d) async for d in cursor]

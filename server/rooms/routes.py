@@ -1,0 +1,108 @@
+"""Circle endpoints."""
+
+from __future__ import annotations
+
+from server.accounts.schemas import UserOut
+from server.http.routing import Ctx, Route
+from server.rooms.schemas import (
+    CircleEnvelope,
+    CircleOut,
+    CircleQuery,
+    CirclesOut,
+    CreateCircleIn,
+    InviteOut,
+    JoinCircleIn,
+    MemberOut,
+    MembershipEnvelope,
+    MembershipOut,
+    MembersOut,
+)
+from server.rooms.service import CircleService
+
+
+def routes(circles: CircleService) -> list[Route]:
+    async def create_circle(ctx: Ctx) -> CircleEnvelope:
+        circle, role = await circles.create(ctx.who.user, ctx.body)
+        return CircleEnvelope(circle=CircleOut.of(circle, role))
+
+    async def list_circles(ctx: Ctx) -> CirclesOut:
+        q: CircleQuery = ctx.query
+        found = await circles.search(ctx.who.user, q.q, q.category, q.tag)
+        return CirclesOut(circles=[CircleOut.of(c, role) for c, role in found])
+
+    async def get_circle(ctx: Ctx) -> CircleEnvelope:
+        circle, role = await circles.get(ctx.who.user, ctx.path["id"])
+        return CircleEnvelope(circle=CircleOut.of(circle, role))
+
+    async def join_circle(ctx: Ctx) -> MembershipEnvelope:
+        body: JoinCircleIn = ctx.body
+        membership = await circles.join(ctx.who.user, ctx.path["id"], body.invite)
+        return MembershipEnvelope(membership=MembershipOut.of(membership))
+
+    async def leave_circle(ctx: Ctx) -> None:
+        await circles.leave(ctx.who.user, ctx.path["id"])
+
+    async def list_members(ctx: Ctx) -> MembersOut:
+        found = await circles.members(ctx.who.user, ctx.path["id"])
+        return MembersOut(
+            members=[
+                MemberOut(user=UserOut.of(u), role=m.role, joined_at=m.joined_at) for u, m in found
+            ]
+        )
+
+    async def create_invite(ctx: Ctx) -> InviteOut:
+        token, url = await circles.create_invite(ctx.who.user, ctx.path["id"])
+        return InviteOut(invite=token, url=url)
+
+    tags = ["circles"]
+    return [
+        Route(
+            "POST",
+            "/api/circles",
+            create_circle,
+            "Create a circle",
+            body=CreateCircleIn,
+            response=CircleEnvelope,
+            status=201,
+            tags=tags,
+        ),
+        Route(
+            "GET",
+            "/api/circles",
+            list_circles,
+            "Search public circles and your own",
+            query=CircleQuery,
+            response=CirclesOut,
+            tags=tags,
+        ),
+        Route(
+            "GET", "/api/circles/{id}", get_circle, "A circle", response=CircleEnvelope, tags=tags
+        ),
+        Route(
+            "POST",
+            "/api/circles/{id}/join",
+            join_circle,
+            "Join (private: with an invite)",
+            body=JoinCircleIn,
+            response=MembershipEnvelope,
+            tags=tags,
+        ),
+        Route("POST", "/api/circles/{id}/leave", leave_circle, "Leave", status=204, tags=tags),
+        Route(
+            "GET",
+            "/api/circles/{id}/members",
+            list_members,
+            "Members (members only)",
+            response=MembersOut,
+            tags=tags,
+        ),
+        Route(
+            "POST",
+            "/api/circles/{id}/invites",
+            create_invite,
+            "Mint an invite (owner/admin)",
+            response=InviteOut,
+            status=201,
+            tags=tags,
+        ),
+    ]

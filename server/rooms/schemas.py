@@ -1,0 +1,100 @@
+"""Circle wire models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from server.accounts.schemas import UserOut
+from server.core.schemas import Out, Slug, StrictIn, Text, UtcDatetime
+from server.rooms.models import Circle, Membership, Role
+
+CircleName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Description = Annotated[Text, StringConstraints(max_length=2000)]
+
+
+class CreateCircleIn(StrictIn):
+    name: CircleName
+    description: Description = ""
+    category: Slug
+    tags: Annotated[list[Slug], Field(max_length=10)] = []
+    visibility: Literal["public", "private"] = "public"
+
+
+class JoinCircleIn(StrictIn):
+    invite: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+
+
+class CircleQuery(StrictIn):
+    q: Annotated[Text, StringConstraints(max_length=80)] | None = None
+    category: Slug | None = None
+    tag: Slug | None = None
+
+
+class CircleOut(Out):
+    id: str
+    name: str
+    description: str
+    category: str
+    tags: list[str]
+    visibility: Literal["public", "private"]
+    owner_id: str
+    member_count: int
+    conversation_id: str
+    my_role: Role | None
+    created_at: UtcDatetime
+
+    @classmethod
+    def of(cls, c: Circle, my_role: Role | None) -> CircleOut:
+        return cls(
+            id=c.id,
+            name=c.name,
+            description=c.description,
+            category=c.category,
+            tags=list(c.tags),
+            visibility=c.visibility,
+            owner_id=c.owner_id,
+            member_count=c.member_count,
+            conversation_id=c.conversation_id,
+            my_role=my_role,
+            created_at=c.created_at,
+        )
+
+
+class CircleEnvelope(Out):
+    circle: CircleOut
+
+
+class CirclesOut(Out):
+    circles: list[CircleOut]
+
+
+class MembershipOut(Out):
+    circle_id: str
+    user_id: str
+    role: Role
+    joined_at: UtcDatetime
+
+    @classmethod
+    def of(cls, m: Membership) -> MembershipOut:
+        return cls(circle_id=m.circle_id, user_id=m.user_id, role=m.role, joined_at=m.joined_at)
+
+
+class MembershipEnvelope(Out):
+    membership: MembershipOut
+
+
+class MemberOut(Out):
+    user: UserOut
+    role: Role
+    joined_at: UtcDatetime
+
+
+class MembersOut(Out):
+    members: list[MemberOut]
+
+
+class InviteOut(Out):
+    invite: str
+    url: str

@@ -1,0 +1,153 @@
+"""Circle logic: create, search, join (public or by invite), leave, members, invites."""
+
+from __future__ import annotations
+
+from server.accounts.models import User
+from server.accounts.service import AccountService
+from server.core import clock
+from server.core.errors import Conflict, NotFound, Unauthorized
+from server.core.ids import new_id
+from server.core.tokens import TokenSigner
+from server.messages.models import Conversation
+from server.messages.service import MessageService
+from server.realtime.broadcaster import Broadcaster
+from server.rooms import access
+from server.rooms.models import Circle, Membership, Role
+from server.rooms.repository import CircleRepository
+from server.rooms.schemas import CreateCircleIn
+
+INVITE_MAX_AGE = 14 * 24 * 3600
+
+
+class CircleService:
+    def __init__(
+        self,
+        repo: CircleRepository,
+        messages: MessageService,
+        accounts: AccountService,
+        signer: TokenSigner,
+        broadcaster: Broadcaster,
+        base_url: str,
+    ) -> None:
+        self._repo = repo
+        self._messages = messages
+        self._accounts = accounts
+        self._signer = signer
+        self._bus = broadcaster
+        self._base_url = base_url
+
+    async def create(self, owner: User, data: CreateCircleIn) -> tuple[Circle, Role]:
+        circle_id = new_id()
+        conv = await self._messages.create_circle_conversation(circle_id)
+        circle = Circle(
+            id=circle_id,
+            name=data.name,
+            description=data.description,
+            category=data.category,
+            tags=tuple(dict.fromkeys(data.tags)),
+            visibility=data.visibility,
+            owner_id=owner.id,
+            member_count=0,
+            conversation_id=conv.id,
+            created_at=clock.now(),
+        )
+        await self._repo.insert_circle(circle)
+        await self._add_member(circle, owner, "owner")
+        return await self._fresh(circle.id), "owner"
+
+    async def search(
+        self, user: User, q: str | None, category: str | None, tag: str | None
+    ) -> list[tuple[Circle, Role | None]]:
+        mine = {m.circle_id: m.role for m in await self._repo.memberships_of_user(user.id)}
+        found = await self._repo.search(list(mine), q, category, tag)
+        return [(c, mine.get(c.id)) for c in found]
+
+    async def get(self, user: User, circle_id: str) -> tuple[Circle, Role | None]:
+        circle, membership = await access.visible_circle(self._repo, circle_id, user.id)
+        return circle, membership.role if membership else None
+
+    async def join(self, user: User, circle_id: str, invite: str | None) -> Membership:
+        """Idempotent: joining again returns the existing membership. A private circle without a
+        valid invite for it is ``not_found``, exactly as if it did not exist."""
+        circle = await self._repo.get_circle(circle_id)
+        if circle is None:
+            raise NotFound("no such circle")
+        existing = await self._repo.get_membership(circle_id, user.id)
+        if existing:
+            return existing
+        if circle.visibility == "private" and not self._invite_ok(invite, circle_id):
+            raise NotFound("no such circle")
+        return await self._add_member(circle, user, "member")
+
+    def _invite_ok(self, invite: str | None, circle_id: str) -> bool:
+        if invite is None:
+            return False
+        try:
+            data = self._signer.verify("invite", invite, max_age=INVITE_MAX_AGE)
+        except Unauthorized:
+            return False
+        return data.get("c") == circle_id
+
+    async def _add_member(self, circle: Circle, user: User, role: Role) -> Membership:
+        membership = Membership(
+            circle_id=circle.id, user_id=user.id, role=role, joined_at=clock.now()
+        )
+        if not await self._repo.insert_membership(membership):
+            found = await self._repo.get_membership(circle.id, user.id)
+            assert found is not None
+            return found
+        await self._repo.add_to_count(circle.id, 1)
+        conv = Conversation(
+            id=circle.conversation_id,
+            kind="circle",
+            created_at=circle.created_at,
+            circle_id=circle.id,
+        )
+        await self._messages.add_participant(conv, user.id)
+        described = await self._messages.describe(conv, user)
+        await self._bus.to_user(
+            user.id, "conversation:new", {"conversation": described.model_dump(mode="json")}
+        )
+        return membership
+
+    async def leave(self, user: User, circle_id: str) -> None:
+        circle, membership = await access.require_member(self._repo, circle_id, user.id)
+        if membership.role == "owner":
+            raise Conflict("owner", "the owner cannot leave without handing over ownership")
+        if await self._repo.delete_membership(circle_id, user.id):
+            await self._repo.add_to_count(circle_id, -1)
+        conv = Conversation(
+            id=circle.conversation_id,
+            kind="circle",
+            created_at=circle.created_at,
+            circle_id=circle.id,
+        )
+        await self._messages.remove_participant(conv, user.id)
+
+    async def members(self, user: User, circle_id: str) -> list[tuple[User, Membership]]:
+        await access.require_member(self._repo, circle_id, user.id)
+        members = await self._repo.members(circle_id)
+        users = await self._accounts.get_users([m.user_id for m in members])
+        return [(users[m.user_id], m) for m in members if m.user_id in users]
+
+    async def create_invite(self, user: User, circle_id: str) -> tuple[str, str]:
+        await access.require_admin(self._repo, circle_id, user.id)
+        token = self._signer.sign("invite", {"c": circle_id, "n": new_id()[:8]})
+        return token, f"{self._base_url}/#/join/{circle_id}?invite={token}"
+
+    async def role_of(self, circle_id: str, user_id: str) -> Role | None:
+        membership = await self._repo.get_membership(circle_id, user_id)
+        return membership.role if membership else None
+
+    async def titles(self, circle_ids: list[str]) -> dict[str, str]:
+        return {cid: c.name for cid, c in (await self._repo.get_circles(circle_ids)).items()}
+
+    async def share_a_circle(self, a: str, b: str) -> bool:
+        mine = {m.circle_id for m in await self._repo.memberships_of_user(a)}
+        theirs = {m.circle_id for m in await self._repo.memberships_of_user(b)}
+        return bool(mine & theirs)
+
+    async def _fresh(self, circle_id: str) -> Circle:
+        circle = await self._repo.get_circle(circle_id)
+        assert circle is not None
+        return circle

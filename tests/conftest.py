@@ -1,0 +1,129 @@
+"""Shared fixtures: real FerretDB, Redis and server processes, and clients that talk to them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import infra
+from tests.support.client import Api, Sock, register
+
+ARTIFACTS = infra.ROOT / "test-artifacts"
+LOGS = ARTIFACTS / "logs"
+
+FAST_LIMITS = {
+    "SEED_DEMO": "0",
+    "RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
+    "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+    "PRESENCE_GRACE_SECONDS": "0.5",
+    "LOG_LEVEL": "warning",
+}
+
+
+class Stack:
+    """The dependencies a test run shares: FerretDB and Redis (or MONGODB_URL from outside)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.ferret: infra.Proc | None = None
+        if os.environ.get("MONGODB_URL"):
+            self.mongo_url = os.environ["MONGODB_URL"]
+        else:
+            self.ferret = infra.start_ferretdb(tmp / "ferretdb", LOGS)
+            self.mongo_url = self.ferret.url
+        self.redis = infra.start_redis(LOGS)
+        self.redis_url = self.redis.url
+
+    def server_env(self, db: str | None = None, redis: bool = True, **extra: str) -> dict[str, str]:
+        env = {
+            **FAST_LIMITS,
+            "MONGODB_URL": self.mongo_url,
+            "MONGODB_DB": db or f"t_{uuid.uuid4().hex[:12]}",
+            "DATA_DIR": str(self.tmp / f"data_{uuid.uuid4().hex[:8]}"),
+            "SECRET_KEY": "test-secret-key-for-the-whole-run",
+            "PAYMENT_WEBHOOK_SECRET": "whsec_test",
+            "DB_TIMEOUT_MS": "2000",
+        }
+        if redis:
+            env["REDIS_URL"] = self.redis_url
+        env.update(extra)
+        return env
+
+    def start(self, **env: str) -> infra.Proc:
+        return infra.start_server(env, LOGS)
+
+    def stop(self) -> None:
+        self.redis.stop()
+        if self.ferret is not None:
+            self.ferret.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    s = Stack(tmp_path_factory.mktemp("stack"))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def server(stack: Stack) -> Iterator[infra.Proc]:
+    """One Circles process (with Redis) shared by the tests that need no special setup."""
+    proc = stack.start(**stack.server_env())
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def server_pair(stack: Stack) -> Iterator[tuple[infra.Proc, infra.Proc]]:
+    """Two Circles processes sharing one database and one Redis."""
+    env = stack.server_env()
+    a = stack.start(**env)
+    b = stack.start(**env)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+UserFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def make_user(server: infra.Proc) -> AsyncIterator[UserFactory]:
+    made: list[Api] = []
+
+    async def make(
+        prefix: str = "user", base_url: str | None = None, display_name: str | None = None
+    ) -> Api:
+        api = await register(base_url or server.url, prefix, display_name)
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        await api.aclose()
+
+
+SockFactory = Callable[..., Awaitable[Sock]]
+
+
+@pytest.fixture
+async def make_sock(server: infra.Proc) -> AsyncIterator[SockFactory]:
+    made: list[Sock] = []
+
+    async def make(api: Api, base_url: str | None = None) -> Sock:
+        sock = await Sock(base_url or server.url, api.token).connect()
+        made.append(sock)
+        return sock
+
+    yield make
+    for sock in made:
+        await sock.close()
+
+
+def pytest_sessionstart(session: Any) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)

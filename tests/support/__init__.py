@@ -1,0 +1,1 @@
+"""Test and benchmark support: real FerretDB, Redis and server processes on free ports."""
