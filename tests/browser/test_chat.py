@@ -188,6 +188,11 @@ def test_reconnecting_client_catches_up_on_sends_edits_and_deletes_once_each(
     bob_c.page.evaluate("window.circles.dropConnection()")
     expect(bob_c.page.get_by_test_id("conn-status")).not_to_have_attribute("data-state", "online")
 
+    # bob writes while offline: the message waits in his outbox
+    bob_c.page.get_by_test_id("composer-input").fill("written offline")
+    bob_c.page.get_by_test_id("composer-send").click()
+    expect(message(bob_c, "written offline")).to_have_attribute("data-state", "pending")
+
     alice_c.send("five (while bob is away)")
     three = message(alice_c, "three")
     three.hover()
@@ -215,18 +220,23 @@ def test_reconnecting_client_catches_up_on_sends_edits_and_deletes_once_each(
     expect(message(bob_c, "three (edited)")).to_have_count(1)
     expect(bob_c.messages().get_by_test_id("message-deleted")).to_have_count(1)
 
+    # the outbox was resent after the sync, once
+    expect(message(bob_c, "written offline")).to_have_attribute("data-state", "sent")
+    expect(message(alice_c, "written offline")).to_have_count(1)
+
     rows = bob_c.message_rows()
     assert rows == alice_c.message_rows()
     seqs = [int(seq) for seq, _ in rows]
     assert seqs == sorted(set(seqs)), f"duplicated or out of order: {rows}"
     texts = [text for _, text in rows]
-    assert texts[-6:] == [
+    assert texts[-7:] == [
         "one",
         "two",
         "three (edited)",
         "message deleted",
         "five (while bob is away)",
         "six",
+        "written offline",
     ]
 
     # and live delivery resumes, once
@@ -346,3 +356,23 @@ def test_scrolling_back_loads_older_history_in_seq_order(
     texts = [text for _, text in rows if text.startswith("msg ")]
     assert texts == [f"msg {i:03d}" for i in range(1, total + 1)]
     bob_c.screenshot("scroll-back")
+
+
+def test_sign_out_and_revoked_session_return_to_login(
+    open_client: OpenClient, make_user: MakeUser, server: Server
+) -> None:
+    alice = make_user("alice")
+    alice_c = open_client("alice")
+    alice_c.login(alice)
+    alice_c.page.get_by_test_id("logout-button").click()
+    expect(alice_c.page.get_by_test_id("login-view")).to_be_visible()
+    assert alice_c.page.evaluate("localStorage.getItem('circles.token')") is None
+
+    # a token revoked elsewhere: the server drops the socket and the client asks to sign in
+    alice_c.login(alice)
+    token = alice_c.page.evaluate("localStorage.getItem('circles.token')")
+    server.api("POST", "/api/auth/logout", token=token)
+    expect(alice_c.page.get_by_test_id("login-view")).to_be_visible()
+    expect(alice_c.page.get_by_test_id("auth-error")).to_contain_text("session has ended")
+    assert alice_c.page.evaluate("localStorage.getItem('circles.token')") is None
+    alice_c.screenshot("session-ended")
