@@ -219,6 +219,8 @@ export class Chat {
       created_at: new Date().toISOString(),
     };
     state.pending.set(pending.client_id, pending);
+    // Receivers drop the sender's typing indicator on this message: announce the next one.
+    this.typingSentAt.delete(conversationId);
     store.notify(`messages:${conversationId}`);
     if (this.conn?.connected) void this.transmit(pending);
   }
