@@ -364,6 +364,12 @@ export class Chat {
   private onTyping(conversationId: string, userId: string): void {
     const state = store.get(conversationId);
     if (!state || userId === store.me?.id) return;
+    // Someone typing has a live socket. The protocol has no presence snapshot on connect, so
+    // this fills in users who came online before we did (a later `presence` corrects it).
+    if (store.presence.get(userId) !== true) {
+      store.presence.set(userId, true);
+      store.notify("presence");
+    }
     state.typing.set(userId, Date.now() + TYPING_SHOW_MS);
     store.notify(`typing:${conversationId}`);
     setTimeout(() => {
