@@ -38,13 +38,22 @@ import time
 from array import array
 from typing import Any
 
-
 monotonic_ns = time.monotonic_ns
 
 
 class StepStats:
-    __slots__ = ("ack_err", "ack_errors", "ack_lat", "acks_ok", "echo", "lat", "recv", "send_lag",
-                 "sent", "sent_by_room")
+    __slots__ = (
+        "ack_err",
+        "ack_errors",
+        "ack_lat",
+        "acks_ok",
+        "echo",
+        "lat",
+        "recv",
+        "send_lag",
+        "sent",
+        "sent_by_room",
+    )
 
     def __init__(self) -> None:
         self.sent = 0
@@ -59,9 +68,15 @@ class StepStats:
         self.send_lag = array("q")
 
     def counts(self) -> dict[str, Any]:
-        return {"sent": self.sent, "sent_by_room": self.sent_by_room, "recv": self.recv,
-                "echo": self.echo, "acks_ok": self.acks_ok, "ack_err": self.ack_err,
-                "ack_errors": self.ack_errors}
+        return {
+            "sent": self.sent,
+            "sent_by_room": self.sent_by_room,
+            "recv": self.recv,
+            "echo": self.echo,
+            "acks_ok": self.acks_ok,
+            "ack_err": self.ack_err,
+            "ack_errors": self.ack_errors,
+        }
 
 
 def _b64(a: array) -> str:
@@ -122,13 +137,15 @@ class Conn(asyncio.Protocol):
 
     # -- transport ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]
         key = base64.b64encode(random.randbytes(16)).decode()
-        transport.write((f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                        .encode())
+        transport.write(
+            (
+                f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed:
@@ -171,7 +188,7 @@ class Conn(asyncio.Protocol):
                 self.close()
                 return
             self.upgraded = True
-            del buf[:end + 4]
+            del buf[: end + 4]
         off, n = 0, len(buf)
         while n - off >= 2:
             b0, b1 = buf[off], buf[off + 1]
@@ -180,21 +197,21 @@ class Conn(asyncio.Protocol):
             if length == 126:
                 if n - p < 2:
                     break
-                length = int.from_bytes(buf[p:p + 2], "big")
+                length = int.from_bytes(buf[p : p + 2], "big")
                 p += 2
             elif length == 127:
                 if n - p < 8:
                     break
-                length = int.from_bytes(buf[p:p + 8], "big")
+                length = int.from_bytes(buf[p : p + 8], "big")
                 p += 8
             masked = b1 & 0x80
             if masked:
                 p += 4
             if n - p < length:
                 break
-            payload = bytes(buf[p:p + length])
+            payload = bytes(buf[p : p + length])
             if masked:  # servers never mask, but be correct
-                mask = buf[p - 4:p]
+                mask = buf[p - 4 : p]
                 payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
             off = p + length
             op = b0 & 0x0F
@@ -216,7 +233,7 @@ class Conn(asyncio.Protocol):
             if i < 0:
                 self.worker.other_events += 1
                 return
-            parts = s[i + 6:i + 96].split(b"|", 4)
+            parts = s[i + 6 : i + 96].split(b"|", 4)
             st = self.worker.steps.get(int(parts[0]))
             if st is None:
                 self.worker.stale += 1
@@ -242,8 +259,11 @@ class Conn(asyncio.Protocol):
                 else:
                     st.ack_err += 1
                     c = s.find(b'"code":', j)
-                    code = (s[c + 7:s.find(b",", c)].decode().strip('"}') if c >= 0
-                            else s[j:j + 60].decode(errors="replace"))
+                    code = (
+                        s[c + 7 : s.find(b",", c)].decode().strip('"}')
+                        if c >= 0
+                        else s[j : j + 60].decode(errors="replace")
+                    )
                     st.ack_errors[code] = st.ack_errors.get(code, 0) + 1
             elif not entry.done():
                 entry.set_result(json.loads(s[j:])[0])
@@ -306,15 +326,19 @@ async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
                 try:
                     w.conns[spec["idx"]] = await open_client(w, msg["url"], spec)
                     return
-                except Exception as e:  # noqa: BLE001 - reported to the coordinator
+                except Exception as e:
                     if attempt == 2:
                         errors.append(f"client {spec['idx']}: {type(e).__name__}: {e}")
                     await asyncio.sleep(0.2 * (attempt + 1))
 
     t0 = time.monotonic()
     await asyncio.gather(*(one(s) for s in msg["clients"]))
-    return {"connected": len(w.conns), "errors": errors[:10], "n_errors": len(errors),
-            "seconds": time.monotonic() - t0}
+    return {
+        "connected": len(w.conns),
+        "errors": errors[:10],
+        "n_errors": len(errors),
+        "seconds": time.monotonic() - t0,
+    }
 
 
 async def cmd_step(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
@@ -350,8 +374,10 @@ async def cmd_step(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
         c.next_ack += 1
         c.pending[ack] = (step, t)
         text = f"bench|{step}|{idx}|{n}|{t}|"
-        frame = (f'42{ack}["message:send",{{"conversation_id":{c.room_json},'
-                 f'"client_id":"b{step}-{idx}-{n}","text":"{text}"}}]')
+        frame = (
+            f'42{ack}["message:send",{{"conversation_id":{c.room_json},'
+            f'"client_id":"b{step}-{idx}-{n}","text":"{text}"}}]'
+        )
         st.sent += 1
         st.sent_by_room[c.room] = st.sent_by_room.get(c.room, 0) + 1
         st.send_lag.append((monotonic_ns() - t) // 1000)
@@ -376,8 +402,14 @@ async def cmd_collect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
     out["ack_err"] += lost_acks
     if lost_acks:
         out["ack_errors"]["no_ack"] = out["ack_errors"].get("no_ack", 0) + lost_acks
-    out.update(lat=_b64(st.lat), ack_lat=_b64(st.ack_lat), send_lag=_b64(st.send_lag),
-               stale=w.stale, other_events=w.other_events, disconnects=w.disconnects)
+    out.update(
+        lat=_b64(st.lat),
+        ack_lat=_b64(st.ack_lat),
+        send_lag=_b64(st.send_lag),
+        stale=w.stale,
+        other_events=w.other_events,
+        disconnects=w.disconnects,
+    )
     return out
 
 
@@ -397,8 +429,14 @@ async def cmd_call(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
     return {"ack": await c.call(msg["event"], msg.get("data", {}))}
 
 
-COMMANDS = {"call": cmd_call, "connect": cmd_connect, "step": cmd_step, "stats": cmd_stats, "collect": cmd_collect,
-            "close": cmd_close}
+COMMANDS = {
+    "call": cmd_call,
+    "connect": cmd_connect,
+    "step": cmd_step,
+    "stats": cmd_stats,
+    "collect": cmd_collect,
+    "close": cmd_close,
+}
 
 
 async def amain() -> None:
@@ -417,7 +455,7 @@ async def amain() -> None:
     async def handle(req: dict[str, Any]) -> None:
         try:
             res = await COMMANDS[req["cmd"]](w, req)
-        except Exception as e:  # noqa: BLE001 - reported to the coordinator
+        except Exception as e:
             res = {"error": f"{type(e).__name__}: {e}"}
         async with lock:
             reply(req.get("id"), res)

@@ -15,7 +15,7 @@ def _read_stat(pid: int) -> list[str] | None:
     except OSError:
         return None
     # the command name (field 2) may hold spaces and parentheses: split after the last ')'
-    return data[data.rindex(")") + 2:].split()
+    return data[data.rindex(")") + 2 :].split()
 
 
 def descendants(pid: int) -> list[int]:
@@ -59,3 +59,11 @@ def cpu_seconds(pids: Iterable[int]) -> float:
             # fields 14 and 15 of /proc/pid/stat (utime, stime); st starts at field 3
             ticks += int(st[11]) + int(st[12])
     return ticks / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, everything but idle/iowait)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK

@@ -42,7 +42,7 @@ def _short(frame: str) -> str:
     parts = file.split("/")
     for anchor in ("site-packages", "python3.11", "main"):
         if anchor in parts:
-            parts = parts[parts.index(anchor) + 1:]
+            parts = parts[parts.index(anchor) + 1 :]
             break
     return f"{func} ({'/'.join(parts[-3:])})"
 
@@ -56,8 +56,7 @@ def summarise(path: Path) -> dict[str, Any]:
     server_inclusive: Counter[str] = Counter()
     for stack, n in stacks.items():
         frames = [f for f in stack.split(";") if f.strip()]
-        if frames and frames[0].startswith("process ") or frames and frames[0].startswith("thread "):
-            frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
         self_time[_short(frames[-1])] += n
@@ -76,14 +75,22 @@ def summarise(path: Path) -> dict[str, Any]:
     def top(c: Counter[str], k: int = 40) -> list[tuple[str, float]]:
         return [(name, round(100 * v / total, 1)) for name, v in c.most_common(k)]
 
-    return {"file": str(path), "samples": total, "categories": top(cats),
-            "self": top(self_time), "inclusive": top(inclusive),
-            "server_inclusive": top(server_inclusive)}
+    return {
+        "file": str(path),
+        "samples": total,
+        "categories": top(cats),
+        "self": top(self_time),
+        "inclusive": top(inclusive),
+        "server_inclusive": top(server_inclusive),
+    }
 
 
 def format_summary(s: dict[str, Any], top: int = 20) -> list[str]:
-    lines = [f"py-spy: {s['samples']} samples ({s['file']})", "where the time goes (leaf-most "
-             "matching frame): " + ", ".join(f"{k} {v}%" for k, v in s["categories"])]
+    lines = [
+        f"py-spy: {s['samples']} samples ({s['file']})",
+        "where the time goes (leaf-most "
+        "matching frame): " + ", ".join(f"{k} {v}%" for k, v in s["categories"]),
+    ]
     lines.append("top self time:")
     lines += [f"  {v:5.1f}%  {k}" for k, v in s["self"][:top]]
     lines.append("top inclusive time in server/ code:")
@@ -94,6 +101,7 @@ def format_summary(s: dict[str, Any], top: int = 20) -> list[str]:
 if __name__ == "__main__":
     import sys
 
-    for line in format_summary(summarise(Path(sys.argv[1])), top=int(sys.argv[2]) if len(
-            sys.argv) > 2 else 25):
+    for line in format_summary(
+        summarise(Path(sys.argv[1])), top=int(sys.argv[2]) if len(sys.argv) > 2 else 25
+    ):
         print(line)

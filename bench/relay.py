@@ -79,9 +79,16 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8100)
-    p.add_argument("--ws", default="websockets-sansio",
-                   help="uvicorn websocket implementation (websockets, websockets-sansio, wsproto)")
-    p.add_argument("--deflate", action="store_true", help="offer permessage-deflate (off by default)")
+    p.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        help="uvicorn websocket implementation (websockets, websockets-sansio, wsproto)",
+    )
+    p.add_argument(
+        "--deflate",
+        action="store_true",
+        help="negotiate permessage-deflate (off by default, as in Circles)",
+    )
     p.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop and h11")
     args = p.parse_args(argv)
     uvicorn.run(
