@@ -10,6 +10,8 @@ import type { Conversation, Message } from "./types";
 
 const HISTORY_PAGE = 50;
 const SYNC_PAGE = 100;
+/** Beyond this many sync pages, reload the newest history page instead. */
+const SYNC_MAX_PAGES = 5;
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOW_MS = 5000;
 /** Failures worth retrying by themselves once the connection is back. */
@@ -129,9 +131,16 @@ export class Chat {
     store.notify("conversations");
   }
 
-  /** Fetch every change since the highest rev held, page by page. */
+  /**
+   * Fetch every change since the highest rev held, page by page. After a long absence it is
+   * cheaper to drop the copy and load the newest page again than to replay every change.
+   */
   private async sync(state: ConvState): Promise<void> {
-    for (;;) {
+    for (let page = 0; ; page++) {
+      if (page === SYNC_MAX_PAGES) {
+        await this.reload(state);
+        return;
+      }
       const data = await this.call<{ messages: Message[]; rev: number; has_more: boolean }>(
         "sync",
         { conversation_id: state.conv.id, since_rev: state.maxRev, limit: SYNC_PAGE },
@@ -142,6 +151,16 @@ export class Chat {
     }
     store.recountUnread(state);
     store.notify("conversations");
+  }
+
+  /** Forget the messages held (not the outbox) and fetch the newest page afresh. */
+  private async reload(state: ConvState): Promise<void> {
+    state.messages.clear();
+    state.maxRev = 0;
+    state.loaded = false;
+    state.hasMore = true;
+    state.oldestSeq = Number.POSITIVE_INFINITY;
+    await this.fetchNewestPage(state);
   }
 
   /** Make `id` the active conversation: load its newest page once, then mark it read. */

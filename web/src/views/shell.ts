@@ -65,6 +65,9 @@ export function shellView(onLogout: () => void): Shell {
       current = view;
       replaceChildren(main, view.el);
       el.classList.remove("sidebar-open");
+      for (const link of el.querySelectorAll<HTMLAnchorElement>(".nav-link")) {
+        link.classList.toggle("active", link.getAttribute("href") === window.location.hash);
+      }
       store.notify("conversations");
     },
     dispose(): void {
