@@ -45,6 +45,7 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
                 from server.seed import seed_demo
 
                 await seed_demo(c)
+            c.sweeper.start()
             log.info("Circles listening on %s", settings.base_url)
             yield
         finally:

@@ -15,6 +15,13 @@ from server.accounts.models import User
 from server.accounts.repository import INDEXES as ACCOUNT_INDEXES
 from server.accounts.repository import AccountRepository
 from server.accounts.service import AccountService
+from server.activities import handlers as activity_handlers
+from server.activities import routes as activity_routes
+from server.activities.repository import INDEXES as ACTIVITY_INDEXES
+from server.activities.repository import ActivityRepository
+from server.activities.service import ActivityService
+from server.activities.sweeper import Sweeper
+from server.activities.tickets import TicketSigner
 from server.core.mongo import Db, Index, ensure_indexes, make_client
 from server.core.ratelimit import RateLimiter
 from server.core.redis import make_redis
@@ -26,6 +33,10 @@ from server.messages import handlers as message_handlers
 from server.messages.repository import INDEXES as MESSAGE_INDEXES
 from server.messages.repository import MessageRepository
 from server.messages.service import MessageService
+from server.notifications import routes as notification_routes
+from server.notifications.repository import INDEXES as NOTIFICATION_INDEXES
+from server.notifications.repository import NotificationRepository
+from server.notifications.service import NotificationService
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import EventTable
 from server.realtime.manager import LocalManager, RedisManager
@@ -37,7 +48,13 @@ from server.rooms.repository import CircleRepository
 from server.rooms.service import CircleService
 from server.settings import Settings
 
-ALL_INDEXES: dict[str, list[Index]] = {**ACCOUNT_INDEXES, **MESSAGE_INDEXES, **ROOM_INDEXES}
+ALL_INDEXES: dict[str, list[Index]] = {
+    **ACCOUNT_INDEXES,
+    **MESSAGE_INDEXES,
+    **ROOM_INDEXES,
+    **ACTIVITY_INDEXES,
+    **NOTIFICATION_INDEXES,
+}
 
 
 def secret_key(settings: Settings) -> str:
@@ -86,6 +103,9 @@ class Container:
     dms: DmService
     gateway: RealtimeGateway
     signer: TokenSigner
+    notifications: NotificationService
+    activities: ActivityService
+    sweeper: Sweeper
     routes: list[Route] = field(default_factory=list)
     events: EventTable = field(default_factory=dict)
 
@@ -93,6 +113,8 @@ class Container:
         await ensure_indexes(self.db, ALL_INDEXES)
 
     async def close(self) -> None:
+        await self.sweeper.stop()
+        await self.activities.drain()
         await self.messages.drain()
         await self.mongo.close()
         if self.redis is not None:
@@ -109,7 +131,8 @@ def build(
         if settings.redis_url
         else None
     )
-    signer = TokenSigner(secret_key(settings))
+    key = secret_key(settings)
+    signer = TokenSigner(key)
     sio, manager = make_sio(settings.redis_url, settings.allowed_origins, settings.max_frame_bytes)
     broadcaster = Broadcaster(sio, manager)
 
@@ -126,8 +149,25 @@ def build(
     )
     messages.directory = _Directory(circles, accounts)
     dms = DmService(messages, circles, accounts, broadcaster)
+    notifications = NotificationService(NotificationRepository(db), broadcaster)
+    activities = ActivityService(
+        ActivityRepository(db),
+        messages,
+        circles,
+        accounts,
+        notifications,
+        signer,
+        TicketSigner(key),
+        settings.base_url,
+        settings.hold_minutes,
+    )
+    sweeper = Sweeper(activities, settings.sweep_interval_seconds)
 
-    events: EventTable = {**message_handlers.handlers(messages), **dm_handlers.handlers(dms)}
+    events: EventTable = {
+        **message_handlers.handlers(messages),
+        **dm_handlers.handlers(dms),
+        **activity_handlers.handlers(activities),
+    }
     holder: dict[str, RealtimeGateway] = {}
 
     async def announce(user_id: str, online: bool) -> None:
@@ -143,6 +183,8 @@ def build(
             accounts, RateLimiter(redis, settings.rate_limit_auth_per_minute, 60)
         ),
         *room_routes.routes(circles),
+        *activity_routes.routes(activities, accounts.authenticate),
+        *notification_routes.routes(notifications),
     ]
     return Container(
         settings=settings,
@@ -158,6 +200,9 @@ def build(
         dms=dms,
         gateway=gateway,
         signer=signer,
+        notifications=notifications,
+        activities=activities,
+        sweeper=sweeper,
         routes=routes,
         events=events,
     )

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
     ws_impl: str = "websockets-sansio"
     log_level: str = "info"
+    hold_minutes: int = 15
+    sweep_interval_seconds: float = 1.0
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)
 
     @field_validator("cors_origins", mode="before")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,30 @@ FAST_LIMITS = {
 }
 
 
+class Clock:
+    """The servers' clock offset (CIRCLES_CLOCK_FILE): tests move time instead of waiting."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0.0
+        path.write_text("0")
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(repr(self.offset))
+        os.replace(tmp, self.path)
+
+
 class Stack:
     """The dependencies a test run shares: FerretDB and Redis (or MONGODB_URL from outside)."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
+        self.clock = Clock(tmp / "clock")
         self.ferret: infra.Proc | None = None
         if os.environ.get("MONGODB_URL"):
             self.mongo_url = os.environ["MONGODB_URL"]
@@ -48,6 +68,8 @@ class Stack:
             "SECRET_KEY": "test-secret-key-for-the-whole-run",
             "PAYMENT_WEBHOOK_SECRET": "whsec_test",
             "DB_TIMEOUT_MS": "2000",
+            "CIRCLES_CLOCK_FILE": str(self.clock.path),
+            "SWEEP_INTERVAL_SECONDS": "0.2",
         }
         if redis:
             env["REDIS_URL"] = self.redis_url
@@ -87,6 +109,11 @@ def server_pair(stack: Stack) -> Iterator[tuple[infra.Proc, infra.Proc]]:
     yield a, b
     a.stop()
     b.stop()
+
+
+@pytest.fixture
+def clock(stack: Stack) -> Clock:
+    return stack.clock
 
 
 UserFactory = Callable[..., Awaitable[Api]]

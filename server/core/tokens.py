@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from server.core import clock
 from server.core.errors import Unauthorized
 
 PURPOSES = ("session", "invite", "calendar", "ticket", "share")
+
+
+class ClockSigner(TimestampSigner):
+    """Timestamps from ``core.clock``, so token ages follow the same clock as everything else."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+def serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt, signer=ClockSigner)
 
 
 class TokenSigner:
@@ -16,8 +28,7 @@ class TokenSigner:
 
     def __init__(self, secret_key: str) -> None:
         self._serializers = {
-            purpose: URLSafeTimedSerializer(secret_key, salt=f"circles.{purpose}.v1")
-            for purpose in PURPOSES
+            purpose: serializer(secret_key, f"circles.{purpose}.v1") for purpose in PURPOSES
         }
 
     def sign(self, purpose: str, payload: dict[str, Any]) -> str:

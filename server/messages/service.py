@@ -232,10 +232,19 @@ class MessageService:
         return await self._change(message, {"text": "", "card": None, "deleted": True})
 
     async def update_card(self, message_id: str, card: dict[str, Any]) -> Message | None:
+        """Re-render a card in place. A card only moves forward: an update carrying an older
+        ``card.version`` than the stored one (a slower process) changes nothing."""
         message = await self._repo.get_message(message_id)
         if message is None or message.deleted:
             return None
-        return await self._change(message, {"card": card})
+        try:
+            return await self._change(
+                message,
+                {"card": card},
+                only_if={"deleted": False, "card.version": {"$lt": card["version"]}},
+            )
+        except Conflict:
+            return None
 
     async def _change(
         self, message: Message, changes: dict[str, Any], only_if: dict[str, Any] | None = None

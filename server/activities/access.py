@@ -1,0 +1,35 @@
+"""The permission gate for activities."""
+
+from __future__ import annotations
+
+from server.accounts.models import User
+from server.activities.models import Activity
+from server.core.errors import Forbidden, NotFound
+from server.rooms.service import CircleService
+
+
+async def require_visible(circles: CircleService, a: Activity | None, user: User) -> Activity:
+    """Anyone who can see the circle can see its activities; others get ``not_found``."""
+    if a is None:
+        raise NotFound("no such activity")
+    try:
+        await circles.get(user, a.circle_id)
+    except NotFound:
+        raise NotFound("no such activity") from None
+    return a
+
+
+async def require_organiser(circles: CircleService, a: Activity | None, user: User) -> Activity:
+    """The organiser, or an owner/admin of the activity's circle."""
+    a = await require_visible(circles, a, user)
+    if a.organiser_id == user.id:
+        return a
+    if await circles.role_of(a.circle_id, user.id) in ("owner", "admin"):
+        return a
+    raise Forbidden("organisers only")
+
+
+async def require_circle_admin(circles: CircleService, circle_id: str, user: User) -> None:
+    _, role = await circles.get(user, circle_id)
+    if role not in ("owner", "admin"):
+        raise Forbidden("circle owners and admins post activities")

@@ -1,0 +1,147 @@
+"""Activity domain objects. ``Activity`` is the whole state the rules work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+SignupStatus = Literal[
+    "confirmed", "waitlisted", "offered", "pending_payment", "cancelled", "attended"
+]
+SEATED: tuple[SignupStatus, ...] = ("confirmed", "offered", "pending_payment")
+ACTIVE: tuple[SignupStatus, ...] = (
+    "confirmed",
+    "offered",
+    "pending_payment",
+    "waitlisted",
+    "attended",
+)
+
+
+@dataclass
+class Location:
+    name: str
+    address: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+@dataclass
+class Price:
+    amount: int
+    currency: str
+
+
+@dataclass
+class Entry:
+    """One user's sign-up."""
+
+    user_id: str
+    status: SignupStatus
+    created_at: datetime
+    updated_at: datetime
+    waitlist_no: int | None = None
+    offer_expires_at: datetime | None = None
+    hold_expires_at: datetime | None = None
+    payment_id: str | None = None
+    reconfirm_pending: bool = False
+    reconfirmed_at: datetime | None = None
+    checked_in_at: datetime | None = None
+
+
+@dataclass
+class Activity:
+    id: str
+    circle_id: str
+    conversation_id: str
+    organiser_id: str
+    title: str
+    description: str
+    category: str
+    tags: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    location: Location
+    capacity: int
+    price: Price | None
+    signup_deadline: datetime
+    offer_window_minutes: int
+    refund_cutoff_hours: int
+    hold_minutes: int
+    created_at: datetime
+    updated_at: datetime
+    cancelled: bool = False
+    cancel_reason: str | None = None
+    card_message_id: str | None = None
+    version: int = 1
+    ics_sequence: int = 0
+    next_waitlist_no: int = 1
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    @property
+    def paid(self) -> bool:
+        return self.price is not None and self.price.amount > 0
+
+    def count(self, *statuses: SignupStatus) -> int:
+        return sum(1 for e in self.entries.values() if e.status in statuses)
+
+    @property
+    def confirmed_count(self) -> int:
+        return self.count("confirmed", "attended")
+
+    @property
+    def held_count(self) -> int:
+        return self.count("offered", "pending_payment")
+
+    @property
+    def waitlist_count(self) -> int:
+        return self.count("waitlisted")
+
+    @property
+    def seats_taken(self) -> int:
+        return self.count(*SEATED, "attended")
+
+    def status_at(self, now: datetime) -> Literal["open", "full", "closed", "cancelled"]:
+        if self.cancelled:
+            return "cancelled"
+        if now >= self.signup_deadline:
+            return "closed"
+        if self.seats_taken >= self.capacity:
+            return "full"
+        return "open"
+
+    def waitlist_position(self, user_id: str) -> int | None:
+        mine = self.entries.get(user_id)
+        if mine is None or mine.status != "waitlisted" or mine.waitlist_no is None:
+            return None
+        ahead = sum(
+            1
+            for e in self.entries.values()
+            if e.status == "waitlisted"
+            and e.waitlist_no is not None
+            and e.waitlist_no < mine.waitlist_no
+        )
+        return ahead + 1
+
+    def next_deadline(self) -> datetime | None:
+        """When the sweeper must look at this activity next (an offer or a hold expiring)."""
+        times = [
+            t
+            for e in self.entries.values()
+            for t in (
+                e.offer_expires_at if e.status == "offered" else None,
+                e.hold_expires_at if e.status == "pending_payment" else None,
+            )
+            if t is not None
+        ]
+        return min(times) if times else None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Something to tell someone after the state change is stored."""
+
+    kind: str  # a notification kind: offer, offer_expired, waitlisted, signup_confirmed, ...
+    user_id: str
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,218 @@
+"""Activities (with their sign-ups) and reminder schedules in MongoDB."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from server.activities.models import Activity, Entry, Location, Price
+from server.core.mongo import Db, Index
+
+INDEXES = {
+    "activities": [
+        Index([("circle_id", 1), ("starts_at", 1)], "circle_starts"),
+        Index([("participants", 1)], "participants"),
+        Index([("next_deadline", 1)], "next_deadline"),
+    ],
+    "schedules": [Index([("done", 1), ("due_at", 1)], "due")],
+}
+
+_ENTRY_FIELDS = (
+    "waitlist_no",
+    "offer_expires_at",
+    "hold_expires_at",
+    "payment_id",
+    "reconfirmed_at",
+    "checked_in_at",
+)
+
+
+def _entry_doc(e: Entry) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "status": e.status,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+    }
+    if e.reconfirm_pending:
+        doc["reconfirm_pending"] = True
+    for name in _ENTRY_FIELDS:
+        value = getattr(e, name)
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def _entry(user_id: str, d: dict[str, Any]) -> Entry:
+    return Entry(
+        user_id=user_id,
+        status=d["status"],
+        created_at=d["created_at"],
+        updated_at=d["updated_at"],
+        reconfirm_pending=bool(d.get("reconfirm_pending")),
+        **{name: d.get(name) for name in _ENTRY_FIELDS},
+    )
+
+
+def to_doc(a: Activity) -> dict[str, Any]:
+    return {
+        "_id": a.id,
+        "circle_id": a.circle_id,
+        "conversation_id": a.conversation_id,
+        "organiser_id": a.organiser_id,
+        "title": a.title,
+        "description": a.description,
+        "category": a.category,
+        "tags": a.tags,
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
+        "location": {
+            "name": a.location.name,
+            "address": a.location.address,
+            "lat": a.location.lat,
+            "lng": a.location.lng,
+        },
+        "capacity": a.capacity,
+        "price": {"amount": a.price.amount, "currency": a.price.currency} if a.price else None,
+        "signup_deadline": a.signup_deadline,
+        "offer_window_minutes": a.offer_window_minutes,
+        "refund_cutoff_hours": a.refund_cutoff_hours,
+        "hold_minutes": a.hold_minutes,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "cancelled": a.cancelled,
+        "cancel_reason": a.cancel_reason,
+        "card_message_id": a.card_message_id,
+        "version": a.version,
+        "ics_sequence": a.ics_sequence,
+        "next_waitlist_no": a.next_waitlist_no,
+        "entries": {uid: _entry_doc(e) for uid, e in a.entries.items()},
+        # Derived, for queries only; recomputed from the entries on every write.
+        "participants": sorted(a.entries),
+        "confirmed_count": a.confirmed_count,
+        "held_count": a.held_count,
+        "waitlist_count": a.waitlist_count,
+        "next_deadline": a.next_deadline(),
+    }
+
+
+def from_doc(d: dict[str, Any]) -> Activity:
+    loc = d["location"]
+    price = d.get("price")
+    return Activity(
+        id=d["_id"],
+        circle_id=d["circle_id"],
+        conversation_id=d["conversation_id"],
+        organiser_id=d["organiser_id"],
+        title=d["title"],
+        description=d.get("description", ""),
+        category=d["category"],
+        tags=list(d.get("tags", [])),
+        starts_at=d["starts_at"],
+        ends_at=d["ends_at"],
+        location=Location(
+            name=loc["name"], address=loc.get("address"), lat=loc.get("lat"), lng=loc.get("lng")
+        ),
+        capacity=d["capacity"],
+        price=Price(amount=price["amount"], currency=price["currency"]) if price else None,
+        signup_deadline=d["signup_deadline"],
+        offer_window_minutes=d["offer_window_minutes"],
+        refund_cutoff_hours=d["refund_cutoff_hours"],
+        hold_minutes=d["hold_minutes"],
+        created_at=d["created_at"],
+        updated_at=d["updated_at"],
+        cancelled=bool(d.get("cancelled")),
+        cancel_reason=d.get("cancel_reason"),
+        card_message_id=d.get("card_message_id"),
+        version=d["version"],
+        ics_sequence=d.get("ics_sequence", 0),
+        next_waitlist_no=d.get("next_waitlist_no", 1),
+        entries={uid: _entry(uid, e) for uid, e in d.get("entries", {}).items()},
+    )
+
+
+class ActivityRepository:
+    def __init__(self, db: Db) -> None:
+        self._activities = db["activities"]
+        self._schedules = db["schedules"]
+
+    async def insert(self, a: Activity) -> None:
+        await self._activities.insert_one(to_doc(a))
+
+    async def get(self, activity_id: str) -> Activity | None:
+        d = await self._activities.find_one({"_id": activity_id})
+        return from_doc(d) if d else None
+
+    async def replace_if_version(self, a: Activity, expected_version: int) -> bool:
+        """Compare-and-set: store ``a`` only if nobody changed the document since
+        ``expected_version`` was read. The whole sign-up state changes atomically."""
+        result = await self._activities.replace_one(
+            {"_id": a.id, "version": expected_version}, to_doc(a)
+        )
+        return result.matched_count == 1
+
+    async def in_circle(
+        self, circle_id: str, upcoming: bool, now: datetime, limit: int = 100
+    ) -> list[Activity]:
+        if upcoming:
+            query: dict[str, Any] = {"circle_id": circle_id, "ends_at": {"$gte": now}}
+            order = ASCENDING
+        else:
+            query = {"circle_id": circle_id, "ends_at": {"$lt": now}}
+            order = DESCENDING
+        cursor = self._activities.find(query, sort=[("starts_at", order)], limit=limit)
+        return [from_doc(d) async for d in cursor]
+
+    async def of_participant(
+        self, user_id: str, upcoming: bool, now: datetime, limit: int = 200
+    ) -> list[Activity]:
+        query: dict[str, Any] = {
+            "participants": user_id,
+            "ends_at": {"$gte": now} if upcoming else {"$lt": now},
+        }
+        cursor = self._activities.find(
+            query, sort=[("starts_at", ASCENDING if upcoming else DESCENDING)], limit=limit
+        )
+        return [from_doc(d) async for d in cursor]
+
+    async def due_ids(self, now: datetime, limit: int = 100) -> list[str]:
+        cursor = self._activities.find({"next_deadline": {"$lte": now}}, {"_id": 1}, limit=limit)
+        return [d["_id"] async for d in cursor]
+
+    # reminder schedules -----------------------------------------------------------------
+
+    async def add_schedule(
+        self, schedule_id: str, activity_id: str, kind: str, due_at: datetime
+    ) -> None:
+        try:
+            await self._schedules.insert_one(
+                {
+                    "_id": schedule_id,
+                    "activity_id": activity_id,
+                    "kind": kind,
+                    "due_at": due_at,
+                    "done": False,
+                    "lease_until": datetime.min.replace(tzinfo=due_at.tzinfo),
+                }
+            )
+        except DuplicateKeyError:
+            pass
+
+    async def drop_pending_schedules(self, activity_id: str) -> None:
+        await self._schedules.delete_many({"activity_id": activity_id, "done": False})
+
+    async def claim_due_schedule(
+        self, now: datetime, lease_until: datetime
+    ) -> dict[str, Any] | None:
+        """Lease one due, unsent reminder to this process (others skip it until the lease
+        ends, so a process that dies mid-send is replaced)."""
+        return await self._schedules.find_one_and_update(
+            {"done": False, "due_at": {"$lte": now}, "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": lease_until}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def finish_schedule(self, schedule_id: str) -> None:
+        await self._schedules.update_one({"_id": schedule_id}, {"$set": {"done": True}})

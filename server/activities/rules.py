@@ -1,0 +1,211 @@
+"""Pure sign-up rules: each function changes an ``Activity`` in memory and returns effects.
+
+No I/O here. The engine loads the document, applies these functions, and stores the result with a
+compare-and-set on ``version``; a lost race re-runs them on the fresh state, so every decision
+below is made on a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from server.activities.models import SEATED, Activity, Effect, Entry
+from server.core.errors import Conflict, Forbidden
+
+Effects = list[Effect]
+
+
+def _require_open_for_signup(a: Activity, now: datetime) -> None:
+    if a.cancelled:
+        raise Conflict("activity_cancelled", "the activity was cancelled")
+    if now >= a.signup_deadline:
+        raise Conflict("signups_closed", "sign-ups are closed")
+
+
+def _seat(a: Activity, e: Entry, now: datetime) -> Effects:
+    """Give ``e`` a seat: confirmed when free, pending_payment (held) when paid."""
+    e.waitlist_no = None
+    e.offer_expires_at = None
+    e.updated_at = now
+    if a.paid:
+        e.status = "pending_payment"
+        e.hold_expires_at = now + timedelta(minutes=a.hold_minutes)
+        return [Effect("payment_required", e.user_id, {"hold_expires_at": e.hold_expires_at})]
+    e.status = "confirmed"
+    e.hold_expires_at = None
+    return [Effect("signup_confirmed", e.user_id)]
+
+
+def signup(a: Activity, user_id: str, now: datetime) -> Effects:
+    """Sign up, or return the existing active sign-up unchanged (idempotent)."""
+    existing = a.entries.get(user_id)
+    if existing is not None and existing.status != "cancelled":
+        return []
+    _require_open_for_signup(a, now)
+    seat_free = a.seats_taken < a.capacity and a.waitlist_count == 0
+    e = existing or Entry(user_id=user_id, status="cancelled", created_at=now, updated_at=now)
+    a.entries[user_id] = e
+    e.reconfirm_pending = False
+    e.payment_id = None
+    if seat_free:
+        return _seat(a, e, now)
+    e.status = "waitlisted"
+    e.waitlist_no = a.next_waitlist_no
+    a.next_waitlist_no += 1
+    e.updated_at = now
+    return [Effect("waitlisted", user_id)]
+
+
+def _entry(a: Activity, user_id: str) -> Entry:
+    e = a.entries.get(user_id)
+    if e is None:
+        raise Conflict("not_signed_up", "you have not signed up")
+    return e
+
+
+def _release(a: Activity, e: Entry, now: datetime) -> None:
+    e.status = "cancelled"
+    e.waitlist_no = None
+    e.offer_expires_at = None
+    e.hold_expires_at = None
+    e.reconfirm_pending = False
+    e.updated_at = now
+
+
+def cancel(a: Activity, user_id: str, now: datetime) -> Effects:
+    """Withdraw; a freed seat goes to the first person waiting. Cancelling twice is a no-op."""
+    e = _entry(a, user_id)
+    if e.status == "cancelled":
+        return []
+    if e.status == "attended":
+        raise Conflict("already_checked_in", "you were already checked in")
+    effects: Effects = []
+    if e.status in ("confirmed",) and e.payment_id is not None:
+        effects.append(Effect("refund_due", user_id, {"payment_id": e.payment_id}))
+    _release(a, e, now)
+    return effects + promote(a, now)
+
+
+def promote(a: Activity, now: datetime) -> Effects:
+    """Offer every free seat to the first people still waiting, once each."""
+    effects: Effects = []
+    if a.cancelled or now >= a.starts_at:
+        return effects
+    waiting = sorted(
+        (e for e in a.entries.values() if e.status == "waitlisted"),
+        key=lambda e: e.waitlist_no or 0,
+    )
+    for e in waiting:
+        if a.seats_taken >= a.capacity:
+            break
+        e.status = "offered"
+        e.waitlist_no = None
+        e.offer_expires_at = min(now + timedelta(minutes=a.offer_window_minutes), a.starts_at)
+        e.updated_at = now
+        effects.append(Effect("offer", e.user_id, {"offer_expires_at": e.offer_expires_at}))
+    return effects
+
+
+def accept_offer(a: Activity, user_id: str, now: datetime) -> Effects:
+    e = _entry(a, user_id)
+    if e.status != "offered":
+        raise Conflict("no_offer", "there is no open offer for you")
+    if e.offer_expires_at is not None and now >= e.offer_expires_at:
+        raise Conflict("offer_expired", "the offer expired")
+    if a.cancelled:
+        raise Conflict("activity_cancelled", "the activity was cancelled")
+    return _seat(a, e, now)
+
+
+def decline_offer(a: Activity, user_id: str, now: datetime) -> Effects:
+    e = _entry(a, user_id)
+    if e.status != "offered":
+        raise Conflict("no_offer", "there is no open offer for you")
+    _release(a, e, now)
+    return promote(a, now)
+
+
+def reconfirm(a: Activity, user_id: str, going: bool, now: datetime) -> Effects:
+    """After a material change: ``going`` keeps the place, otherwise it is released."""
+    e = _entry(a, user_id)
+    if e.status in ("cancelled", "attended"):
+        raise Conflict("not_signed_up", "you have no active sign-up")
+    if not going:
+        return cancel(a, user_id, now)
+    e.reconfirm_pending = False
+    e.reconfirmed_at = now
+    e.updated_at = now
+    return []
+
+
+def expire(a: Activity, now: datetime) -> Effects:
+    """Expire offers and unpaid holds whose time has come, then pass the seats on."""
+    effects: Effects = []
+    for e in a.entries.values():
+        if e.status == "offered" and e.offer_expires_at and now >= e.offer_expires_at:
+            _release(a, e, now)
+            effects.append(Effect("offer_expired", e.user_id))
+        elif e.status == "pending_payment" and e.hold_expires_at and now >= e.hold_expires_at:
+            _release(a, e, now)
+            effects.append(Effect("hold_expired", e.user_id))
+    return effects + (promote(a, now) if effects else [])
+
+
+def set_capacity(a: Activity, capacity: int, now: datetime) -> Effects:
+    if capacity < a.seats_taken:
+        raise Conflict(
+            "capacity_below_taken",
+            "capacity cannot go below the seats taken",
+            seats_taken=a.seats_taken,
+        )
+    a.capacity = capacity
+    return promote(a, now)
+
+
+def material_change(a: Activity, now: datetime, changes: Mapping[str, object]) -> Effects:
+    """Everyone confirmed or waiting is asked to re-confirm."""
+    effects: Effects = []
+    a.ics_sequence += 1
+    for e in a.entries.values():
+        if e.status in (*SEATED, "waitlisted"):
+            e.reconfirm_pending = True
+            e.updated_at = now
+            effects.append(Effect("activity_changed", e.user_id, {"changes": changes}))
+    return effects
+
+
+def cancel_activity(a: Activity, reason: str, now: datetime) -> Effects:
+    if a.cancelled:
+        return []
+    a.cancelled = True
+    a.cancel_reason = reason
+    a.ics_sequence += 1
+    effects: Effects = []
+    for e in a.entries.values():
+        if e.status == "cancelled":
+            continue
+        if e.payment_id is not None and e.status in ("confirmed", "attended"):
+            effects.append(Effect("refund_due", e.user_id, {"payment_id": e.payment_id}))
+        _release(a, e, now)
+        effects.append(Effect("activity_cancelled", e.user_id, {"reason": reason}))
+    return effects
+
+
+def check_in(a: Activity, user_id: str, now: datetime) -> Effects:
+    e = a.entries.get(user_id)
+    if e is None or e.status not in ("confirmed", "attended"):
+        raise Conflict("not_confirmed", "this person has no confirmed seat")
+    if e.status == "attended":
+        raise Conflict("already_checked_in", "already checked in")
+    e.status = "attended"
+    e.checked_in_at = now
+    e.updated_at = now
+    return [Effect("checked_in", user_id)]
+
+
+def require_confirmed(a: Activity, user_id: str) -> Entry:
+    e = a.entries.get(user_id)
+    if e is None or e.status not in ("confirmed", "attended"):
+        raise Forbidden("only confirmed attendees have a ticket")
+    return e

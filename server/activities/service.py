@@ -1,0 +1,331 @@
+"""Activity logic: posting, editing, sign-ups, offers, check-in, calendar; effects after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from server.accounts.models import User
+from server.accounts.service import AccountService
+from server.activities import access, cards, ical, rules
+from server.activities.engine import ActivityEngine, Applied
+from server.activities.models import Activity, Effect, Entry, Location, Price
+from server.activities.repository import ActivityRepository
+from server.activities.schemas import CreateActivityIn, PatchActivityIn
+from server.activities.tickets import Ticket, TicketSigner
+from server.core import clock
+from server.core.errors import Conflict, NotFound, Unauthorized
+from server.core.ids import new_id
+from server.core.tokens import TokenSigner
+from server.messages.service import MessageService
+from server.notifications.service import NotificationService
+from server.rooms.service import CircleService
+
+log = logging.getLogger(__name__)
+REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
+RefundHook = Callable[[Activity, Effect], Awaitable[None]]
+
+
+class ActivityService:
+    def __init__(
+        self,
+        repo: ActivityRepository,
+        messages: MessageService,
+        circles: CircleService,
+        accounts: AccountService,
+        notifications: NotificationService,
+        signer: TokenSigner,
+        tickets: TicketSigner,
+        base_url: str,
+        hold_minutes: int,
+    ) -> None:
+        self._repo = repo
+        self._messages = messages
+        self._circles = circles
+        self._accounts = accounts
+        self._notes = notifications
+        self._signer = signer
+        self._tickets = tickets
+        self._base_url = base_url
+        self._hold_minutes = hold_minutes
+        self.engine = ActivityEngine(repo, self._after_commit)
+        self.on_refund_due: RefundHook | None = None
+
+    def calendar_url(self, a: Activity) -> str:
+        key = self._signer.sign("calendar", {"a": a.id})
+        return f"{self._base_url}/api/activities/{a.id}/calendar.ics?key={key}"
+
+    # organiser ---------------------------------------------------------------------------
+
+    async def create(self, user: User, circle_id: str, data: CreateActivityIn) -> Activity:
+        """Store the activity, post its card into the circle, link the two, plan reminders."""
+        await access.require_circle_admin(self._circles, circle_id, user)
+        circle, _ = await self._circles.get(user, circle_id)
+        now = clock.now()
+        loc = data.location
+        a = Activity(
+            id=new_id(),
+            circle_id=circle_id,
+            conversation_id=circle.conversation_id,
+            organiser_id=user.id,
+            title=data.title,
+            description=data.description,
+            category=data.category,
+            tags=list(dict.fromkeys(data.tags)),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            location=Location(name=loc.name, address=loc.address, lat=loc.lat, lng=loc.lng),
+            capacity=data.capacity,
+            price=Price(data.price.amount, data.price.currency) if data.price else None,
+            signup_deadline=data.signup_deadline or data.starts_at,
+            offer_window_minutes=data.offer_window_minutes,
+            refund_cutoff_hours=data.refund_cutoff_hours,
+            hold_minutes=self._hold_minutes,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._repo.insert(a)
+        message = await self._messages.post(
+            a.conversation_id, user, "card", a.title, cards.card(a, now)
+        )
+
+        def link(state: Activity) -> list[Effect]:
+            state.card_message_id = message.id
+            return []
+
+        applied = await self.engine.apply(a.id, link)
+        await self._plan_reminders(applied.activity)
+        return applied.activity
+
+    async def patch(self, user: User, activity_id: str, data: PatchActivityIn) -> Activity:
+        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        fields = data.model_dump(exclude_unset=True)
+        before_box: list[Activity] = []
+
+        def edit(a: Activity) -> list[Effect]:
+            before = replace(a, location=replace(a.location))
+            starts = data.starts_at or a.starts_at
+            ends = data.ends_at or a.ends_at
+            if ends <= starts:
+                raise Conflict("ends_before_start", "ends_at must be after starts_at")
+            if "price" in fields and any(e.payment_id for e in a.entries.values()):
+                raise Conflict("price_locked", "the price cannot change once anyone has paid")
+            effects: list[Effect] = []
+            if data.capacity is not None and data.capacity != a.capacity:
+                effects += rules.set_capacity(a, data.capacity, clock.now())
+            for name in ("title", "description", "category", "tags", "refund_cutoff_hours"):
+                if name in fields and fields[name] is not None:
+                    setattr(a, name, getattr(data, name))
+            a.starts_at, a.ends_at = starts, ends
+            if data.location is not None:
+                loc = data.location
+                a.location = Location(loc.name, loc.address, loc.lat, loc.lng)
+            if "price" in fields:
+                a.price = Price(data.price.amount, data.price.currency) if data.price else None
+            if data.signup_deadline is not None:
+                a.signup_deadline = data.signup_deadline
+            elif data.starts_at is not None and before.signup_deadline == before.starts_at:
+                a.signup_deadline = a.starts_at  # the default deadline follows the start
+            if a.signup_deadline > a.starts_at:
+                raise Conflict("deadline_after_start", "signup_deadline must not be after start")
+            changes = cards.describe_changes(before, a)
+            if changes:
+                effects += rules.material_change(a, clock.now(), changes)
+            before_box.append(before)
+            return effects
+
+        applied = await self.engine.apply(activity_id, edit)
+        changes = cards.describe_changes(before_box[-1], applied.activity) if before_box else {}
+        if changes:
+            await self._messages.post(
+                applied.activity.conversation_id,
+                None,
+                "system",
+                cards.change_notice(applied.activity.title, changes),
+            )
+            await self._repo.drop_pending_schedules(activity_id)
+            await self._plan_reminders(applied.activity)
+        return applied.activity
+
+    async def cancel_activity(self, user: User, activity_id: str, reason: str) -> Activity:
+        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        applied = await self.engine.apply(
+            activity_id, lambda a: rules.cancel_activity(a, reason, clock.now())
+        )
+        if applied.changed:
+            await self._repo.drop_pending_schedules(activity_id)
+            text = f"“{applied.activity.title}” was cancelled." + (f" {reason}" if reason else "")
+            await self._messages.post(applied.activity.conversation_id, None, "system", text)
+        return applied.activity
+
+    async def attendees(self, user: User, activity_id: str) -> list[tuple[Activity, Entry, User]]:
+        a = await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        users = await self._accounts.get_users(list(a.entries))
+        ordered = sorted(
+            a.entries.values(), key=lambda e: (e.status, e.waitlist_no or 0, e.created_at)
+        )
+        return [(a, e, users[e.user_id]) for e in ordered if e.user_id in users]
+
+    # reading -----------------------------------------------------------------------------
+
+    async def get(self, user: User, activity_id: str) -> Activity:
+        return await access.require_visible(self._circles, await self._repo.get(activity_id), user)
+
+    async def in_circle(self, user: User, circle_id: str, upcoming: bool) -> list[Activity]:
+        await self._circles.get(user, circle_id)
+        return await self._repo.in_circle(circle_id, upcoming, clock.now())
+
+    async def mine(self, user: User, upcoming: bool) -> list[tuple[Activity, Entry]]:
+        found = await self._repo.of_participant(user.id, upcoming, clock.now())
+        return [(a, a.entries[user.id]) for a in found if user.id in a.entries]
+
+    # attendee ----------------------------------------------------------------------------
+
+    async def signup(self, user: User, activity_id: str) -> Applied:
+        """Sign up (joining a public circle on the way); idempotent for an active sign-up."""
+        a = await self.get(user, activity_id)
+        if await self._circles.role_of(a.circle_id, user.id) is None:
+            await self._circles.join(user, a.circle_id, None)
+        return await self.engine.apply(activity_id, lambda s: rules.signup(s, user.id, clock.now()))
+
+    async def change(
+        self, user: User, activity_id: str, rule: Callable[[Activity, str], list[Effect]]
+    ) -> Applied:
+        await self.get(user, activity_id)
+        return await self.engine.apply(activity_id, lambda s: rule(s, user.id))
+
+    async def ticket(self, user: User, activity_id: str) -> Ticket:
+        a = await self.get(user, activity_id)
+        rules.require_confirmed(a, user.id)
+        return self._tickets.issue(a.id, user.id)
+
+    async def check_in(self, user: User, activity_id: str, code: str) -> tuple[Applied, str]:
+        """Check in the holder of ``code``; returns the new state and whose sign-up it was."""
+        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        attendee = self._tickets.read(code, activity_id)
+        applied = await self.engine.apply(
+            activity_id, lambda a: rules.check_in(a, attendee, clock.now())
+        )
+        return applied, attendee
+
+    async def calendar(self, activity_id: str, key: str | None, user: User | None) -> bytes:
+        a = await self._repo.get(activity_id)
+        if key is not None:
+            try:
+                data = self._signer.verify("calendar", key)
+            except Unauthorized:
+                raise NotFound("no such activity") from None
+            if a is None or data.get("a") != activity_id:
+                raise NotFound("no such activity")
+        elif user is not None:
+            a = await access.require_visible(self._circles, a, user)
+        else:
+            raise Unauthorized("a bearer token or a calendar key is needed")
+        assert a is not None
+        return ical.render(a, self.calendar_url(a))
+
+    # effects -----------------------------------------------------------------------------
+
+    async def _after_commit(self, a: Activity, effects: list[Effect]) -> None:
+        """The state is stored; now update the card in place and tell people."""
+        try:
+            if a.card_message_id:
+                await self._messages.update_card(a.card_message_id, cards.card(a, clock.now()))
+            for effect in effects:
+                await self._effect(a, effect)
+        except Exception:
+            log.exception("after-commit effects of activity %s failed", a.id)
+
+    async def _effect(self, a: Activity, effect: Effect) -> None:
+        if effect.kind == "refund_due":
+            if self.on_refund_due is not None:
+                await self.on_refund_due(a, effect)
+            return
+        text = _notice(a, effect)
+        if text is None:
+            return
+        title, body = text
+        data = {
+            "activity_id": a.id,
+            "circle_id": a.circle_id,
+            **{
+                k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in effect.data.items()
+            },
+        }
+        if effect.kind == "activity_changed":
+            data["action"] = "activity:reconfirm"
+        await self._notes.notify(effect.user_id, effect.kind, title, body, data)
+
+    async def _plan_reminders(self, a: Activity) -> None:
+        now = clock.now()
+        for kind, before in REMINDERS.items():
+            due = a.starts_at - before
+            if due > now and not a.cancelled:
+                await self._repo.add_schedule(
+                    f"{a.id}:{kind}:{a.starts_at.isoformat()}", a.id, kind, due
+                )
+
+    async def send_due_reminders(self, lease_seconds: float = 60) -> int:
+        """Send every due reminder once: lease it, notify each confirmed attendee under a key
+        (so a retry after a crash stores nothing twice), then mark it done."""
+        sent = 0
+        while True:
+            now = clock.now()
+            schedule = await self._repo.claim_due_schedule(
+                now, now + timedelta(seconds=lease_seconds)
+            )
+            if schedule is None:
+                return sent
+            a = await self._repo.get(schedule["activity_id"])
+            if a is not None and not a.cancelled:
+                for e in a.entries.values():
+                    if e.status == "confirmed":
+                        title = f"Reminder: {a.title} starts in {schedule['kind']}"
+                        body = f"{cards._when(a.starts_at)} at {a.location.name}"
+                        if await self._notes.notify(
+                            e.user_id,
+                            "reminder",
+                            title,
+                            body,
+                            {"activity_id": a.id, "when": schedule["kind"]},
+                            key=f"rem-{schedule['_id']}-{e.user_id}"[:64],
+                        ):
+                            sent += 1
+            await self._repo.finish_schedule(schedule["_id"])
+
+    async def expire_due(self) -> int:
+        ids = await self._repo.due_ids(clock.now())
+        for activity_id in ids:
+            await self.engine.apply(activity_id, lambda a: rules.expire(a, clock.now()))
+        return len(ids)
+
+    async def drain(self) -> None:
+        await self.engine.drain()
+
+
+def _notice(a: Activity, effect: Effect) -> tuple[str, str] | None:
+    t = a.title
+    match effect.kind:
+        case "signup_confirmed":
+            return f"You're in: {t}", f"See you on {cards._when(a.starts_at)}."
+        case "waitlisted":
+            pos = a.waitlist_position(effect.user_id)
+            return f"Waitlisted: {t}", f"You are number {pos} on the waitlist."
+        case "offer":
+            until = effect.data.get("offer_expires_at")
+            return (
+                f"A seat opened up: {t}",
+                f"Claim it before {cards._when(until)}." if until else "Claim it soon.",
+            )
+        case "offer_expired":
+            return f"Offer expired: {t}", "The seat went to the next person waiting."
+        case "hold_expired":
+            return f"Seat released: {t}", "The payment did not arrive in time."
+        case "activity_changed":
+            return f"Changed: {t}", cards.change_notice(t, effect.data.get("changes", {}))
+        case "activity_cancelled":
+            reason = effect.data.get("reason") or ""
+            return f"Cancelled: {t}", reason or "The organiser cancelled this activity."
+    return None

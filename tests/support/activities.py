@@ -1,0 +1,70 @@
+"""Helpers to post activities and read cards through the real API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.support.client import Api, Sock
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+async def post_activity(
+    organiser: Api,
+    circle: dict[str, Any],
+    now: datetime,
+    starts_in: timedelta = timedelta(days=2),
+    hours: float = 2,
+    capacity: int = 2,
+    **extra: Any,
+) -> dict[str, Any]:
+    starts = now + starts_in
+    body = {
+        "title": extra.pop("title", "Saturday hike"),
+        "category": "outdoors",
+        "starts_at": iso(starts),
+        "ends_at": iso(starts + timedelta(hours=hours)),
+        "location": {"name": "Trailhead", "address": "1 Forest Rd"},
+        "capacity": capacity,
+        **extra,
+    }
+    resp = await organiser.post(f"/api/circles/{circle['id']}/activities", body)
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json()["activity"])
+
+
+async def activity(api: Api, activity_id: str) -> dict[str, Any]:
+    resp = await api.get(f"/api/activities/{activity_id}")
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+async def card_of(sock: Sock, conversation_id: str, message_id: str) -> dict[str, Any]:
+    """The card as a client that only uses sync would rebuild it."""
+    synced = await sock.ok(
+        "sync", {"conversation_id": conversation_id, "since_rev": 0, "limit": 500}
+    )
+    found = [m for m in synced["messages"] if m["id"] == message_id]
+    assert found, "card message missing from sync"
+    return dict(found[-1]["card"])
+
+
+def card_matches(card: dict[str, Any], act: dict[str, Any]) -> None:
+    for key in (
+        "title",
+        "starts_at",
+        "ends_at",
+        "location",
+        "capacity",
+        "confirmed_count",
+        "held_count",
+        "waitlist_count",
+        "price",
+        "status",
+        "version",
+    ):
+        assert card[key] == act[key], (key, card[key], act[key])
+    assert card["activity_id"] == act["id"] and card["type"] == "activity"
