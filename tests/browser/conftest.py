@@ -66,7 +66,7 @@ def _ensure_web_built() -> None:
 # ---- the server ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     _ensure_web_built()
     logs = ROOT / "test-artifacts" / "logs"
@@ -115,13 +115,15 @@ def make_user(server: Server) -> Callable[..., User]:
 # ---- browsers --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its own event loop running while it is
+# open, which would stop pytest-asyncio tests that run after these from starting theirs.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found (apt-get install chromium)")
