@@ -323,6 +323,38 @@ def test_invite_link_opens_client_and_joins_private_circle(
     expect(message(alice_c, "Thanks for the invite")).to_have_count(1)
     bob_c.screenshot("invite-joined")
 
+    # leaving takes the circle out of bob's sidebar; the owner has no leave button
+    expect(alice_c.page.get_by_test_id("leave-button")).to_have_count(0)
+    bob_c.page.get_by_test_id("leave-button").click()
+    expect(bob_c.page.get_by_test_id("explore-view")).to_be_visible()
+    expect(bob_c.conversation_item(name)).to_have_count(0)
+    expect(bob_c.page.get_by_test_id("circle-item").filter(has_text=name)).to_have_count(0)
+
+
+def test_presence_dots_follow_the_other_person(
+    open_client: OpenClient, make_user: MakeUser, server: Server
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    name = f"Presence {uuid.uuid4().hex[:6]}"
+    circle = make_circle(server, alice, name)
+    join(server, bob, circle)
+    alice_c = open_client("alice")
+    alice_c.login(alice)
+    alice_c.open_conversation(name)
+    alice_c.page.get_by_test_id("members-toggle").click()
+    dot = alice_c.page.locator(
+        f'[data-testid="member-item"][data-user-id="{bob.id}"] [data-testid="presence-dot"]'
+    )
+    expect(dot).to_have_attribute("data-online", "false")
+
+    bob_c = open_client("bob")
+    bob_c.login(bob)
+    expect(dot).to_have_attribute("data-online", "true")
+    alice_c.screenshot("presence-online")
+
+    bob_c.context.close()  # every socket of bob's closes
+    expect(dot).to_have_attribute("data-online", "false", timeout=35_000)
+
 
 def test_scrolling_back_loads_older_history_in_seq_order(
     open_client: OpenClient, make_user: MakeUser, server: Server
