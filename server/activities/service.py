@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -233,8 +234,13 @@ class ActivityService:
         try:
             if a.card_message_id:
                 await self._messages.update_card(a.card_message_id, cards.card(a, clock.now()))
-            for effect in effects:
-                await self._effect(a, effect)
+            gate = asyncio.Semaphore(32)
+
+            async def one(effect: Effect) -> None:
+                async with gate:
+                    await self._effect(a, effect)
+
+            await asyncio.gather(*(one(e) for e in effects))
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
 
