@@ -16,6 +16,7 @@ const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOW_MS = 5000;
 /** Failures worth retrying by themselves once the connection is back. */
 const TRANSIENT = new Set(["timeout", "unavailable", "rate_limited"]);
+const SEND_ATTEMPTS = 3;
 
 interface Waiter {
   resolve: () => void;
@@ -33,6 +34,7 @@ export class Chat {
   private readonly readInFlight = new Set<string>();
   private readonly loading = new Map<string, Promise<void>>();
   private refreshing: Promise<void> | null = null;
+  private followUp: Promise<void> | null = null;
   private callbacks: ChatCallbacks | null = null;
 
   start(token: string, callbacks: ChatCallbacks): void {
@@ -79,11 +81,16 @@ export class Chat {
   private async onConnect(): Promise<void> {
     try {
       await this.refreshConversations();
-      for (const state of store.conversations.values()) {
-        if (state.loaded) await this.sync(state);
-      }
     } catch (err) {
-      console.warn("resync after connect failed", err);
+      console.warn("conversation list after connect failed", err);
+    }
+    for (const state of [...store.conversations.values()]) {
+      if (!state.loaded) continue;
+      try {
+        await this.sync(state);
+      } catch (err) {
+        console.warn("sync after connect failed", state.conv.id, err);
+      }
     }
     const waiters = this.waiters;
     this.waiters = [];
@@ -104,12 +111,24 @@ export class Chat {
 
   // ---- conversations --------------------------------------------------------------------
 
-  /** Reload the conversation list; coalesces concurrent callers into one request. */
+  /**
+   * Reload the conversation list. A call made while a request is in flight gets one follow-up
+   * request (shared by every such caller), since the answer in flight may predate its change.
+   */
   refreshConversations(): Promise<void> {
     if (!this.refreshing) {
       this.refreshing = this.doRefresh().finally(() => (this.refreshing = null));
+      return this.refreshing;
     }
-    return this.refreshing;
+    if (!this.followUp) {
+      this.followUp = this.refreshing
+        .catch(() => undefined)
+        .then(() => {
+          this.followUp = null;
+          return this.refreshConversations();
+        });
+    }
+    return this.followUp;
   }
 
   private async doRefresh(): Promise<void> {
@@ -260,20 +279,33 @@ export class Chat {
     pending.status = "sending";
     pending.error = undefined;
     store.notify(`messages:${id}`);
-    try {
-      const data = await this.call<{ message: Message }>("message:send", {
-        conversation_id: id,
-        client_id: pending.client_id,
-        text: pending.text,
-      });
-      const state = store.get(id);
-      if (state) store.mergeMessage(state, data.message);
-      state?.pending.delete(pending.client_id);
-    } catch (err) {
-      const code = err instanceof SocketError ? err.code : "unavailable";
-      // Lost connection: resend by itself on reconnect. Otherwise let the user retry.
-      pending.status = TRANSIENT.has(code) && !this.conn?.connected ? "queued" : "failed";
-      pending.error = err instanceof Error ? err.message : String(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const data = await this.call<{ message: Message }>("message:send", {
+          conversation_id: id,
+          client_id: pending.client_id,
+          text: pending.text,
+        });
+        const state = store.get(id);
+        if (state) store.mergeMessage(state, data.message);
+        state?.pending.delete(pending.client_id);
+        break;
+      } catch (err) {
+        const code = err instanceof SocketError ? err.code : "unavailable";
+        const transient = TRANSIENT.has(code);
+        if (transient && !this.conn?.connected) {
+          pending.status = "queued"; // resent by flushOutbox once the connection is back
+          break;
+        }
+        if (transient && attempt < SEND_ATTEMPTS) {
+          const retryAfter = err instanceof SocketError ? Number(err.details?.retry_after) : NaN;
+          await delay(Number.isFinite(retryAfter) ? Math.min(retryAfter, 30) * 1000 : attempt * 1000);
+          continue; // same client_id: a copy the server already stored is returned, not doubled
+        }
+        pending.status = "failed";
+        pending.error = err instanceof Error ? err.message : String(err);
+        break;
+      }
     }
     store.notify(`messages:${id}`);
     this.markRead(id);
@@ -407,4 +439,8 @@ function newestSeq(state: ConvState): number {
   let top = 0;
   for (const m of state.messages.values()) top = Math.max(top, m.seq);
   return top;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -101,8 +101,14 @@ export class Connection {
     let ack: Ack<T>;
     try {
       ack = (await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) as Ack<T>;
-    } catch {
-      throw new SocketError({ code: "timeout", message: "The server did not answer in time" });
+    } catch (err) {
+      // socket.io rejects pending acks when the connection drops, and after the timeout.
+      const dropped = err instanceof Error && /disconnected/.test(err.message);
+      throw new SocketError(
+        dropped
+          ? { code: "unavailable", message: "The connection was lost" }
+          : { code: "timeout", message: "The server did not answer in time" },
+      );
     }
     if (!ack || typeof ack !== "object") {
       throw new SocketError({ code: "invalid", message: "Malformed acknowledgement" });
