@@ -408,3 +408,10 @@ def test_sign_out_and_revoked_session_return_to_login(
     expect(alice_c.page.get_by_test_id("auth-error")).to_contain_text("session has ended")
     assert alice_c.page.evaluate("localStorage.getItem('circles.token')") is None
     alice_c.screenshot("session-ended")
+
+    # a stale token found at start-up is dropped the same way
+    alice_c.page.evaluate(f"localStorage.setItem('circles.token', {token!r})")
+    alice_c.page.reload()
+    expect(alice_c.page.get_by_test_id("login-view")).to_be_visible()
+    expect(alice_c.page.get_by_test_id("auth-error")).to_contain_text("session has ended")
+    assert alice_c.page.evaluate("localStorage.getItem('circles.token')") is None

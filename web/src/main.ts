@@ -44,6 +44,7 @@ function render(): void {
     }
     shell?.dispose?.();
     shell = null;
+    if (root.querySelector('[data-testid="login-view"]') && !flash) return; // already showing
     replaceChildren(root, loginView(signedIn, flash));
     flash = null;
     return;
