@@ -74,9 +74,12 @@ def secret_key(settings: Settings) -> str:
 class _Directory:
     """What the conversation log needs to know about circles and users."""
 
-    def __init__(self, circles: CircleService, accounts: AccountService) -> None:
+    def __init__(
+        self, circles: CircleService, accounts: AccountService, presence: Presence
+    ) -> None:
         self._circles = circles
         self._accounts = accounts
+        self._presence = presence
 
     async def circle_titles(self, circle_ids: list[str]) -> dict[str, str]:
         return await self._circles.titles(circle_ids)
@@ -86,6 +89,9 @@ class _Directory:
 
     async def can_moderate(self, circle_id: str, user_id: str) -> bool:
         return await self._circles.role_of(circle_id, user_id) in ("owner", "admin")
+
+    async def online(self, user_ids: list[str]) -> dict[str, bool]:
+        return await self._presence.online_many(user_ids)
 
 
 @dataclass
@@ -147,7 +153,6 @@ def build(
     circles = CircleService(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
     )
-    messages.directory = _Directory(circles, accounts)
     dms = DmService(messages, circles, accounts, broadcaster)
     notifications = NotificationService(NotificationRepository(db), broadcaster)
     activities = ActivityService(
@@ -174,6 +179,7 @@ def build(
         await holder["gateway"].announce_presence(user_id, online)
 
     presence = Presence(redis, settings.presence_grace_seconds, announce)
+    messages.directory = _Directory(circles, accounts, presence)
     gateway = RealtimeGateway(
         sio, accounts, messages, broadcaster, presence, events, settings.max_connections_per_user
     )
@@ -182,7 +188,7 @@ def build(
         *account_routes.routes(
             accounts, RateLimiter(redis, settings.rate_limit_auth_per_minute, 60)
         ),
-        *room_routes.routes(circles),
+        *room_routes.routes(circles, presence.online_many),
         *activity_routes.routes(activities, accounts.authenticate),
         *notification_routes.routes(notifications),
     ]

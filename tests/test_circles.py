@@ -98,3 +98,21 @@ async def test_unauthenticated_and_bad_ids(server, make_user):
     assert (await alice.get("/api/circles", token="")).status_code == 401
     assert (await alice.get("/api/circles/%24gt")).status_code == 404
     assert (await alice.get("/api/circles/" + "a" * 65)).status_code == 404
+
+
+async def test_empty_search_parameters_mean_not_given(server, make_user):
+    owner = await make_user("owner")
+    circle = await owner.create_circle("Form search")
+    resp = await owner.get("/api/circles?q=&category=&tag=")
+    assert resp.status_code == 200
+    assert circle["id"] in [c["id"] for c in resp.json()["circles"]]
+
+
+async def test_members_list_says_who_is_online(server, make_user, make_sock):
+    owner, bob = await make_user("owner"), await make_user("bob")
+    circle = await owner.create_circle("Presence")
+    await bob.join(circle["id"])
+    await make_sock(bob)
+    members = (await owner.get(f"/api/circles/{circle['id']}/members")).json()["members"]
+    online = {m["user"]["id"]: m["online"] for m in members}
+    assert online == {owner.id: False, bob.id: True}

@@ -210,6 +210,7 @@ async def test_dm_open_needs_a_shared_circle_and_is_private(make_user, make_sock
     await circle_with(alice, bob)
     dm = (await sa.ok("dm:open", {"user_id": bob.id}))["conversation"]
     assert dm["kind"] == "dm" and dm["peer"]["id"] == bob.id and dm["title"] == "Bob"
+    assert dm["peer"]["online"] is True
     pushed = await sb.wait_for("conversation:new", lambda e: e["conversation"]["kind"] == "dm")
     assert (
         pushed["conversation"]["id"] == dm["id"]

@@ -108,7 +108,9 @@ def to_starlette(route: Route, authenticate: Authenticator) -> StarletteRoute:
             body = None
             if route.body is not None:
                 body = parse(route.body, await read_json(request))
-            query = parse(route.query, dict(request.query_params)) if route.query else None
+            # An empty parameter (?q=&tag=) means "not given", as in a plain HTML form.
+            params = {k: v for k, v in request.query_params.items() if v != ""}
+            query = parse(route.query, params) if route.query else None
             result = await route.handler(
                 Ctx(request, principal, body, query, dict(request.path_params))
             )

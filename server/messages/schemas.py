@@ -112,6 +112,7 @@ class PeerOut(Out):
     id: str
     handle: str
     display_name: str
+    online: bool = False
 
 
 class ConversationOut(Out):

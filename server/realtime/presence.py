@@ -64,5 +64,17 @@ class Presence:
                 pass
         return self._local.get(user_id, 0) > 0
 
+    async def online_many(self, user_ids: list[str]) -> dict[str, bool]:
+        """Who of ``user_ids`` has a socket open anywhere (one MGET with Redis)."""
+        if not user_ids:
+            return {}
+        if self._redis is not None:
+            try:
+                counts = await self._redis.mget([f"presence:{u}" for u in user_ids])
+                return {u: int(c or 0) > 0 for u, c in zip(user_ids, counts, strict=True)}
+            except RedisError:
+                pass
+        return {u: self._local.get(u, 0) > 0 for u in user_ids}
+
     def open_sockets(self, user_id: str) -> int:
         return self._local.get(user_id, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from server.accounts.schemas import UserOut
 from server.http.routing import Ctx, Route
 from server.rooms.schemas import (
@@ -19,8 +21,10 @@ from server.rooms.schemas import (
 )
 from server.rooms.service import CircleService
 
+OnlineLookup = Callable[[list[str]], Awaitable[dict[str, bool]]]
 
-def routes(circles: CircleService) -> list[Route]:
+
+def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
     async def create_circle(ctx: Ctx) -> CircleEnvelope:
         circle, role = await circles.create(ctx.who.user, ctx.body)
         return CircleEnvelope(circle=CircleOut.of(circle, role))
@@ -44,9 +48,16 @@ def routes(circles: CircleService) -> list[Route]:
 
     async def list_members(ctx: Ctx) -> MembersOut:
         found = await circles.members(ctx.who.user, ctx.path["id"])
+        status = await online([u.id for u, _ in found])
         return MembersOut(
             members=[
-                MemberOut(user=UserOut.of(u), role=m.role, joined_at=m.joined_at) for u, m in found
+                MemberOut(
+                    user=UserOut.of(u),
+                    role=m.role,
+                    joined_at=m.joined_at,
+                    online=status.get(u.id, False),
+                )
+                for u, m in found
             ]
         )
 

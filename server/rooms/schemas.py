@@ -89,6 +89,7 @@ class MemberOut(Out):
     user: UserOut
     role: Role
     joined_at: UtcDatetime
+    online: bool
 
 
 class MembersOut(Out):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from server.accounts.models import User
 from server.accounts.service import AccountService
 from server.core import clock
@@ -133,7 +135,7 @@ class CircleService:
     async def create_invite(self, user: User, circle_id: str) -> tuple[str, str]:
         await access.require_admin(self._repo, circle_id, user.id)
         token = self._signer.sign("invite", {"c": circle_id, "n": new_id()[:8]})
-        return token, f"{self._base_url}/#/join/{circle_id}?invite={token}"
+        return token, f"{self._base_url}/#/join/{circle_id}?invite={quote(token, safe='')}"
 
     async def role_of(self, circle_id: str, user_id: str) -> Role | None:
         membership = await self._repo.get_membership(circle_id, user_id)
