@@ -31,6 +31,8 @@ class Directory(Protocol):
 
     async def can_moderate(self, circle_id: str, user_id: str) -> bool: ...
 
+    async def online(self, user_ids: list[str]) -> dict[str, bool]: ...
+
 
 def dm_id(a: str, b: str) -> str:
     """The one DM between two users has a deterministic id, so concurrent opens create one."""
@@ -140,12 +142,17 @@ class MessageService:
             if conv.kind == "circle"
             else (peer.display_name if peer else "")
         )
+        online = False
+        if peer is not None and self.directory is not None:
+            online = (await self.directory.online([peer.id])).get(peer.id, False)
         return ConversationOut(
             id=conv.id,
             kind=conv.kind,
             title=title,
             circle_id=conv.circle_id,
-            peer=PeerOut(id=peer.id, handle=peer.handle, display_name=peer.display_name)
+            peer=PeerOut(
+                id=peer.id, handle=peer.handle, display_name=peer.display_name, online=online
+            )
             if peer
             else None,
             seq=seq,
@@ -263,10 +270,13 @@ class MessageService:
         return stored
 
     async def _visible_message(self, message_id: str, user_id: str) -> Message:
+        """A message of a conversation the user takes part in. Otherwise the same ``not_found``
+        as for an id that does not exist, so outsiders cannot probe for message ids."""
         message = await self._repo.get_message(message_id)
-        if message is None:
+        if message is None or not await self._repo.get_participation(
+            message.conversation_id, user_id
+        ):
             raise NotFound("no such message")
-        await self.require_participant(message.conversation_id, user_id)
         return message
 
     # reading -----------------------------------------------------------------------------
