@@ -16,6 +16,7 @@ commands, one a line on stdin, each answered by one JSON line on stdout:
   behind its schedule shows up as latency, not as a lower rate: no coordinated omission).
 - ``{"cmd": "stats", "step"}``: counts so far; ``{"cmd": "collect", "step"}``: counts plus the
   latency samples (µs, base64 of int64 arrays), then forgets the step.
+- ``{"cmd": "heal"}`` reopens the clients whose connection was closed (by the server, say).
 - ``{"cmd": "call", "idx", "event", "data"}`` emits one event from one client, returns its ack.
 - ``{"cmd": "close"}`` closes every client; ``{"cmd": "quit"}`` exits.
 
@@ -86,6 +87,8 @@ def _b64(a: array) -> str:
 class Worker:
     def __init__(self) -> None:
         self.conns: dict[int, Conn] = {}
+        self.specs: dict[int, dict[str, Any]] = {}
+        self.url = ""
         self.steps: dict[int, StepStats] = {}
         self.stale = 0
         self.other_events = 0
@@ -316,29 +319,50 @@ async def open_client(w: Worker, url: str, spec: dict[str, Any]) -> Conn:
     return conn
 
 
-async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
-    sem = asyncio.Semaphore(int(msg.get("concurrency", 32)))
+async def _open_all(
+    w: Worker, specs: list[dict[str, Any]], concurrency: int
+) -> tuple[int, list[str]]:
+    sem = asyncio.Semaphore(concurrency)
     errors: list[str] = []
+    opened = 0
 
     async def one(spec: dict[str, Any]) -> None:
+        nonlocal opened
         async with sem:
             for attempt in range(3):
                 try:
-                    w.conns[spec["idx"]] = await open_client(w, msg["url"], spec)
+                    w.conns[spec["idx"]] = await open_client(w, w.url, spec)
+                    opened += 1
                     return
                 except Exception as e:
                     if attempt == 2:
                         errors.append(f"client {spec['idx']}: {type(e).__name__}: {e}")
                     await asyncio.sleep(0.2 * (attempt + 1))
 
+    await asyncio.gather(*(one(s) for s in specs))
+    return opened, errors
+
+
+async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
+    w.url = msg["url"]
+    for spec in msg["clients"]:
+        w.specs[spec["idx"]] = spec
     t0 = time.monotonic()
-    await asyncio.gather(*(one(s) for s in msg["clients"]))
+    _, errors = await _open_all(w, msg["clients"], int(msg.get("concurrency", 32)))
     return {
         "connected": len(w.conns),
         "errors": errors[:10],
         "n_errors": len(errors),
         "seconds": time.monotonic() - t0,
     }
+
+
+async def cmd_heal(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
+    """Reopen the clients whose connection closed (e.g. the server dropped a slow reader)."""
+    dead = [w.specs[i] for i, c in w.conns.items() if c.closed]
+    opened, errors = await _open_all(w, dead, 16)
+    w.disconnects = 0
+    return {"reopened": opened, "errors": errors[:5], "n_errors": len(errors)}
 
 
 async def cmd_step(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
@@ -420,6 +444,7 @@ async def cmd_close(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
         c.close()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(c.lost for c in conns)), 10)
+    w.specs.clear()
     w.disconnects = 0
     return {"closed": len(conns)}
 
@@ -431,6 +456,7 @@ async def cmd_call(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
 
 COMMANDS = {
     "call": cmd_call,
+    "heal": cmd_heal,
     "connect": cmd_connect,
     "step": cmd_step,
     "stats": cmd_stats,

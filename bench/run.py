@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -265,40 +266,42 @@ async def _api(
 async def provision_circles(url: str, scenarios: list[Scenario], log: Any) -> dict[str, Any]:
     """Register users, create one public circle per room, join everybody; returns tokens/rooms.
 
-    Each scenario gets its own users, so that presence and membership of one scenario never
-    spill into the other's measurement.
+    Scenarios share users (user i is client i of every scenario) because registration hashes
+    each password with argon2: the fan-out's 1,000 users are reused by the circles scenario. The
+    runner waits out the presence grace period between scenarios so that one scenario's
+    presence traffic never lands in the other's measurement.
     """
     t0 = time.monotonic()
     out: dict[str, Any] = {"tokens": {}, "rooms": {}}
     sem = asyncio.Semaphore(8)
+    n_users = max(sc.clients for sc in scenarios)
     async with aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=16)) as s:
 
-        async def register(handle: str) -> str:
+        async def register(i: int) -> str:
             async with sem:
                 body = {
-                    "handle": handle,
+                    "handle": f"bench_{i:05d}",
                     "password": "bench-password-1",
-                    "display_name": handle.replace("_", " "),
+                    "display_name": f"Bench user {i}",
                 }
                 return str((await _api(s, "POST", "/api/auth/register", body))["token"])
 
-        async def join(cid: str, token: str | None) -> None:
+        async def join(cid: str, token: str) -> None:
             async with sem:
                 await _api(s, "POST", f"/api/circles/{cid}/join", {}, token=token)
 
+        tokens = await asyncio.gather(*(register(i) for i in range(n_users)))
+        log(f"  registered {n_users} users ({time.monotonic() - t0:.1f}s)")
         for sc in scenarios:
-            tokens = await asyncio.gather(
-                *(register(f"b_{sc.name[:6]}_{i:04d}") for i in range(sc.clients))
-            )
             rooms, circle_ids = [], []
             for r in range(sc.rooms):
-                owner = tokens[r * sc.members]
                 body = {
                     "name": f"Bench {sc.name} {r}",
                     "category": "bench",
                     "visibility": "public",
                     "description": "benchmark room",
                 }
+                owner = tokens[r * sc.members]
                 circle = (await _api(s, "POST", "/api/circles", body, token=owner))["circle"]
                 rooms.append(circle["conversation_id"])
                 circle_ids.append(circle["id"])
@@ -309,10 +312,10 @@ async def provision_circles(url: str, scenarios: list[Scenario], log: Any) -> di
                     if i % sc.members
                 )
             )
-            out["tokens"][sc.name] = list(tokens)
+            out["tokens"][sc.name] = list(tokens[: sc.clients])
             out["rooms"][sc.name] = rooms
             log(
-                f"  provisioned {sc.name}: {sc.clients} users, {sc.rooms} circles "
+                f"  {sc.name}: {sc.rooms} circle(s) of {sc.members} members "
                 f"({time.monotonic() - t0:.1f}s)"
             )
     return out
@@ -530,7 +533,7 @@ class Runner:
             gen_cpu_pct=100 * gen_cpu / window,
             gen_cpu_us_per_delivery=1e6 * gen_cpu / delivered if delivered else None,
             server_rss_mb=rss_peak / 1024,
-            disconnects=max(r["disconnects"] for r in res),
+            disconnects=sum(r["disconnects"] for r in res),
         )
 
     async def wait_quiet(self, limit: float | None = None) -> None:
@@ -560,7 +563,7 @@ class Runner:
         await asyncio.sleep(1.0)
         rss0 = procstat.rss_kb(pids)
         t0 = time.monotonic()
-        res = await self.pool.all("connect", per_worker, url=target.url, concurrency=16)
+        res = await self.pool.all("connect", per_worker, url=target.url, concurrency=8, timeout=900)
         connect_s = time.monotonic() - t0
         connected = sum(r["connected"] for r in res)
         errs = [e for r in res for e in r["errors"]]
@@ -633,6 +636,12 @@ class Runner:
             steps.append(r)
             if r.drain_s > 1.0 or not r.sustained_ok:
                 await asyncio.sleep(min(3.0, 0.5 + r.drain_s))  # let a backlog clear
+            if r.disconnects:
+                healed = await self.pool.all("heal")
+                n = sum(h["reopened"] for h in healed)
+                self.log(
+                    f"  {r.disconnects} client(s) were disconnected during the step; reopened {n}"
+                )
             return r
 
         warm = await go(sc.start_rate / 2, "warmup", min(2.0, o.duration))
@@ -971,10 +980,12 @@ async def amain(opts: argparse.Namespace) -> int:
                 results["relay"][sc.name] = await runner.scenario(relay, sc)
             _stop_popen(popen)
         if not opts.no_circles:
-            circles = await start_circles(opts, log_dir, scenarios, log, cleanup)
+            circles = await start_circles(opts, log_dir, log, cleanup)
             meta["circles"] = circles.config
             results["circles"] = {}
-            for sc in scenarios:
+            for i, sc in enumerate(scenarios):
+                if i:  # users are shared: let the last scenario's "offline" presence go out
+                    await asyncio.sleep(opts.presence_wait)
                 results["circles"][sc.name] = await runner.scenario(circles, sc)
     finally:
         await pool.stop()
@@ -1014,11 +1025,38 @@ def _stop_popen(p: subprocess.Popen[bytes]) -> None:
             p.wait(5)
 
 
+def _provision_key() -> str:
+    """Identifies a provisioned database: the server's code and the scenarios' shapes."""
+    h = hashlib.sha256(b"circles-bench-provision-v1")
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    h.update(json.dumps([asdict(s) for s in SCENARIOS.values()]).encode())
+    return h.hexdigest()[:16]
+
+
+CACHE_MAX_AGE_S = 7 * 24 * 3600  # tokens live SESSION_TTL_DAYS (30) days
+
+
 async def start_circles(
-    opts: argparse.Namespace, log_dir: Path, scenarios: list[Scenario], log: Any, cleanup: list[Any]
+    opts: argparse.Namespace, log_dir: Path, log: Any, cleanup: list[Any]
 ) -> Target:
+    """FerretDB + Redis + Circles, provisioned with every scenario's users and circles.
+
+    Provisioning (argon2 registration and ~1,200 joins) is slow, so the provisioned FerretDB
+    files are kept under bench/results/cache/<key>/, keyed by a hash of server/ and the scenario
+    shapes, and copied for the next run (``--fresh`` ignores the cache).
+    """
     data = opts.out_dir / "data"
     loop = asyncio.get_running_loop()
+    key = _provision_key()
+    cache = RESULTS / "cache" / key
+    prov: dict[str, Any] | None = None
+    if not opts.fresh and (cache / "provision.json").exists():
+        cached = json.loads((cache / "provision.json").read_text())
+        if time.time() - cached["created"] < CACHE_MAX_AGE_S:
+            await loop.run_in_executor(None, shutil.copytree, cache / "ferretdb", data / "ferretdb")
+            prov = cached
     ferret = await loop.run_in_executor(None, infra.start_ferretdb, data / "ferretdb", log_dir)
     cleanup.append(ferret)
     redis = await loop.run_in_executor(None, infra.start_redis, log_dir)
@@ -1042,28 +1080,45 @@ async def start_circles(
     cleanup.append(server)
     log(
         f"\n# circles: {server.url} pid {server.popen.pid} (FerretDB {ferret.url}, Redis "
-        f"{redis.url}), healthy after {time.monotonic() - t0:.1f}s; provisioning users..."
+        f"{redis.url}), healthy after {time.monotonic() - t0:.1f}s"
     )
-    prov = await provision_circles(server.url, scenarios, log)
-    # measure on a fresh process: registration (argon2) leaves memory behind that would blur
-    # the per-connection RSS figure
-    server.stop()
-    cleanup.remove(server)
-    server = await loop.run_in_executor(None, lambda: infra.start_server(env, log_dir, port))
-    cleanup.append(server)
-    log(f"  restarted Circles for measurement: pid {server.popen.pid}")
+    if prov is not None:
+        log(f"  users and circles from the provisioning cache {cache.relative_to(ROOT)}")
+    else:
+        log("  provisioning users and circles (cached for the next runs)...")
+        prov = await provision_circles(server.url, list(SCENARIOS.values()), log)
+        prov["created"] = time.time()
+        # keep a copy of the provisioned database for the next runs
+        server.stop()
+        cleanup.remove(server)
+        ferret.stop()
+        cleanup.remove(ferret)
+        if cache.parent.exists():
+            for old in cache.parent.iterdir():
+                shutil.rmtree(old, ignore_errors=True)
+        tmp = cache.with_suffix(".tmp")
+        await loop.run_in_executor(None, shutil.copytree, data / "ferretdb", tmp / "ferretdb")
+        (tmp / "provision.json").write_text(json.dumps(prov))
+        tmp.rename(cache)
+        ferret = await loop.run_in_executor(None, infra.start_ferretdb, data / "ferretdb", log_dir)
+        cleanup.append(ferret)
+        env["MONGODB_URL"] = ferret.url
+        # measure on a fresh process: registration (argon2) leaves memory behind that would
+        # blur the per-connection RSS figure
+        server = await loop.run_in_executor(None, lambda: infra.start_server(env, log_dir, port))
+        cleanup.append(server)
+        log(f"  restarted Circles for measurement: pid {server.popen.pid}")
     env_shown = {k: v for k, v in env.items() if k != "SECRET_KEY"}
-    t = Target(
+    return Target(
         "circles",
         server.url,
         server.popen.pid,
         join=False,
-        config={"env": env_shown},
+        config={"env": env_shown, "provision_key": key},
         tokens=prov["tokens"],
         rooms=prov["rooms"],
         infra_pids={"ferretdb": ferret.popen.pid, "redis": redis.popen.pid},
     )
-    return t
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1094,6 +1149,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--max-drain", type=float, default=10.0)
     p.add_argument(
+        "--presence-wait",
+        type=float,
+        default=8.0,
+        help="pause between Circles scenarios (> the server's PRESENCE_GRACE_SECONDS)",
+    )
+    p.add_argument(
         "--max-other",
         type=float,
         default=25.0,
@@ -1114,6 +1175,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--relay-deflate",
         action="store_true",
         help="let the relay negotiate permessage-deflate (the generator never offers it)",
+    )
+    p.add_argument(
+        "--fresh", action="store_true", help="provision Circles' users anew (ignore the cache)"
     )
     p.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     p.add_argument("--no-circles", action="store_true", help="skip Circles (validate the bench)")
@@ -1147,7 +1211,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     opts = parse_args(argv)
-    sys.exit(asyncio.run(amain(opts)))
+
+    async def guarded() -> int:
+        # SIGTERM/SIGINT cancel the run so that every process it started is stopped
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        return await amain(opts)
+
+    try:
+        sys.exit(asyncio.run(guarded()))
+    except asyncio.CancelledError:
+        print("interrupted: stopped every process the benchmark started", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
