@@ -2,7 +2,21 @@
 // every failure becomes an ApiError carrying the server's {code, message, details}.
 
 import { getToken } from "./session";
-import type { AuthResult, Circle, Member, User, Visibility, WireError } from "./types";
+import type {
+  Activity,
+  Attendee,
+  AuthResult,
+  Circle,
+  Location,
+  Member,
+  Notification,
+  Price,
+  Signup,
+  Ticket,
+  User,
+  Visibility,
+  WireError,
+} from "./types";
 
 export class ApiError extends Error {
   readonly code: string;
@@ -25,7 +39,20 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const resp = await send(method, path, body, "application/json");
+  if (resp.status === 204) return undefined as T;
+  return (await resp.json().catch(() => null)) as T;
+}
+
+/** A non-JSON resource (e.g. the ticket's SVG), fetched with the bearer token as text. */
+async function requestText(path: string, accept: string): Promise<string> {
+  const resp = await send("GET", path, undefined, accept);
+  return resp.text();
+}
+
+/** Send one request; answers the response when it is a success, else throws ApiError. */
+async function send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -39,17 +66,14 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     throw new ApiError(0, { code: "unavailable", message: "Cannot reach the server" });
   }
-  if (resp.status === 204) return undefined as T;
+  if (resp.ok) return resp;
   const payload: unknown = await resp.json().catch(() => null);
-  if (!resp.ok) {
-    const error = (payload as { error?: WireError } | null)?.error ?? {
-      code: resp.status >= 500 ? "unavailable" : "invalid",
-      message: resp.statusText || `HTTP ${resp.status}`,
-    };
-    if (resp.status === 401 && token && !path.startsWith("/auth/")) onUnauthorized();
-    throw new ApiError(resp.status, error);
-  }
-  return payload as T;
+  const error = (payload as { error?: WireError } | null)?.error ?? {
+    code: resp.status >= 500 ? "unavailable" : "invalid",
+    message: resp.statusText || `HTTP ${resp.status}`,
+  };
+  if (resp.status === 401 && token && !path.startsWith("/auth/")) onUnauthorized();
+  throw new ApiError(resp.status, error);
 }
 
 export interface CircleQuery {
@@ -65,6 +89,28 @@ export interface NewCircle {
   tags?: string[];
   visibility: Visibility;
 }
+
+export interface NewActivity {
+  title: string;
+  description?: string;
+  category: string;
+  tags?: string[];
+  starts_at: string;
+  ends_at: string;
+  location: Location;
+  capacity: number;
+  price?: Price;
+  signup_deadline?: string;
+  offer_window_minutes?: number;
+  refund_cutoff_hours?: number;
+}
+
+/** PATCH fields; `price: null` removes the price. */
+export type ActivityPatch = Partial<Omit<NewActivity, "offer_window_minutes" | "price">> & {
+  price?: Price | null;
+};
+
+export type When = "upcoming" | "past";
 
 function query(params: Record<string, string | undefined>): string {
   const search = new URLSearchParams();
@@ -93,6 +139,28 @@ export const api = {
   createInvite: (id: string) =>
     request<{ invite: string; url: string }>("POST", `/circles/${enc(id)}/invites`, {}),
   members: (id: string) => request<{ members: Member[] }>("GET", `/circles/${enc(id)}/members`),
+
+  createActivity: (circleId: string, body: NewActivity) =>
+    request<{ activity: Activity }>("POST", `/circles/${enc(circleId)}/activities`, body),
+  circleActivities: (circleId: string, when: When) =>
+    request<{ activities: Activity[] }>("GET", `/circles/${enc(circleId)}/activities${query({ when })}`),
+  myActivities: (when: When) =>
+    request<{ items: Array<{ activity: Activity; signup: Signup }> }>("GET", `/me/activities${query({ when })}`),
+  getActivity: (id: string) =>
+    request<{ activity: Activity; my_signup: Signup | null }>("GET", `/activities/${enc(id)}`),
+  patchActivity: (id: string, patch: ActivityPatch) =>
+    request<{ activity: Activity }>("PATCH", `/activities/${enc(id)}`, patch),
+  cancelActivity: (id: string, reason: string) =>
+    request<{ activity: Activity }>("POST", `/activities/${enc(id)}/cancel`, { reason }),
+  attendees: (id: string) => request<{ signups: Attendee[] }>("GET", `/activities/${enc(id)}/attendees`),
+  ticket: (id: string) => request<Ticket>("GET", `/activities/${enc(id)}/ticket`),
+  ticketSvg: (id: string) => requestText(`/activities/${enc(id)}/ticket.svg`, "image/svg+xml"),
+  checkin: (id: string, code: string) =>
+    request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin`, { code }),
+
+  notifications: () => request<{ notifications: Notification[]; unread_count: number }>("GET", "/notifications"),
+  markNotificationsRead: (body: { ids: string[] } | { all: true }) =>
+    request<{ unread_count: number }>("POST", "/notifications/read", body),
 };
 
 function enc(id: string): string {

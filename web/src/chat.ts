@@ -6,7 +6,8 @@
 import { Connection, SocketError, type ConnState } from "./socket";
 import { store, type ConvState, type PendingMessage } from "./store";
 import { newClientId } from "./ids";
-import type { Conversation, Message } from "./types";
+import { notifications } from "./notifications";
+import type { Conversation, Message, Notification } from "./types";
 
 const HISTORY_PAGE = 50;
 const SYNC_PAGE = 100;
@@ -54,6 +55,7 @@ export class Chat {
           store.presence.set(user_id, online);
           store.notify("presence");
         },
+        notification: ({ notification }) => notifications.onLive(notification as Notification),
       },
     });
     this.setConn("connecting");
@@ -79,6 +81,10 @@ export class Chat {
   }
 
   private async onConnect(): Promise<void> {
+    // Anything may have changed while offline: views holding server state compare this.
+    store.connects += 1;
+    store.notify("conn");
+    void notifications.load();
     try {
       await this.refreshConversations();
     } catch (err) {
@@ -102,6 +108,11 @@ export class Chat {
   private whenConnected(): Promise<void> {
     if (this.conn?.connected) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ resolve }));
+  }
+
+  /** Emit a client event (e.g. `activity:signup`) and resolve with its ack's data. */
+  request<T>(event: string, payload: object): Promise<T> {
+    return this.call<T>(event, payload);
   }
 
   private call<T>(event: string, payload: object): Promise<T> {

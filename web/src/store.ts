@@ -37,8 +37,10 @@ export type Topic =
   | "conn"
   | "presence"
   | "me"
+  | "notifications"
   | `messages:${string}`
-  | `typing:${string}`;
+  | `typing:${string}`
+  | `activity:${string}`;
 
 type Listener = () => void;
 
@@ -50,6 +52,15 @@ export class Store {
   /** user_id -> display name, learnt from members, peers and message senders. */
   readonly names = new Map<string, string>();
   activeId: string | null = null;
+  /**
+   * Per activity id, what is known to have changed, so the views holding an activity's state can
+   * tell whether theirs is stale: the highest card `version` seen in any conversation, and how
+   * many notifications about it arrived. `connects` counts (re)connects: events may have been
+   * missed while offline.
+   */
+  readonly activityVersions = new Map<string, number>();
+  readonly activityNotices = new Map<string, number>();
+  connects = 0;
   private readonly listeners = new Map<Topic, Set<Listener>>();
 
   subscribe(topic: Topic, fn: Listener): () => void {
@@ -69,6 +80,8 @@ export class Store {
     this.presence.clear();
     this.names.clear();
     this.activeId = null;
+    this.activityVersions.clear();
+    this.activityNotices.clear();
   }
 
   get(id: string): ConvState | undefined {
@@ -106,7 +119,13 @@ export class Store {
   mergeMessage(state: ConvState, msg: Message): boolean {
     const held = state.messages.get(msg.id);
     if (held && held.rev >= msg.rev) return false;
+    // A card never goes back to an older state of its domain object.
+    if (held && !msg.deleted && cardVersion(held) > cardVersion(msg)) {
+      state.maxRev = Math.max(state.maxRev, msg.rev);
+      return false;
+    }
     state.messages.set(msg.id, msg);
+    this.noteCard(msg);
     state.maxRev = Math.max(state.maxRev, msg.rev);
     state.conv.seq = Math.max(state.conv.seq, msg.seq);
     state.conv.rev = Math.max(state.conv.rev, msg.rev);
@@ -115,6 +134,24 @@ export class Store {
     }
     if (msg.kind !== "system") this.names.set(msg.sender_id, msg.sender_name);
     return !held;
+  }
+
+  /** Record an activity card's version and tell the views showing that activity. */
+  private noteCard(msg: Message): void {
+    const card = msg.card;
+    if (msg.deleted || !card || card.type !== "activity" || typeof card.activity_id !== "string") return;
+    const id = card.activity_id;
+    const version = cardVersion(msg);
+    if (version <= (this.activityVersions.get(id) ?? -1)) return;
+    this.activityVersions.set(id, version);
+    // Deferred: listeners may fetch and re-render, which must not happen mid-merge.
+    queueMicrotask(() => this.notify(`activity:${id}`));
+  }
+
+  /** A notification about an activity arrived: whatever its views hold may be stale. */
+  noteActivityNotice(activityId: string): void {
+    this.activityNotices.set(activityId, (this.activityNotices.get(activityId) ?? 0) + 1);
+    this.notify(`activity:${activityId}`);
   }
 
   /** The messages to show: the contiguous range from `oldestSeq` up, ascending by seq. */
@@ -152,3 +189,8 @@ export class Store {
 }
 
 export const store = new Store();
+
+function cardVersion(msg: Message): number {
+  const v = msg.card?.version;
+  return typeof v === "number" ? v : -1;
+}

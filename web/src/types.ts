@@ -85,3 +85,106 @@ export interface AuthResult {
   token: string;
   user: User;
 }
+
+// ---- activities and notifications (PROTOCOL.md sections 3 and 5; docs/protocol.md) ---------
+
+export type ActivityStatus = "open" | "full" | "closed" | "cancelled";
+export type SignupStatus =
+  | "confirmed"
+  | "waitlisted"
+  | "offered"
+  | "pending_payment"
+  | "cancelled"
+  | "attended";
+
+export interface Location {
+  name: string;
+  address?: string | null;
+  lat?: number | null;
+  lng?: number | null;
+}
+
+export interface Price {
+  amount: number;
+  currency: string;
+}
+
+export interface Activity {
+  id: string;
+  circle_id: string;
+  organiser_id: string;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  starts_at: string;
+  ends_at: string;
+  location: Location;
+  capacity: number;
+  price: Price | null;
+  signup_deadline: string;
+  offer_window_minutes?: number;
+  refund_cutoff_hours?: number;
+  status: ActivityStatus;
+  confirmed_count: number;
+  held_count: number;
+  waitlist_count: number;
+  card_message_id: string | null;
+  calendar_url: string;
+  version: number;
+  cancel_reason?: string | null;
+  created_at: string;
+  updated_at?: string;
+}
+
+/** The `card` of an activity's chat message: the activity's live counts. */
+export interface ActivityCard {
+  type: "activity";
+  activity_id: string;
+  title: string;
+  starts_at: string;
+  ends_at: string;
+  location: Location;
+  capacity: number;
+  confirmed_count: number;
+  held_count: number;
+  waitlist_count: number;
+  price: Price | null;
+  status: ActivityStatus;
+  version: number;
+}
+
+export interface Signup {
+  activity_id: string;
+  user_id: string;
+  status: SignupStatus;
+  waitlist_position?: number | null;
+  offer_expires_at?: string | null;
+  hold_expires_at?: string | null;
+  payment_id?: string | null;
+  reconfirm_pending?: boolean;
+  reconfirmed_at?: string | null;
+  checked_in_at?: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Attendee extends Signup {
+  display_name: string;
+  handle: string;
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  read: boolean;
+  created_at: string;
+}
+
+export interface Ticket {
+  code: string;
+  expires_at: string;
+}

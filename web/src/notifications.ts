@@ -1,0 +1,92 @@
+// Notifications (PROTOCOL.md section 5): the newest page from GET /api/notifications, live
+// `notification` events prepended, and the unread count. Views subscribe to "notifications".
+
+import { api } from "./api";
+import { store } from "./store";
+import type { Notification } from "./types";
+
+export class Notifications {
+  /** Newest first, merged by id. */
+  items: Notification[] = [];
+  unread = 0;
+  loaded = false;
+  error: string | null = null;
+  private generation = 0;
+
+  reset(): void {
+    this.items = [];
+    this.unread = 0;
+    this.loaded = false;
+    this.error = null;
+    this.generation++;
+  }
+
+  /** Fetch the newest page; live events received meanwhile are kept. */
+  async load(): Promise<void> {
+    const mine = ++this.generation;
+    try {
+      const data = await api.notifications();
+      if (mine !== this.generation) return;
+      const byId = new Map(this.items.map((n) => [n.id, n]));
+      for (const n of data.notifications) {
+        const held = byId.get(n.id);
+        // A copy marked read here wins over an older unread one from the server.
+        byId.set(n.id, held && held.read ? { ...n, read: true } : n);
+      }
+      this.items = sortNewest([...byId.values()]);
+      const localUnread = this.items.filter((n) => !n.read).length;
+      this.unread = Math.max(data.unread_count, localUnread);
+      this.loaded = true;
+      this.error = null;
+    } catch (err) {
+      if (mine !== this.generation) return;
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+    store.notify("notifications");
+  }
+
+  /** A live `notification` event. */
+  onLive(n: Notification): void {
+    if (!n || typeof n.id !== "string") return;
+    if (!this.items.some((held) => held.id === n.id)) {
+      this.items = sortNewest([n, ...this.items]);
+      if (!n.read) this.unread += 1;
+    }
+    store.notify("notifications");
+    const activityId = n.data?.activity_id;
+    if (typeof activityId === "string") store.noteActivityNotice(activityId);
+  }
+
+  async markRead(ids: string[]): Promise<void> {
+    const unread = ids.filter((id) => this.items.some((n) => n.id === id && !n.read));
+    if (unread.length === 0) return;
+    this.setRead((n) => unread.includes(n.id));
+    const { unread_count } = await api.markNotificationsRead({ ids: unread });
+    this.unread = unread_count;
+    store.notify("notifications");
+  }
+
+  async markAllRead(): Promise<void> {
+    this.setRead(() => true);
+    const { unread_count } = await api.markNotificationsRead({ all: true });
+    this.unread = unread_count;
+    store.notify("notifications");
+  }
+
+  private setRead(which: (n: Notification) => boolean): void {
+    let changed = 0;
+    this.items = this.items.map((n) => {
+      if (n.read || !which(n)) return n;
+      changed++;
+      return { ...n, read: true };
+    });
+    this.unread = Math.max(0, this.unread - changed);
+    store.notify("notifications");
+  }
+}
+
+function sortNewest(items: Notification[]): Notification[] {
+  return items.sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
+export const notifications = new Notifications();
