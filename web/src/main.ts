@@ -1,14 +1,21 @@
 // Entry point: session handling and routing between the login page and the signed-in shell.
 
 import "./style.css";
+import { activities } from "./activities";
 import { ApiError, api, setUnauthorizedHandler } from "./api";
 import { chat } from "./chat";
 import { h, replaceChildren } from "./dom";
+import { notifications } from "./notifications";
 import { navigate, parseRoute, type Route } from "./router";
 import { clearToken, getToken, setResumeRoute, setToken, takeResumeRoute } from "./session";
 import { store } from "./store";
 import type { AuthResult } from "./types";
+import { activityView } from "./views/activity";
+import "./views/activityCard"; // registers the "activity" card renderer
+import { editActivityView, newActivityView } from "./views/activityForm";
+import { circleActivitiesView, myActivitiesView } from "./views/activityList";
 import { chatView } from "./views/chat";
+import { checkinView } from "./views/checkin";
 import { exploreView } from "./views/explore";
 import { joinView } from "./views/join";
 import { loginView } from "./views/login";
@@ -29,6 +36,16 @@ function viewFor(route: Route): View {
       return newCircleView();
     case "join":
       return joinView(route.circleId, route.invite);
+    case "activity":
+      if (route.tab === "edit") return editActivityView(route.id);
+      if (route.tab === "checkin") return checkinView(route.id);
+      return activityView(route.id);
+    case "circleActivities":
+      return circleActivitiesView(route.circleId, route.when);
+    case "newActivity":
+      return newActivityView(route.circleId);
+    case "myActivities":
+      return myActivitiesView(route.when);
     default:
       return exploreView();
   }
@@ -37,7 +54,9 @@ function viewFor(route: Route): View {
 function render(): void {
   const route = parseRoute(window.location.hash);
   if (!getToken() || !store.me) {
-    if (route.name === "join") setResumeRoute(window.location.hash);
+    // Links worth coming back to after signing in: invites and activities (e.g. from a
+    // notification or a shared link).
+    if (route.name === "join" || route.name === "activity") setResumeRoute(window.location.hash);
     if (route.name !== "login") {
       navigate("#/login");
       return;
@@ -90,6 +109,8 @@ function endSession(message: string | null): void {
   chat.stop();
   clearToken();
   store.reset();
+  activities.reset();
+  notifications.reset();
   shell?.dispose?.();
   shell = null;
   flash = message;

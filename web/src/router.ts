@@ -4,6 +4,12 @@
 //   #/new                   create a circle
 //   #/c/<conversation_id>   a conversation (circle chat or DM)
 //   #/join/<circle_id>?invite=<token>   join a circle (the invite link)
+//   #/activity/<id>         an activity: details, your sign-up, ticket, organiser tools
+//   #/activity/<id>/edit    the organiser's edit form
+//   #/activity/<id>/checkin the organiser's check-in page (code entry)
+//   #/circle/<id>/activities         a circle's activities (?when=past for past ones)
+//   #/circle/<id>/new-activity       post an activity (circle owner/admin)
+//   #/me/activities         my activities (?when=past for past ones)
 
 export type Route =
   | { name: "login" }
@@ -11,7 +17,11 @@ export type Route =
   | { name: "explore" }
   | { name: "new" }
   | { name: "conversation"; id: string }
-  | { name: "join"; circleId: string; invite: string | null };
+  | { name: "join"; circleId: string; invite: string | null }
+  | { name: "activity"; id: string; tab: "details" | "edit" | "checkin" }
+  | { name: "circleActivities"; circleId: string; when: "upcoming" | "past" }
+  | { name: "newActivity"; circleId: string }
+  | { name: "myActivities"; when: "upcoming" | "past" };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, "");
@@ -31,9 +41,42 @@ export function parseRoute(hash: string): Route {
       return parts[1]
         ? { name: "join", circleId: parts[1], invite: params.get("invite") }
         : { name: "home" };
+    case "activity":
+      if (!parts[1]) return { name: "home" };
+      return {
+        name: "activity",
+        id: parts[1],
+        tab: parts[2] === "edit" ? "edit" : parts[2] === "checkin" ? "checkin" : "details",
+      };
+    case "circle":
+      if (!parts[1]) return { name: "home" };
+      if (parts[2] === "new-activity") return { name: "newActivity", circleId: parts[1] };
+      return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
+    case "me":
+      return { name: "myActivities", when: whenOf(params) };
     default:
       return { name: "home" };
   }
+}
+
+function whenOf(params: URLSearchParams): "upcoming" | "past" {
+  return params.get("when") === "past" ? "past" : "upcoming";
+}
+
+export function activityHash(id: string, tab: "edit" | "checkin" | null = null): string {
+  return `#/activity/${encodeURIComponent(id)}${tab ? `/${tab}` : ""}`;
+}
+
+export function circleActivitiesHash(circleId: string, when: "upcoming" | "past" = "upcoming"): string {
+  return `#/circle/${encodeURIComponent(circleId)}/activities${when === "past" ? "?when=past" : ""}`;
+}
+
+export function newActivityHash(circleId: string): string {
+  return `#/circle/${encodeURIComponent(circleId)}/new-activity`;
+}
+
+export function myActivitiesHash(when: "upcoming" | "past" = "upcoming"): string {
+  return `#/me/activities${when === "past" ? "?when=past" : ""}`;
 }
 
 function safeDecode(part: string): string {

@@ -4,7 +4,7 @@
 import { api, describeError } from "../api";
 import { chat } from "../chat";
 import { h, replaceChildren, userText } from "../dom";
-import { navigate } from "../router";
+import { circleActivitiesHash, navigate, newActivityHash } from "../router";
 import { store, type ConvState } from "../store";
 import type { Circle } from "../types";
 import { plural } from "./explore";
@@ -86,7 +86,15 @@ function conversationPane(state: ConvState): View {
       actions.append(
         h("button", { testid: "members-toggle", attrs: { type: "button" }, on: { click: toggleMembers } }, "Members"),
       );
+      if (circle) {
+        actions.append(
+          h("a", { class: "button", testid: "circle-activities-button", attrs: { href: circleActivitiesHash(circle.id) } }, "Activities"),
+        );
+      }
       if (circle?.my_role === "owner" || circle?.my_role === "admin") {
+        actions.append(
+          h("a", { class: "button", testid: "new-activity-button", attrs: { href: newActivityHash(circle.id) } }, "+ Activity"),
+        );
         actions.append(h("button", { testid: "invite-button", attrs: { type: "button" }, on: { click: createInvite } }, "Invite"));
       }
       if (circle && circle.my_role !== "owner") {

@@ -23,12 +23,20 @@ export function messageItem(msg: Message, ctx: MessageContext): HTMLElement {
   const li = h("li", {
     class: `message ${msg.kind}${ctx.mine ? " mine" : ""}${msg.deleted ? " deleted" : ""}`,
     testid: "message",
-    dataset: { messageId: msg.id, seq: msg.seq, rev: msg.rev, state, senderId: msg.sender_id },
+    dataset: { messageId: msg.id, seq: msg.seq, rev: msg.rev, state, senderId: msg.sender_id, kind: msg.kind },
   });
   if (msg.client_id) li.dataset.clientId = msg.client_id;
 
   if (msg.kind === "system") {
-    li.append(h("div", { class: "system-text", testid: "message-text" }, userText(msg.text)));
+    // A notice from the server (e.g. an activity's time changed): centred, no sender.
+    li.append(
+      h(
+        "div",
+        { class: "system-notice", testid: "system-notice", attrs: { role: "note" } },
+        h("div", { class: "system-text", testid: "message-text" }, userText(msg.text)),
+        h("time", { class: "muted", attrs: { datetime: msg.created_at } }, formatTime(msg.created_at)),
+      ),
+    );
     return li;
   }
 

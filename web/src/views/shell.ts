@@ -2,6 +2,7 @@
 
 import { h, replaceChildren, userText } from "../dom";
 import { store } from "../store";
+import { notificationsBell } from "./notificationsPanel";
 import { sidebarView } from "./sidebar";
 import type { View } from "./view";
 
@@ -13,6 +14,7 @@ export interface Shell extends View {
 
 export function shellView(onLogout: () => void): Shell {
   const sidebar = sidebarView();
+  const bell = notificationsBell();
   const main = h("main", { class: "main", testid: "main-pane" });
   const conn = h("span", { class: "conn", testid: "conn-status", attrs: { role: "status" } });
   const meName = h("span", { class: "me" });
@@ -36,6 +38,7 @@ export function shellView(onLogout: () => void): Shell {
       h("a", { class: "brand", attrs: { href: "#/" } }, h("span", { class: "logo" }, "◯"), "Circles"),
       h("span", { class: "spacer" }),
       conn,
+      bell.el,
       meName,
       h("button", { class: "link", testid: "logout-button", attrs: { type: "button" }, on: { click: onLogout } }, "Sign out"),
     ),
@@ -73,6 +76,7 @@ export function shellView(onLogout: () => void): Shell {
     dispose(): void {
       current?.dispose?.();
       sidebar.dispose?.();
+      bell.dispose?.();
       unsubs.forEach((u) => u());
     },
   };

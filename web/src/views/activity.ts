@@ -1,0 +1,414 @@
+// The activity page (#/activity/<id>): details, your sign-up and its action, the calendar link,
+// your ticket QR when you have a seat, and for the organiser (or the circle's owner/admins) the
+// edit and check-in links, cancelling, and the attendee list. Everything follows the activity's
+// live changes (card updates and notifications) without a reload.
+
+import { activities, activityError } from "../activities";
+import { api } from "../api";
+import { formatTime, h, replaceChildren, userText } from "../dom";
+import { formatRange, formatWhen } from "../format";
+import { activityHash, circleActivitiesHash, conversationHash } from "../router";
+import { store } from "../store";
+import type { Activity, Attendee, Circle, Signup } from "../types";
+import { countsNodes, effectiveStatus, placeNodes, priceNode, statusBadge } from "./activityCard";
+import { countdown } from "./live";
+import { signupPanel } from "./signupPanel";
+import type { View } from "./view";
+
+/** Tickets rotate every 60 s on the server; fetch a fresh one a little before. */
+const TICKET_REFRESH_MS = 50_000;
+
+export function isOrganiser(activity: Activity, circle: Circle | null): boolean {
+  return (
+    activity.organiser_id === store.me?.id || circle?.my_role === "owner" || circle?.my_role === "admin"
+  );
+}
+
+export function activityView(id: string): View {
+  const title = h("h1", { class: "activity-page-title" });
+  const crumbs = h("div", { class: "crumbs" });
+  const error = h("p", { class: "error", testid: "activity-page-error", attrs: { role: "alert" } });
+  const details = h("div", { class: "activity-details", testid: "activity-details" });
+  const mine = h("div", { class: "activity-section", testid: "activity-my-section" });
+  const ticketSlot = h("div", { class: "activity-section ticket-slot" });
+  const organiserEl = h("div", { class: "activity-section organiser-tools", testid: "organiser-tools" });
+  organiserEl.hidden = true;
+  const el = h(
+    "section",
+    { class: "pane activity-pane", testid: "activity-view", dataset: { activityId: id } },
+    crumbs,
+    h("header", { class: "pane-header" }, title),
+    error,
+    details,
+    mine,
+    ticketSlot,
+    organiserEl,
+  );
+
+  let circle: Circle | null = null;
+  let circleLoading = false;
+  let ticket: (View & { signupStatus: string }) | null = null;
+  const attendeesList = attendeesView(id);
+  let cancelling = false;
+
+  function loadCircle(circleId: string): void {
+    if (circle || circleLoading) return;
+    circleLoading = true;
+    api
+      .getCircle(circleId)
+      .then(({ circle: c }) => {
+        circle = c;
+        draw();
+      })
+      .catch((err) => console.warn("circle of activity", err));
+  }
+
+  function draw(): void {
+    activities.ensure(id);
+    const entry = activities.get(id);
+    const a = entry.activity;
+    error.textContent = entry.error ?? "";
+    if (!a) {
+      replaceChildren(title, entry.loaded ? "Activity" : "Loading…");
+      return;
+    }
+    loadCircle(a.circle_id);
+    const status = effectiveStatus(a.status, a.signup_deadline);
+    el.dataset.version = String(a.version);
+    el.dataset.status = status;
+    replaceChildren(title, userText(a.title, "activity-page-title"), " ", statusBadge(status), " ", priceNode(a.price));
+    replaceChildren(
+      crumbs,
+      circle
+        ? h(
+            "a",
+            { testid: "activity-back-to-circle", attrs: { href: conversationHash(circle.conversation_id) } },
+            "← ",
+            userText(circle.name),
+          )
+        : null,
+      circle ? h("a", { attrs: { href: circleActivitiesHash(circle.id) } }, "All activities") : null,
+    );
+
+    const calendar = safeUrl(a.calendar_url);
+    replaceChildren(
+      details,
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, "When"),
+        h("dd", { testid: "activity-time" }, h("time", { attrs: { datetime: a.starts_at } }, formatRange(a.starts_at, a.ends_at))),
+        h("dt", {}, "Where"),
+        h("dd", { testid: "activity-place" }, placeNodes(a.location)),
+        h("dt", {}, "Sign-ups close"),
+        h("dd", { testid: "activity-deadline" }, formatWhen(a.signup_deadline)),
+        h("dt", {}, "Category"),
+        h("dd", {}, h("span", { class: "pill category" }, a.category), ...a.tags.map((t) => h("span", { class: "pill tag" }, t))),
+      ),
+      countsNodes(a),
+      a.status === "cancelled" && a.cancel_reason
+        ? h("p", { class: "error", testid: "activity-cancel-reason" }, "Cancelled: ", userText(a.cancel_reason))
+        : null,
+      a.description ? h("div", { class: "activity-description", testid: "activity-description" }, userText(a.description)) : null,
+      calendar
+        ? h(
+            "a",
+            { class: "button", testid: "activity-calendar", attrs: { href: calendar, rel: "noopener", download: "activity.ics" } },
+            "Add to calendar (.ics)",
+          )
+        : null,
+    );
+
+    replaceChildren(mine, h("h2", {}, "Your sign-up"), signupPanel(id, { ...a, status }, entry));
+    drawTicket(entry.signup);
+    drawOrganiser(a);
+  }
+
+  function drawTicket(signup: Signup | null): void {
+    const seated = signup && (signup.status === "confirmed" || signup.status === "attended") ? signup.status : "";
+    if (ticket && ticket.signupStatus !== seated) {
+      ticket.dispose?.();
+      ticket = null;
+      replaceChildren(ticketSlot);
+    }
+    if (seated && !ticket) {
+      ticket = Object.assign(ticketView(id), { signupStatus: seated });
+      replaceChildren(ticketSlot, ticket.el);
+    }
+    ticketSlot.hidden = !ticket;
+  }
+
+  // The organiser's tools are built once and only shown or hidden on redraws, so a live update
+  // never wipes a reason being typed.
+  const reason = h("input", {
+    testid: "activity-cancel-reason-input",
+    attrs: { maxlength: 500, placeholder: "Reason (optional)", "aria-label": "Reason" },
+  });
+  const cancelError = h("span", { class: "error", testid: "activity-cancel-error" });
+  const editLink = h("a", { class: "button", testid: "activity-edit", attrs: { href: activityHash(id, "edit") } }, "Edit");
+  const cancelButton = h(
+    "button",
+    {
+      class: "danger",
+      testid: "activity-cancel-activity",
+      attrs: { type: "button" },
+      on: {
+        click: () => {
+          cancelling = true;
+          draw();
+          reason.focus();
+        },
+      },
+    },
+    "Cancel activity…",
+  );
+  const cancelForm = h(
+    "form",
+    {
+      class: "inline-form",
+      testid: "activity-cancel-form",
+      on: {
+        submit: async (ev) => {
+          ev.preventDefault();
+          cancelError.textContent = "";
+          try {
+            const { activity } = await api.cancelActivity(id, reason.value.trim());
+            activities.applyActivity(activity);
+            cancelling = false;
+            activities.refresh(id);
+          } catch (err) {
+            cancelError.textContent = activityError(err);
+          }
+        },
+      },
+    },
+    reason,
+    h("button", { class: "danger", testid: "activity-cancel-confirm", attrs: { type: "submit" } }, "Cancel the activity"),
+    h(
+      "button",
+      {
+        attrs: { type: "button" },
+        on: {
+          click: () => {
+            cancelling = false;
+            draw();
+          },
+        },
+      },
+      "Keep it",
+    ),
+    cancelError,
+  );
+  organiserEl.append(
+    h("h2", {}, "Organiser"),
+    h(
+      "div",
+      { class: "tool-buttons" },
+      editLink,
+      h("a", { class: "button", testid: "activity-checkin-link", attrs: { href: activityHash(id, "checkin") } }, "Check-in"),
+      cancelButton,
+    ),
+    cancelForm,
+    attendeesList.el,
+  );
+
+  function drawOrganiser(a: Activity): void {
+    const allowed = isOrganiser(a, circle);
+    organiserEl.hidden = !allowed;
+    if (!allowed) return;
+    const cancelled = a.status === "cancelled";
+    editLink.hidden = cancelled;
+    cancelButton.hidden = cancelled || cancelling;
+    cancelForm.hidden = cancelled || !cancelling;
+    attendeesList.follow(a.version);
+  }
+
+  const unsubs = [store.subscribe(`activity:${id}`, draw), store.subscribe("conn", draw)];
+  draw();
+  return {
+    el,
+    dispose: () => {
+      unsubs.forEach((u) => u());
+      ticket?.dispose?.();
+    },
+  };
+}
+
+function safeUrl(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  try {
+    const url = new URL(raw, window.location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- the ticket -----------------------------------------------------------------------------
+
+/** SVG text as a data: URL for an <img> (scripts in an SVG image never run). */
+function svgDataUrl(svg: string): string {
+  const bytes = new TextEncoder().encode(svg);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
+}
+
+/** Your rotating check-in code: the QR (ticket.svg) and the code text, renewed every ~50 s. */
+function ticketView(id: string): View {
+  const img = h("img", { class: "ticket-qr", testid: "ticket-qr", attrs: { alt: "Check-in QR code", width: 220, height: 220 } });
+  const code = h("code", { class: "ticket-code", testid: "ticket-code" });
+  const expires = h("span", { class: "muted", testid: "ticket-expires" });
+  const status = h("p", { class: "error", testid: "ticket-error" });
+  const el = h(
+    "div",
+    { class: "ticket", testid: "activity-ticket" },
+    h("h2", {}, "Your ticket"),
+    h("p", { class: "muted" }, "Show this at the door. The code changes every minute, so a screenshot will not work later."),
+    img,
+    h("div", { class: "ticket-code-row" }, h("span", { class: "muted" }, "Code: "), code),
+    expires,
+    status,
+  );
+  let stopped = false;
+
+  async function load(): Promise<void> {
+    try {
+      const [svg, t] = await Promise.all([api.ticketSvg(id), api.ticket(id)]);
+      if (stopped) return;
+      img.src = svgDataUrl(svg);
+      code.textContent = t.code;
+      el.dataset.expiresAt = t.expires_at;
+      replaceChildren(expires, "Valid for another ", countdown(t.expires_at, "ticket-countdown", "0:00"), " (renews by itself)");
+      status.textContent = "";
+    } catch (err) {
+      if (!stopped) status.textContent = activityError(err);
+    }
+  }
+
+  void load();
+  const timer = window.setInterval(() => void load(), TICKET_REFRESH_MS);
+  return {
+    el,
+    dispose: () => {
+      stopped = true;
+      window.clearInterval(timer);
+    },
+  };
+}
+
+// ---- the attendee list (organiser) ----------------------------------------------------------
+
+const SIGNUP_LABEL: Record<string, string> = {
+  confirmed: "confirmed",
+  waitlisted: "waitlisted",
+  offered: "offered a seat",
+  pending_payment: "payment pending",
+  cancelled: "cancelled",
+  attended: "checked in",
+};
+
+const STATUS_ORDER: Record<string, number> = {
+  attended: 0,
+  confirmed: 1,
+  pending_payment: 2,
+  offered: 3,
+  waitlisted: 4,
+  cancelled: 5,
+};
+
+export function attendeesView(id: string): { el: HTMLElement; follow(version: number): void; reload(): Promise<void> } {
+  const list = h("ul", { class: "attendee-list", testid: "attendee-list" });
+  const summary = h("p", { class: "muted", testid: "attendee-summary" });
+  const error = h("p", { class: "error", testid: "attendee-error" });
+  const el = h("div", { class: "attendees" }, h("h3", {}, "Attendees"), summary, error, list);
+  let loadedVersion = -1;
+  let wanted = -1;
+  let running = false;
+
+  async function reload(): Promise<void> {
+    if (running) return;
+    running = true;
+    const target = wanted;
+    try {
+      const { signups } = await api.attendees(id);
+      render(signups);
+      loadedVersion = target;
+      error.textContent = "";
+    } catch (err) {
+      error.textContent = activityError(err);
+      loadedVersion = target;
+    } finally {
+      running = false;
+    }
+    if (wanted > loadedVersion) void reload();
+  }
+
+  function render(signups: Attendee[]): void {
+    const sorted = [...signups].sort(
+      (a, b) =>
+        (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+        (a.waitlist_position ?? 0) - (b.waitlist_position ?? 0) ||
+        a.created_at.localeCompare(b.created_at),
+    );
+    const active = signups.filter((s) => s.status !== "cancelled");
+    const seated = signups.filter((s) => s.status === "confirmed" || s.status === "attended").length;
+    const checkedIn = signups.filter((s) => s.status === "attended").length;
+    const pending = active.filter((s) => s.reconfirm_pending).length;
+    summary.textContent =
+      `${seated} confirmed, ${checkedIn} checked in` + (pending ? `, ${pending} yet to re-confirm` : "");
+    list.dataset.count = String(active.length);
+    replaceChildren(list, ...sorted.map(attendeeItem));
+    if (!signups.length) list.append(h("li", { class: "muted" }, "Nobody has signed up yet."));
+  }
+
+  function attendeeItem(s: Attendee): HTMLElement {
+    store.names.set(s.user_id, s.display_name);
+    let reconfirm: HTMLElement | null = null;
+    if (s.status !== "cancelled" && s.status !== "attended") {
+      if (s.reconfirm_pending) {
+        reconfirm = h("span", { class: "pill warn", testid: "attendee-reconfirm", dataset: { state: "pending" } }, "not re-confirmed yet");
+      } else if (s.reconfirmed_at) {
+        reconfirm = h("span", { class: "pill ok", testid: "attendee-reconfirm", dataset: { state: "reconfirmed" } }, "re-confirmed");
+      }
+    }
+    return h(
+      "li",
+      {
+        class: `attendee status-${s.status}`,
+        testid: "attendee",
+        dataset: {
+          userId: s.user_id,
+          status: s.status,
+          reconfirmPending: String(Boolean(s.reconfirm_pending)),
+          reconfirmed: String(Boolean(s.reconfirmed_at) && !s.reconfirm_pending),
+          checkedIn: String(Boolean(s.checked_in_at)),
+        },
+      },
+      h(
+        "span",
+        { class: "attendee-names" },
+        userText(s.display_name, "attendee-name", "attendee-name"),
+        h("span", { class: "muted handle" }, `@${s.handle}`),
+      ),
+      h("span", { class: `pill signup-${s.status}`, testid: "attendee-status" }, SIGNUP_LABEL[s.status] ?? s.status),
+      s.status === "waitlisted" && s.waitlist_position
+        ? h("span", { class: "muted", testid: "attendee-waitlist-position" }, `#${s.waitlist_position}`)
+        : null,
+      reconfirm,
+      s.checked_in_at
+        ? h("span", { class: "muted", testid: "attendee-checked-in" }, `checked in ${formatTime(s.checked_in_at)}`)
+        : null,
+    );
+  }
+
+  return {
+    el,
+    reload,
+    /** Reload when the activity moved past the version the list was loaded for. */
+    follow(version: number): void {
+      wanted = Math.max(wanted, version);
+      if (wanted > loadedVersion) void reload();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// Your own sign-up for an activity and the one right action for it: sign up (or join the
+// waitlist), cancel, accept/decline an offer before its countdown ends, re-confirm after a
+// change of time or place. Shared by the chat card and the activity page.
+
+import { activities, type ActivityEntry } from "../activities";
+import { h } from "../dom";
+import { formatMoney } from "../format";
+import type { ActivityStatus, Price, Signup } from "../types";
+import { countdown } from "./live";
+
+/** What the panel needs to know about the activity (from the card or the activity). */
+export interface SeatInfo {
+  status: ActivityStatus;
+  capacity: number;
+  confirmed_count: number;
+  held_count: number;
+  waitlist_count: number;
+  price: Price | null;
+}
+
+export function seatsLeft(s: SeatInfo): number {
+  return Math.max(0, s.capacity - s.confirmed_count - s.held_count);
+}
+
+/** Sign-ups that hold (or wait for) a place; these can be asked to re-confirm. */
+const ACTIVE = new Set(["confirmed", "waitlisted", "offered", "pending_payment"]);
+
+export function myStatusKey(entry: ActivityEntry): string {
+  if (!entry.loaded && !entry.signup) return "loading";
+  return entry.signup?.status ?? "none";
+}
+
+export function signupPanel(id: string, info: SeatInfo, entry: ActivityEntry): HTMLElement {
+  const signup = entry.signup;
+  const status = myStatusKey(entry);
+  const panel = h("div", {
+    class: `signup-panel my-${status}`,
+    testid: "activity-mine",
+    dataset: { myStatus: status, reconfirmPending: String(Boolean(signup?.reconfirm_pending)) },
+  });
+  const text = h("div", { class: "my-status", testid: "activity-my-status" });
+  const buttons = h("div", { class: "signup-buttons" });
+  panel.append(text, buttons);
+
+  const button = (label: string, testid: string, onClick: () => void, cls = ""): HTMLButtonElement =>
+    h(
+      "button",
+      {
+        class: cls,
+        testid,
+        attrs: { type: "button", disabled: entry.busy },
+        on: { click: onClick },
+      },
+      label,
+    );
+
+  if (status === "loading") {
+    text.append(h("span", { class: "muted" }, "Checking your sign-up…"));
+  } else if (info.status === "cancelled") {
+    text.append("This activity was cancelled.");
+  } else if (!signup || signup.status === "cancelled") {
+    if (signup?.status === "cancelled") text.append(h("span", { class: "muted" }, "Your sign-up is cancelled. "));
+    if (info.status === "closed") {
+      text.append("Sign-ups are closed.");
+    } else {
+      const full = info.status === "full" || seatsLeft(info) === 0;
+      const paid = info.price && info.price.amount > 0;
+      if (full) text.append("No seats left; you can join the waitlist.");
+      buttons.append(
+        button(
+          full ? "Join waitlist" : paid ? `Sign up · ${formatMoney(info.price!.amount, info.price!.currency)}` : "Sign up",
+          "activity-signup",
+          () => void activities.signup(id),
+          "primary",
+        ),
+      );
+    }
+  } else {
+    describe(text, signup);
+    if (signup.reconfirm_pending && ACTIVE.has(signup.status)) {
+      panel.append(
+        h(
+          "div",
+          { class: "reconfirm", testid: "activity-reconfirm" },
+          h("strong", {}, "The time or place changed. Are you still going?"),
+          h(
+            "div",
+            { class: "signup-buttons" },
+            button("Still going", "activity-reconfirm-yes", () => void activities.reconfirm(id, true), "primary"),
+            button("Can't make it", "activity-reconfirm-no", () => void activities.reconfirm(id, false), "danger"),
+          ),
+        ),
+      );
+    }
+    if (signup.status === "offered") {
+      buttons.append(
+        button("Accept offer", "activity-accept", () => void activities.acceptOffer(id), "primary"),
+        button("Decline", "activity-decline", () => void activities.declineOffer(id)),
+      );
+    } else if (signup.status === "confirmed" || signup.status === "pending_payment") {
+      if (!signup.reconfirm_pending) {
+        buttons.append(button("Cancel my spot", "activity-cancel", () => void activities.cancel(id), "danger"));
+      }
+    } else if (signup.status === "waitlisted") {
+      if (!signup.reconfirm_pending) {
+        buttons.append(button("Leave waitlist", "activity-cancel", () => void activities.cancel(id), "danger"));
+      }
+    }
+  }
+  if (entry.busy) buttons.append(h("span", { class: "muted", testid: "activity-busy" }, "…"));
+  panel.append(h("p", { class: "error", testid: "activity-error", attrs: { role: "alert" } }, entry.actionError ?? ""));
+  return panel;
+}
+
+function describe(text: HTMLElement, s: Signup): void {
+  switch (s.status) {
+    case "confirmed":
+      text.append(h("strong", {}, "You're going."));
+      break;
+    case "attended":
+      text.append(h("strong", {}, "You're checked in."));
+      break;
+    case "waitlisted":
+      text.append(
+        "You're on the waitlist: number ",
+        h("strong", { testid: "activity-waitlist-position" }, s.waitlist_position ?? "?"),
+        ".",
+      );
+      break;
+    case "offered":
+      text.append(h("strong", {}, "A seat opened up for you! "));
+      if (s.offer_expires_at) {
+        text.append("Accept within ", countdown(s.offer_expires_at, "activity-offer-countdown"), ".");
+      }
+      break;
+    case "pending_payment":
+      text.append(h("strong", {}, "Seat held until you pay. "));
+      if (s.hold_expires_at) text.append("Pay within ", countdown(s.hold_expires_at, "activity-hold-countdown"), ".");
+      break;
+    default:
+      break;
+  }
+  if (s.reconfirmed_at && !s.reconfirm_pending && s.status !== "cancelled") {
+    text.append(" ", h("span", { class: "pill", testid: "activity-reconfirmed" }, "re-confirmed"));
+  }
+}
