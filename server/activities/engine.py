@@ -9,6 +9,7 @@ call leaves the snapshot as it was for the others in its batch.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from server.core.errors import NotFound, Unavailable
 Rule = Callable[[Activity], list[Effect]]
 Committed = Callable[[Activity, list[Effect]], Awaitable[None]]
 MAX_ATTEMPTS = 50
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,8 +85,12 @@ class ActivityEngine:
             if changed:
                 activity.version = base_version + 1
                 activity.updated_at = clock.now()
-                if not await self._repo.replace_if_version(activity, base_version):
+                if not await self._repo.commit(activity):
                     continue  # another process won; re-apply on its result
+                try:
+                    await self._repo.project(activity)
+                except Exception:  # committed regardless; the next commit re-projects
+                    log.warning("projection of activity %s failed", activity_id, exc_info=True)
             all_effects: list[Effect] = []
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Exception):

@@ -17,6 +17,7 @@ INDEXES = {
         Index([("participants", 1)], "participants"),
         Index([("next_deadline", 1)], "next_deadline"),
     ],
+    "activity_states": [Index([("activity_id", 1), ("version", -1)], "activity_version")],
     "schedules": [Index([("done", 1), ("due_at", 1)], "due")],
 }
 
@@ -136,22 +137,58 @@ def from_doc(d: dict[str, Any]) -> Activity:
 class ActivityRepository:
     def __init__(self, db: Db) -> None:
         self._activities = db["activities"]
+        self._states = db["activity_states"]
         self._schedules = db["schedules"]
 
     async def insert(self, a: Activity) -> None:
+        await self._states.insert_one(self._state_doc(a))
         await self._activities.insert_one(to_doc(a))
 
-    async def get(self, activity_id: str) -> Activity | None:
-        d = await self._activities.find_one({"_id": activity_id})
-        return from_doc(d) if d else None
+    @staticmethod
+    def _state_doc(a: Activity) -> dict[str, Any]:
+        return {
+            "_id": f"{a.id}:{a.version:010d}",
+            "activity_id": a.id,
+            "version": a.version,
+            "state": to_doc(a),
+        }
 
-    async def replace_if_version(self, a: Activity, expected_version: int) -> bool:
-        """Compare-and-set: store ``a`` only if nobody changed the document since
-        ``expected_version`` was read. The whole sign-up state changes atomically."""
-        result = await self._activities.replace_one(
-            {"_id": a.id, "version": expected_version}, to_doc(a)
+    async def get(self, activity_id: str) -> Activity | None:
+        """The latest committed state (``activity_states``), not the query projection."""
+        d = await self._states.find_one(
+            {"activity_id": activity_id}, sort=[("version", DESCENDING)]
         )
-        return result.matched_count == 1
+        return from_doc(d["state"]) if d else None
+
+    async def circle_of(self, activity_id: str) -> str | None:
+        d = await self._activities.find_one({"_id": activity_id}, {"circle_id": 1})
+        return str(d["circle_id"]) if d else None
+
+    async def commit(self, a: Activity) -> bool:
+        """Compare-and-set: store ``a`` as version ``a.version`` unless another writer stored
+        that version first. The unique ``_id`` of the state document decides, which is atomic on
+        MongoDB and on FerretDB alike (FerretDB's conditional updates are not)."""
+        try:
+            await self._states.insert_one(self._state_doc(a))
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def project(self, a: Activity) -> None:
+        """Bring the query projection (``activities``) up to the latest state: write ours, then
+        re-check, so the last committer always leaves the newest state behind."""
+        current: Activity | None = a
+        for _ in range(5):
+            assert current is not None
+            await self._activities.replace_one({"_id": current.id}, to_doc(current))
+            latest = await self.get(current.id)
+            if latest is None or latest.version <= current.version:
+                break
+            current = latest
+        if a.version % 20 == 0:
+            await self._states.delete_many(
+                {"activity_id": a.id, "version": {"$lt": a.version - 20}}
+            )
 
     async def in_circle(
         self, circle_id: str, upcoming: bool, now: datetime, limit: int = 100

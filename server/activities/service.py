@@ -186,15 +186,27 @@ class ActivityService:
 
     async def signup(self, user: User, activity_id: str) -> Applied:
         """Sign up (joining a public circle on the way); idempotent for an active sign-up."""
-        a = await self.get(user, activity_id)
-        if await self._circles.role_of(a.circle_id, user.id) is None:
-            await self._circles.join(user, a.circle_id, None)
+        circle_id, role = await self._visible_circle(user, activity_id)
+        if role is None:
+            await self._circles.join(user, circle_id, None)
         return await self.engine.apply(activity_id, lambda s: rules.signup(s, user.id, clock.now()))
+
+    async def _visible_circle(self, user: User, activity_id: str) -> tuple[str, str | None]:
+        """The activity's circle and the user's role in it; ``not_found`` unless visible. Reads
+        only the circle id (it never changes), not the whole sign-up state."""
+        circle_id = await self._repo.circle_of(activity_id)
+        if circle_id is None:
+            raise NotFound("no such activity")
+        try:
+            _, role = await self._circles.get(user, circle_id)
+        except NotFound:
+            raise NotFound("no such activity") from None
+        return circle_id, role
 
     async def change(
         self, user: User, activity_id: str, rule: Callable[[Activity, str], list[Effect]]
     ) -> Applied:
-        await self.get(user, activity_id)
+        await self._visible_circle(user, activity_id)
         return await self.engine.apply(activity_id, lambda s: rule(s, user.id))
 
     async def ticket(self, user: User, activity_id: str) -> Ticket:

@@ -17,6 +17,7 @@ INDEXES = {
         Index([("user_id", 1)], "user"),
         Index([("conversation_id", 1)], "conversation"),
     ],
+    "revs": [Index([("conversation_id", 1), ("rev", -1)], "conversation_rev")],
     "messages": [
         Index([("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True),
         # (conversation_id, sender_id, client_id) joined into one key: unique, and one $in lookup
@@ -60,17 +61,13 @@ class MessageRepository:
         self._conversations = db["conversations"]
         self._participants = db["participants"]
         self._messages = db["messages"]
+        self._revs = db["revs"]
 
     # conversations -------------------------------------------------------------------------
 
     async def insert_conversation(self, conv: Conversation) -> bool:
         """Insert; False when a conversation with this id already exists."""
-        doc: dict[str, Any] = {
-            "_id": conv.id,
-            "kind": conv.kind,
-            "created_at": conv.created_at,
-            "rev": 0,
-        }
+        doc: dict[str, Any] = {"_id": conv.id, "kind": conv.kind, "created_at": conv.created_at}
         if conv.circle_id:
             doc["circle_id"] = conv.circle_id
         if conv.members:
@@ -88,18 +85,43 @@ class MessageRepository:
     async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int]]:
         """Conversations with their current rev."""
         cursor = self._conversations.find({"_id": {"$in": ids}})
-        return {d["_id"]: (_conversation(d), int(d.get("rev", 0))) async for d in cursor}
+        found = [_conversation(d) async for d in cursor]
+        return {c.id: (c, await self.current_rev(c.id)) for c in found}
 
-    async def bump_rev(self, conversation_id: str, count: int = 1) -> int:
-        """Atomically reserve ``count`` revs; returns the highest one reserved."""
-        doc = await self._conversations.find_one_and_update(
-            {"_id": conversation_id},
-            {"$inc": {"rev": count}},
-            return_document=ReturnDocument.AFTER,
+    async def claim_revs(self, conversation_id: str, count: int = 1) -> list[int]:
+        """Reserve ``count`` new revs of the conversation, in increasing order.
+
+        A rev is claimed by inserting ``<conversation>:<rev>`` into ``revs``, where the unique
+        ``_id`` settles races: the insert is atomic on MongoDB and on FerretDB alike (FerretDB's
+        ``$inc`` is not atomic under concurrency). Claimed revs are never freed, so the maximum
+        only grows and a later change always gets a higher rev.
+        """
+        claimed: list[int] = []
+        for _ in range(50):
+            top = await self.current_rev(conversation_id)
+            revs = list(range(top + 1, top + 1 + count - len(claimed)))
+            docs = [
+                {
+                    "_id": f"{conversation_id}:{rev:012d}",
+                    "conversation_id": conversation_id,
+                    "rev": rev,
+                }
+                for rev in revs
+            ]
+            try:
+                await self._revs.insert_many(docs, ordered=True)
+                return claimed + revs
+            except BulkWriteError as exc:
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+                claimed += revs[: exc.details.get("nInserted", 0)]
+        raise RuntimeError("could not claim a rev: too much contention")
+
+    async def current_rev(self, conversation_id: str) -> int:
+        doc = await self._revs.find_one(
+            {"conversation_id": conversation_id}, sort=[("rev", DESCENDING)]
         )
-        if doc is None:
-            raise LookupError(conversation_id)
-        return int(doc["rev"])
+        return int(doc["rev"]) if doc else 0
 
     # participants --------------------------------------------------------------------------
 

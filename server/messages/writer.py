@@ -115,10 +115,10 @@ class MessageWriter:
         for conv_id, group in by_conv.items():
             if conv_id not in self._last_seq:
                 self._last_seq[conv_id] = await self._repo.max_seq(conv_id)
-            top_rev = await self._repo.bump_rev(conv_id, len(group))
+            revs = await self._repo.claim_revs(conv_id, len(group))
             base = self._last_seq[conv_id]
             for i, m in enumerate(group):
-                rows.append((m, base + i + 1, top_rev - len(group) + i + 1))
+                rows.append((m, base + i + 1, revs[i]))
             self._last_seq[conv_id] = base + len(group)
         refused = await self._repo.insert_batch(rows)
         retry: list[NewMessage] = []
@@ -147,7 +147,7 @@ class MessageWriter:
         return committed, retry
 
     async def _fill_gap(self, conversation_id: str, seq: int) -> None:
-        rev = await self._repo.bump_rev(conversation_id)
+        (rev,) = await self._repo.claim_revs(conversation_id)
         filler = NewMessage(
             id=new_id(),
             conversation_id=conversation_id,

@@ -88,8 +88,11 @@ class CircleRepository:
         cursor = self._circles.find(query, sort=[("member_count", DESCENDING)], limit=limit)
         return [_circle(d) async for d in cursor]
 
-    async def add_to_count(self, circle_id: str, delta: int) -> None:
-        await self._circles.update_one({"_id": circle_id}, {"$inc": {"member_count": delta}})
+    async def recount_members(self, circle_id: str) -> None:
+        """Set ``member_count`` from the memberships themselves. A recount rather than ``$inc``:
+        FerretDB's ``$inc`` is not atomic under concurrency, and a recount heals any drift."""
+        count = await self._members.count_documents({"circle_id": circle_id})
+        await self._circles.update_one({"_id": circle_id}, {"$set": {"member_count": count}})
 
     async def insert_membership(self, m: Membership) -> bool:
         """False when the user is already a member (the id is the (circle, user) pair)."""

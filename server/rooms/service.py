@@ -98,7 +98,7 @@ class CircleService:
             found = await self._repo.get_membership(circle.id, user.id)
             assert found is not None
             return found
-        await self._repo.add_to_count(circle.id, 1)
+        await self._repo.recount_members(circle.id)
         conv = Conversation(
             id=circle.conversation_id,
             kind="circle",
@@ -116,8 +116,8 @@ class CircleService:
         circle, membership = await access.require_member(self._repo, circle_id, user.id)
         if membership.role == "owner":
             raise Conflict("owner", "the owner cannot leave without handing over ownership")
-        if await self._repo.delete_membership(circle_id, user.id):
-            await self._repo.add_to_count(circle_id, -1)
+        await self._repo.delete_membership(circle_id, user.id)
+        await self._repo.recount_members(circle_id)
         conv = Conversation(
             id=circle.conversation_id,
             kind="circle",
