@@ -244,8 +244,7 @@ class ActivityService:
     async def _after_commit(self, a: Activity, effects: list[Effect]) -> None:
         """The state is stored; now update the card in place and tell people."""
         try:
-            if a.card_message_id:
-                await self._messages.update_card(a.card_message_id, cards.card(a, clock.now()))
+            await self._refresh_card(a)
             gate = asyncio.Semaphore(32)
 
             async def one(effect: Effect) -> None:
@@ -255,6 +254,22 @@ class ActivityService:
             await asyncio.gather(*(one(e) for e in effects))
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
+
+    async def _refresh_card(self, a: Activity) -> None:
+        """Re-render the card until it shows at least the newest committed state. Each committer
+        checks after writing, so when processes race the last one leaves the newest card."""
+        current = a
+        for _ in range(4):
+            if not current.card_message_id:
+                return
+            stored = await self._messages.update_card(
+                current.card_message_id, cards.card(current, clock.now())
+            )
+            latest = await self._repo.get(a.id)
+            shown = int((stored.card or {}).get("version", 0)) if stored else 0
+            if latest is None or latest.version <= shown:
+                return
+            current = latest
 
     async def _effect(self, a: Activity, effect: Effect) -> None:
         if effect.kind == "refund_due":
