@@ -256,7 +256,7 @@ class MessageService:
     async def _change(
         self, message: Message, changes: dict[str, Any], only_if: dict[str, Any] | None = None
     ) -> Message:
-        rev = await self._repo.bump_rev(message.conversation_id)
+        (rev,) = await self._repo.claim_revs(message.conversation_id)
         stored = await self._repo.update_message(message.id, rev, changes, only_if)
         if stored is None:
             latest = await self._repo.get_message(message.id)
