@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +38,11 @@ from server.notifications import routes as notification_routes
 from server.notifications.repository import INDEXES as NOTIFICATION_INDEXES
 from server.notifications.repository import NotificationRepository
 from server.notifications.service import NotificationService
+from server.payments import routes as payment_routes
+from server.payments.providers import SandboxProvider
+from server.payments.repository import INDEXES as PAYMENT_INDEXES
+from server.payments.repository import PaymentRepository
+from server.payments.service import PaymentService
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import EventTable
 from server.realtime.manager import LocalManager, RedisManager
@@ -54,6 +60,7 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **ROOM_INDEXES,
     **ACTIVITY_INDEXES,
     **NOTIFICATION_INDEXES,
+    **PAYMENT_INDEXES,
 }
 
 
@@ -69,6 +76,15 @@ def secret_key(settings: Settings) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def webhook_secrets(settings: Settings, key: str) -> list[str]:
+    """PAYMENT_WEBHOOK_SECRET, comma-separated during a rotation (the first one signs sandbox
+    events); without it, a secret derived from the server key, so the sandbox still works."""
+    given = [s.strip() for s in (settings.payment_webhook_secret or "").split(",") if s.strip()]
+    if given:
+        return given
+    return ["whsec_" + hmac.new(key.encode(), b"circles-sandbox-webhook", "sha256").hexdigest()]
 
 
 class _Directory:
@@ -112,6 +128,7 @@ class Container:
     notifications: NotificationService
     activities: ActivityService
     sweeper: Sweeper
+    payments: PaymentService
     routes: list[Route] = field(default_factory=list)
     events: EventTable = field(default_factory=dict)
 
@@ -167,6 +184,16 @@ def build(
         settings.hold_minutes,
     )
     sweeper = Sweeper(activities, settings.sweep_interval_seconds)
+    secrets_ = webhook_secrets(settings, key)
+    payments = PaymentService(
+        PaymentRepository(db),
+        activities,
+        messages,
+        accounts,
+        notifications,
+        SandboxProvider(settings.base_url, secrets_[0], signer),
+        secrets_,
+    )
 
     events: EventTable = {
         **message_handlers.handlers(messages),
@@ -191,6 +218,7 @@ def build(
         *room_routes.routes(circles, presence.online_many),
         *activity_routes.routes(activities, accounts.authenticate),
         *notification_routes.routes(notifications),
+        *payment_routes.routes(payments),
     ]
     return Container(
         settings=settings,
@@ -209,6 +237,7 @@ def build(
         notifications=notifications,
         activities=activities,
         sweeper=sweeper,
+        payments=payments,
         routes=routes,
         events=events,
     )

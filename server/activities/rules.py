@@ -81,8 +81,13 @@ def cancel(a: Activity, user_id: str, now: datetime) -> Effects:
     if e.status == "attended":
         raise Conflict("already_checked_in", "you were already checked in")
     effects: Effects = []
-    if e.status in ("confirmed",) and e.payment_id is not None:
-        effects.append(Effect("refund_due", user_id, {"payment_id": e.payment_id}))
+    refundable = now <= a.starts_at - timedelta(hours=a.refund_cutoff_hours)
+    if e.status == "confirmed" and e.payment_id is not None and refundable:
+        effects.append(
+            Effect(
+                "refund_due", user_id, {"payment_id": e.payment_id, "reason": "attendee_cancelled"}
+            )
+        )
     _release(a, e, now)
     return effects + promote(a, now)
 
@@ -148,7 +153,7 @@ def expire(a: Activity, now: datetime) -> Effects:
             effects.append(Effect("offer_expired", e.user_id))
         elif e.status == "pending_payment" and e.hold_expires_at and now >= e.hold_expires_at:
             _release(a, e, now)
-            effects.append(Effect("hold_expired", e.user_id))
+            effects.append(Effect("hold_expired", e.user_id, {"payment_id": e.payment_id}))
     return effects + (promote(a, now) if effects else [])
 
 
@@ -186,7 +191,13 @@ def cancel_activity(a: Activity, reason: str, now: datetime) -> Effects:
         if e.status == "cancelled":
             continue
         if e.payment_id is not None and e.status in ("confirmed", "attended"):
-            effects.append(Effect("refund_due", e.user_id, {"payment_id": e.payment_id}))
+            effects.append(
+                Effect(
+                    "refund_due",
+                    e.user_id,
+                    {"payment_id": e.payment_id, "reason": "activity_cancelled"},
+                )
+            )
         _release(a, e, now)
         effects.append(Effect("activity_cancelled", e.user_id, {"reason": reason}))
     return effects
@@ -209,3 +220,29 @@ def require_confirmed(a: Activity, user_id: str) -> Entry:
     if e is None or e.status not in ("confirmed", "attended"):
         raise Forbidden("only confirmed attendees have a ticket")
     return e
+
+
+def attach_payment(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
+    """Record which payment pays for a held seat."""
+    e = a.entries.get(user_id)
+    if e is None or e.status != "pending_payment":
+        raise Conflict("no_hold", "there is no held seat to pay for")
+    if e.hold_expires_at is not None and now >= e.hold_expires_at:
+        raise Conflict("hold_expired", "the hold on your seat expired")
+    e.payment_id = payment_id
+    e.updated_at = now
+    return []
+
+
+def payment_succeeded(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
+    """Confirm the held seat; if the seat is no longer held, the payment must be refunded."""
+    e = a.entries.get(user_id)
+    if e is not None and e.status in ("confirmed", "attended") and e.payment_id == payment_id:
+        return []  # already confirmed by this payment
+    if e is None or e.status != "pending_payment" or a.cancelled:
+        return [Effect("refund_due", user_id, {"payment_id": payment_id, "reason": "seat_gone"})]
+    e.status = "confirmed"
+    e.payment_id = payment_id
+    e.hold_expires_at = None
+    e.updated_at = now
+    return [Effect("paid_confirmed", user_id, {"payment_id": payment_id})]

@@ -26,7 +26,7 @@ from server.rooms.service import CircleService
 
 log = logging.getLogger(__name__)
 REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
-RefundHook = Callable[[Activity, Effect], Awaitable[None]]
+PaymentHook = Callable[[Activity, Effect], Awaitable[None]]
 
 
 class ActivityService:
@@ -52,7 +52,7 @@ class ActivityService:
         self._base_url = base_url
         self._hold_minutes = hold_minutes
         self.engine = ActivityEngine(repo, self._after_commit)
-        self.on_refund_due: RefundHook | None = None
+        self.on_payment_effect: PaymentHook | None = None
 
     def calendar_url(self, a: Activity) -> str:
         key = self._signer.sign("calendar", {"a": a.id})
@@ -209,6 +209,18 @@ class ActivityService:
         await self._visible_circle(user, activity_id)
         return await self.engine.apply(activity_id, lambda s: rule(s, user.id))
 
+    async def state(self, activity_id: str) -> Activity | None:
+        """The latest state, for other domains' services (no permission check)."""
+        return await self._repo.get(activity_id)
+
+    async def apply(self, activity_id: str, rule: Callable[[Activity], list[Effect]]) -> Applied:
+        return await self.engine.apply(activity_id, rule)
+
+    async def require_organiser(self, user: User, activity_id: str) -> Activity:
+        return await access.require_organiser(
+            self._circles, await self._repo.get(activity_id), user
+        )
+
     async def ticket(self, user: User, activity_id: str) -> Ticket:
         a = await self.get(user, activity_id)
         rules.require_confirmed(a, user.id)
@@ -272,9 +284,9 @@ class ActivityService:
             current = latest
 
     async def _effect(self, a: Activity, effect: Effect) -> None:
+        if effect.kind in ("refund_due", "hold_expired") and self.on_payment_effect is not None:
+            await self.on_payment_effect(a, effect)
         if effect.kind == "refund_due":
-            if self.on_refund_due is not None:
-                await self.on_refund_due(a, effect)
             return
         text = _notice(a, effect)
         if text is None:
