@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import time
-from datetime import timedelta
 
 import httpx
 
@@ -141,7 +140,7 @@ async def test_rotated_secrets_amount_mismatch_and_out_of_order_events(
     env = stack.server_env(PAYMENT_WEBHOOK_SECRET="whsec_new, " + SECRET)
     proc = stack.start(**env)
     try:
-        from tests.support.client import register, Sock
+        from tests.support.client import Sock, register
 
         organiser = await register(proc.url, "organiser")
         circle = await organiser.create_circle("Rotation")
