@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from tests.support.activities import post_activity
 from tests.support.client import Api, Sock, register
+from tests.support.payments import deliver, event
 
 USERS = 5
 OFFER_MINUTES = 10
@@ -23,6 +24,7 @@ OFFER_MINUTES = 10
 @dataclass
 class Model:
     capacity: int
+    paid: bool = False
     status: dict[int, str] = field(default_factory=dict)
     number: dict[int, int] = field(default_factory=dict)
     next_no: int = 1
@@ -35,17 +37,22 @@ class Model:
             (u for u, s in self.status.items() if s == "waitlisted"), key=lambda u: self.number[u]
         )
 
+    SEATED = ("confirmed", "offered", "pending_payment")
+
     def promote(self) -> None:
         for u in self.waiting():
-            if self.count("confirmed", "offered") >= self.capacity:
+            if self.count(*self.SEATED) >= self.capacity:
                 break
             self.status[u] = "offered"
+
+    def seat(self) -> str:
+        return "pending_payment" if self.paid else "confirmed"
 
     def signup(self, u: int) -> str | None:
         if self.status.get(u, "cancelled") != "cancelled":
             return None
-        if self.count("confirmed", "offered") < self.capacity and not self.waiting():
-            self.status[u] = "confirmed"
+        if self.count(*self.SEATED) < self.capacity and not self.waiting():
+            self.status[u] = self.seat()
         else:
             self.status[u] = "waitlisted"
             self.number[u] = self.next_no
@@ -62,7 +69,7 @@ class Model:
     def accept(self, u: int) -> str | None:
         if self.status.get(u) != "offered":
             return "no_offer" if u in self.status else "not_signed_up"
-        self.status[u] = "confirmed"
+        self.status[u] = self.seat()
         return None
 
     def decline(self, u: int) -> str | None:
@@ -74,12 +81,12 @@ class Model:
 
     def expire_offers(self) -> None:
         for u, s in list(self.status.items()):
-            if s == "offered":
+            if s in ("offered", "pending_payment"):
                 self.status[u] = "cancelled"
         self.promote()
 
     def set_capacity(self, capacity: int) -> str | None:
-        if capacity < self.count("confirmed", "offered"):
+        if capacity < self.count(*self.SEATED):
             return "capacity_below_taken"
         self.capacity = capacity
         self.promote()
@@ -92,6 +99,7 @@ class Model:
 class SignupMachine(RuleBasedStateMachine):
     base_url: str
     clock: Any
+    paid = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,6 +115,7 @@ class SignupMachine(RuleBasedStateMachine):
         async def go() -> None:
             self.organiser = await register(self.base_url, "org")
             circle = await self.organiser.create_circle("Model")
+            price = {"price": {"amount": 700, "currency": "EUR"}} if self.paid else {}
             self.act = await post_activity(
                 self.organiser,
                 circle,
@@ -114,6 +123,7 @@ class SignupMachine(RuleBasedStateMachine):
                 starts_in=timedelta(days=20),
                 capacity=capacity,
                 offer_window_minutes=OFFER_MINUTES,
+                **price,
             )
             for i in range(USERS):
                 u = await register(self.base_url, f"m{i}")
@@ -122,7 +132,8 @@ class SignupMachine(RuleBasedStateMachine):
                 self.socks.append(await Sock(self.base_url, u.token).connect())
 
         self.run(go())
-        self.model = Model(capacity=capacity)
+        self.model = Model(capacity=capacity, paid=self.paid)
+        self.payments: dict[str, int] = {}  # payment id -> user index
 
     def teardown(self) -> None:
         async def go() -> None:
@@ -214,10 +225,56 @@ class SignupMachine(RuleBasedStateMachine):
         assert a["confirmed_count"] + a["held_count"] <= a["capacity"]
         assert a["capacity"] == self.model.capacity
         assert a["confirmed_count"] == self.model.count("confirmed")
-        assert a["held_count"] == self.model.count("offered")
+        assert a["held_count"] == self.model.count("offered", "pending_payment")
         assert a["waitlist_count"] == self.model.count("waitlisted")
         # S3: no seat stays free while someone waits
         assert a["confirmed_count"] + a["held_count"] == a["capacity"] or a["waitlist_count"] == 0
+        # paid implies confirmed, or refunded (or on its way back)
+        for payment_id, u in self.payments.items():
+            p = self.run(self.users[u].get(f"/api/payments/{payment_id}")).json()["payment"]
+            if p["status"] == "paid":
+                assert self.model.status.get(u) == "confirmed", (p, self.model.status)
+
+
+class PaidSignupMachine(SignupMachine):
+    """The same, for a paid activity: holds, payments, duplicate and late webhooks, refunds."""
+
+    paid = True
+
+    @rule(u=st.integers(0, USERS - 1), copies=st.integers(1, 3))
+    def pay(self, u: int, copies: int) -> None:
+        resp = self.run(
+            self.users[u].post(f"/api/activities/{self.act['id']}/payment", {"provider": "sandbox"})
+        )
+        if self.model.status.get(u) != "pending_payment":
+            assert resp.status_code == 409, resp.text
+            return
+        assert resp.status_code == 201, resp.text
+        payment = resp.json()["payment"]
+        self.payments[payment["id"]] = u
+        body = event(payment)
+        results = self.run(asyncio.gather(*[deliver(self.base_url, body) for _ in range(copies)]))
+        assert sorted(r.json()["outcome"] for r in results) == ["applied"] + ["duplicate"] * (
+            copies - 1
+        )
+        self.model.status[u] = "confirmed"
+
+    @rule(u=st.integers(0, USERS - 1))
+    def late_payment(self, u: int) -> None:
+        """A success for an expired payment whose seat is gone: refunded, never seated."""
+        stale = [pid for pid, owner in self.payments.items() if owner == u]
+        for pid in stale:
+            p = self.run(self.users[u].get(f"/api/payments/{pid}")).json()["payment"]
+            if p["status"] == "expired" and self.model.status.get(u) != "pending_payment":
+                self.run(deliver(self.base_url, event(p)))
+
+    @rule()
+    def expire(self) -> None:
+        if not {"offered", "pending_payment"} & set(self.model.status.values()):
+            return
+        self.model.expire_offers()
+        self.clock.advance(16 * 60)  # past the 10 minute offers and the 15 minute holds
+        self.run(self._await_state(timeout=10))
 
 
 @pytest.mark.slow
@@ -228,6 +285,21 @@ def test_signup_state_machine_matches_model(server, stack):
     # No shrinking: a failing run against a live server is reported as found, not replayed.
     machine.settings = settings(
         max_examples=8,
+        stateful_step_count=20,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    machine().runTest()
+
+
+@pytest.mark.slow
+def test_paid_signup_state_machine_matches_model(server, stack):
+    PaidSignupMachine.base_url = server.url
+    PaidSignupMachine.clock = stack.clock
+    machine = PaidSignupMachine.TestCase
+    machine.settings = settings(
+        max_examples=6,
         stateful_step_count=20,
         deadline=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
