@@ -324,23 +324,25 @@ async def _open_all(
 ) -> tuple[int, list[str]]:
     sem = asyncio.Semaphore(concurrency)
     errors: list[str] = []
+    failed: list[int] = []
     opened = 0
 
     async def one(spec: dict[str, Any]) -> None:
         nonlocal opened
         async with sem:
-            for attempt in range(3):
+            for attempt in range(5):
                 try:
                     w.conns[spec["idx"]] = await open_client(w, w.url, spec)
                     opened += 1
                     return
                 except Exception as e:
-                    if attempt == 2:
+                    if attempt == 4:
                         errors.append(f"client {spec['idx']}: {type(e).__name__}: {e}")
-                    await asyncio.sleep(0.2 * (attempt + 1))
+                        failed.append(spec["idx"])
+                    await asyncio.sleep(0.5 * (attempt + 1))
 
     await asyncio.gather(*(one(s) for s in specs))
-    return opened, errors
+    return opened, errors, failed
 
 
 async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
@@ -348,8 +350,9 @@ async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
     for spec in msg["clients"]:
         w.specs[spec["idx"]] = spec
     t0 = time.monotonic()
-    _, errors = await _open_all(w, msg["clients"], int(msg.get("concurrency", 32)))
+    _, errors, failed = await _open_all(w, msg["clients"], int(msg.get("concurrency", 32)))
     return {
+        "failed": failed,
         "connected": len(w.conns),
         "errors": errors[:10],
         "n_errors": len(errors),
@@ -360,7 +363,7 @@ async def cmd_connect(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
 async def cmd_heal(w: Worker, msg: dict[str, Any]) -> dict[str, Any]:
     """Reopen the clients whose connection closed (e.g. the server dropped a slow reader)."""
     dead = [w.specs[i] for i, c in w.conns.items() if c.closed]
-    opened, errors = await _open_all(w, dead, 16)
+    opened, errors, _ = await _open_all(w, dead, 4)
     w.disconnects = 0
     return {"reopened": opened, "errors": errors[:5], "n_errors": len(errors)}
 
