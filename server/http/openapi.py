@@ -55,7 +55,16 @@ def build_openapi(routes: list[Route], version: str) -> dict[str, Any]:
                 prop = {k: v for k, v in prop.items() if k != "title"}
                 if "anyOf" in prop:
                     prop = next((p for p in prop["anyOf"] if p.get("type") != "null"), prop)
-                params.append({"name": name, "in": "query", "required": False, "schema": prop})
+                # The server reads an empty parameter (?tag=) as absent (http/routing.py).
+                params.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "allowEmptyValue": True,
+                        "schema": prop,
+                    }
+                )
         if params:
             op["parameters"] = params
         if route.body is not None:
@@ -78,9 +87,8 @@ def build_openapi(routes: list[Route], version: str) -> dict[str, Any]:
             op["responses"][str(route.status if route.status != 200 else 204)] = {
                 "description": "OK"
             }
+        # 401 on every route: open ones answer it too (a wrong password, a bad calendar key).
         for status in ("400", "401", "403", "404", "409", "422", "429", "503"):
-            if status == "401" and not route.auth:
-                continue
             op["responses"][status] = {
                 "description": "error",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

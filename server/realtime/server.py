@@ -21,13 +21,34 @@ from server.realtime.presence import Presence
 log = logging.getLogger(__name__)
 
 
+class _Server(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, closing a connection that sends a malformed Socket.IO packet
+    (bad JSON, too deep, an event that is not a non-empty list, an unknown packet type), as the
+    reference socket.io server does, instead of logging a library traceback for every such frame.
+    """
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+            log.warning("malformed Socket.IO packet from %s: closing the connection", eio_sid)
+            await self.eio.disconnect(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+        # The event name is dispatched in a background task, where an unhashable one would fail
+        # unanswered: refuse the packet here instead.
+        if not isinstance(data, list) or not data or isinstance(data[0], list | dict):
+            raise ValueError("an event packet must be a list starting with the event name")
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+
 def make_sio(
     redis_url: str | None, cors: list[str], max_frame_bytes: int, write_only: bool = False
 ) -> tuple[socketio.AsyncServer, LocalManager | RedisManager]:
     manager: LocalManager | RedisManager = (
         RedisManager(redis_url, write_only=write_only) if redis_url else LocalManager()
     )
-    sio = socketio.AsyncServer(
+    sio = _Server(
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=cors,

@@ -123,6 +123,20 @@ def log_problems(text: str) -> list[str]:
     return [line for line in text.splitlines() if any(m in line for m in TRACEBACK_MARKERS)]
 
 
+class LogMark:
+    """The part of a server's log written after this point (servers are shared by tests)."""
+
+    def __init__(self, proc: infra.Proc) -> None:
+        self.proc = proc
+        self.start = len(proc.log())
+
+    def text(self) -> str:
+        return self.proc.log()[self.start :]
+
+    def problems(self) -> list[str]:
+        return log_problems(self.text())
+
+
 # a raw Socket.IO client, one frame at a time ----------------------------------------------
 
 
