@@ -91,6 +91,7 @@ class RealtimeGateway:
         self._events = events
         self._max_conns = max_connections_per_user
         self._principals: dict[str, Principal] = {}
+        self._opening: dict[str, int] = {}  # handshakes in progress per user, past the cap check
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_event)
@@ -101,13 +102,16 @@ class RealtimeGateway:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             who = await self._accounts.authenticate(token)
-            if self._presence.open_sockets(who.user.id) >= self._max_conns:
-                raise RateLimited(30)
-            rooms = [
-                channels.user(who.user.id),
-                channels.session(who.jti),
-                *await self._messages.channels_of(who.user.id),
-            ]
+            self._reserve(who.user.id)
+            try:
+                rooms = [
+                    channels.user(who.user.id),
+                    channels.session(who.jti),
+                    *await self._messages.channels_of(who.user.id),
+                ]
+            except BaseException:
+                self._release(who.user.id)
+                raise
         except DomainError as exc:
             code = "unauthorized" if exc.code == "unauthorized" else exc.code
             raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
@@ -118,9 +122,29 @@ class RealtimeGateway:
             code = err.code if err else "unavailable"
             raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
         self._principals[sid] = who
-        await self._bus.join_local(sid, rooms)
+        try:
+            await self._bus.join_local(sid, rooms)
+        finally:
+            # Hand the slot to Presence, which counts the socket before its first await: the
+            # handshake is never counted twice, nor not at all.
+            self._release(who.user.id)
         await self._presence.connected(who.user.id)
         return True
+
+    def _reserve(self, user_id: str) -> None:
+        """Take one of the user's connection slots, or refuse. Handshakes still in progress hold
+        a slot too, so concurrent handshakes cannot all pass a check made before any is counted."""
+        opening = self._opening.get(user_id, 0)
+        if self._presence.open_sockets(user_id) + opening >= self._max_conns:
+            raise RateLimited(30)
+        self._opening[user_id] = opening + 1
+
+    def _release(self, user_id: str) -> None:
+        left = self._opening.get(user_id, 0) - 1
+        if left > 0:
+            self._opening[user_id] = left
+        else:
+            self._opening.pop(user_id, None)
 
     async def _on_disconnect(self, sid: str, *args: Any) -> Any:
         if self._sio.manager.is_connected(sid, "/"):  # a client-sent event named "disconnect"
