@@ -1310,8 +1310,16 @@ def main(argv: list[str] | None = None) -> None:
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
+
+        stopping = []
+
+        def stop() -> None:  # cancel once: a second signal must not interrupt the cleanup
+            if not stopping:
+                stopping.append(True)
+                task.cancel()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, stop)
         return await amain(opts)
 
     try:
