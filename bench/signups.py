@@ -99,8 +99,9 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
             "ack_p50_ms": round(statistics.median(latencies) * 1000, 1),
             "ack_p99_ms": round(pct(latencies, 99) * 1000, 1),
             "errors": len(replies) - len(ok),
-            "error_samples": sorted({json.dumps(r.get("error")) for r in replies
-                                     if not r.get("ok")})[:3],
+            "error_samples": sorted(
+                {json.dumps(r.get("error")) for r in replies if not r.get("ok")}
+            )[:3],
             "confirmed": statuses.count("confirmed"),
             "waitlisted": statuses.count("waitlisted"),
             "positions_dense": positions == list(range(1, users - capacity + 1)),

@@ -23,6 +23,7 @@ from server.activities.repository import ActivityRepository
 from server.activities.service import ActivityService
 from server.activities.sweeper import Sweeper
 from server.activities.tickets import TicketSigner
+from server.core import passwords
 from server.core.mongo import Db, Index, ensure_indexes, make_client
 from server.core.ratelimit import RateLimiter
 from server.core.redis import make_redis
@@ -147,13 +148,16 @@ class Container:
 def build(
     settings: Settings, mongodb_url: str, mongo_listeners: list[Any] | None = None
 ) -> Container:
-    mongo = make_client(mongodb_url, settings.db_timeout_ms, mongo_listeners or [])
+    mongo = make_client(
+        mongodb_url, settings.db_timeout_ms, mongo_listeners or [], settings.db_pool_size
+    )
     db = mongo[settings.mongodb_db]
     redis = (
         make_redis(settings.redis_url, settings.redis_max_connections)
         if settings.redis_url
         else None
     )
+    passwords.configure(settings.password_time_cost, settings.password_memory_kib)
     key = secret_key(settings)
     signer = TokenSigner(key)
     sio, manager = make_sio(settings.redis_url, settings.allowed_origins, settings.max_frame_bytes)

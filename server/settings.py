@@ -38,10 +38,14 @@ class Settings(BaseSettings):
     max_connections_per_user: int = 20
     max_frame_bytes: int = 64 * 1024
     db_timeout_ms: int = 3000
+    # Connections per process: few, so a SQLite-backed FerretDB is not flooded with writers.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
     redis_max_connections: int = 32
     shutdown_grace_seconds: float = 10.0
     ws_impl: str = "websockets-sansio"
     log_level: str = "info"
+    password_time_cost: int = Field(default=2, ge=1, le=10)
+    password_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024, le=1024 * 1024)
     hold_minutes: int = 15
     sweep_interval_seconds: float = 1.0
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from server.activities.models import Activity, Entry, Location, Price
-from server.core.mongo import Db, Index
+from server.core.mongo import Db, Index, retry_busy
 
 INDEXES = {
     "activities": [
@@ -138,6 +139,7 @@ class ActivityRepository:
     def __init__(self, db: Db) -> None:
         self._activities = db["activities"]
         self._states = db["activity_states"]
+        self._circle_of: dict[str, str] = {}
         self._schedules = db["schedules"]
 
     async def insert(self, a: Activity) -> None:
@@ -161,15 +163,23 @@ class ActivityRepository:
         return from_doc(d["state"]) if d else None
 
     async def circle_of(self, activity_id: str) -> str | None:
+        """The activity's circle. It never changes, so it is remembered (bounded)."""
+        if activity_id in self._circle_of:
+            return self._circle_of[activity_id]
         d = await self._activities.find_one({"_id": activity_id}, {"circle_id": 1})
-        return str(d["circle_id"]) if d else None
+        if d is None:
+            return None
+        if len(self._circle_of) > 50_000:
+            self._circle_of.clear()
+        self._circle_of[activity_id] = str(d["circle_id"])
+        return self._circle_of[activity_id]
 
     async def commit(self, a: Activity) -> bool:
         """Compare-and-set: store ``a`` as version ``a.version`` unless another writer stored
         that version first. The unique ``_id`` of the state document decides, which is atomic on
         MongoDB and on FerretDB alike (FerretDB's conditional updates are not)."""
         try:
-            await self._states.insert_one(self._state_doc(a))
+            await retry_busy(lambda: self._states.insert_one(self._state_doc(a)))
             return True
         except DuplicateKeyError:
             return False
@@ -180,7 +190,8 @@ class ActivityRepository:
         current: Activity | None = a
         for _ in range(5):
             assert current is not None
-            await self._activities.replace_one({"_id": current.id}, to_doc(current))
+            doc = to_doc(current)
+            await retry_busy(partial(self._activities.replace_one, {"_id": doc["_id"]}, doc))
             latest = await self.get(current.id)
             if latest is None or latest.version <= current.version:
                 break

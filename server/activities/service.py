@@ -198,7 +198,7 @@ class ActivityService:
         if circle_id is None:
             raise NotFound("no such activity")
         try:
-            _, role = await self._circles.get(user, circle_id)
+            role = await self._circles.role_if_visible(user.id, circle_id)
         except NotFound:
             raise NotFound("no such activity") from None
         return circle_id, role

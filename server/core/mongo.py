@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+import random
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,6 +16,7 @@ from pymongo.errors import (
     ConnectionFailure,
     ExecutionTimeout,
     NetworkTimeout,
+    OperationFailure,
     ServerSelectionTimeoutError,
     WTimeoutError,
 )
@@ -23,6 +26,7 @@ from server.core.errors import DomainError, Unavailable, register_translator
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 Db = AsyncDatabase[Doc]
 
 
@@ -37,7 +41,7 @@ class Index:
 
 
 def make_client(
-    url: str, timeout_ms: int, event_listeners: Iterable[Any] = ()
+    url: str, timeout_ms: int, event_listeners: Iterable[Any] = (), pool_size: int = 20
 ) -> AsyncMongoClient[Doc]:
     """A client whose every failure surfaces within about ``timeout_ms`` instead of hanging."""
     return AsyncMongoClient(
@@ -45,9 +49,10 @@ def make_client(
         tz_aware=True,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
-        socketTimeoutMS=max(timeout_ms * 3, 10_000),
+        socketTimeoutMS=timeout_ms,
+        retryReads=False,
         retryWrites=False,
-        maxPoolSize=50,
+        maxPoolSize=pool_size,
         event_listeners=list(event_listeners),
         appname="circles",
     )
@@ -66,7 +71,27 @@ async def ping(db: Db) -> None:
     await db.command("ping")
 
 
+def is_busy(exc: BaseException) -> bool:
+    """FerretDB's SQLite backend refuses a write it could not lock (SQLITE_BUSY); the statement
+    did not run, so running it again is safe."""
+    return isinstance(exc, OperationFailure) and "SQLITE_BUSY" in str(exc)
+
+
+async def retry_busy(op: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
+    """Run ``op``, again after a short backoff while the database reports it is busy."""
+    for attempt in range(attempts):
+        try:
+            return await op()
+        except OperationFailure as exc:
+            if not is_busy(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.02 * (2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 def _translate(exc: BaseException) -> DomainError | None:
+    if is_busy(exc):
+        return Unavailable("the database is busy; nothing was changed")
     if isinstance(
         exc,
         ServerSelectionTimeoutError

@@ -7,11 +7,19 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# Moderate cost: ~20 ms on these machines; memory-hard via argon2id.
+# argon2id at OWASP's minimum (19 MiB, 2 passes) unless configured otherwise.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the user does not exist, so that unknown handles and wrong passwords take
 # the same time.
 _DUMMY_HASH = _hasher.hash("circles-timing-equaliser")
+
+
+def configure(time_cost: int, memory_kib: int) -> None:
+    """Set the argon2id cost (PASSWORD_TIME_COST, PASSWORD_MEMORY_KIB). Existing hashes carry
+    their own parameters and keep verifying."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("circles-timing-equaliser")
 
 
 async def hash_password(password: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from server.core.mongo import Db, Index
+from server.core.mongo import Db, Index, retry_busy
 from server.messages.models import Conversation, Message, NewMessage, Participation
 
 INDEXES = {
@@ -109,7 +110,7 @@ class MessageRepository:
                 for rev in revs
             ]
             try:
-                await self._revs.insert_many(docs, ordered=True)
+                await retry_busy(partial(self._revs.insert_many, docs, ordered=True))
                 return claimed + revs
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
@@ -128,17 +129,19 @@ class MessageRepository:
     async def add_participant(self, conversation_id: str, user_id: str, at: datetime) -> None:
         """Idempotent: an existing participation keeps its read position."""
         try:
-            await self._participants.update_one(
-                {"_id": f"{conversation_id}:{user_id}"},
-                {
-                    "$setOnInsert": {
-                        "conversation_id": conversation_id,
-                        "user_id": user_id,
-                        "read_seq": 0,
-                        "joined_at": at,
-                    }
-                },
-                upsert=True,
+            await retry_busy(
+                lambda: self._participants.update_one(
+                    {"_id": f"{conversation_id}:{user_id}"},
+                    {
+                        "$setOnInsert": {
+                            "conversation_id": conversation_id,
+                            "user_id": user_id,
+                            "read_seq": 0,
+                            "joined_at": at,
+                        }
+                    },
+                    upsert=True,
+                )
             )
         except DuplicateKeyError:
             pass  # a concurrent upsert created it
@@ -210,7 +213,7 @@ class MessageRepository:
         if not docs:
             return set()
         try:
-            await self._messages.insert_many(docs, ordered=False)
+            await retry_busy(lambda: self._messages.insert_many(docs, ordered=False))
             return set()
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])

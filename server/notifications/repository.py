@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index
+from server.core.mongo import Db, Index, retry_busy
 from server.notifications.models import Notification
 
 INDEXES = {
@@ -38,17 +38,19 @@ class NotificationRepository:
     async def insert(self, n: Notification) -> bool:
         """False when a notification with this id exists already (a retried step)."""
         try:
-            await self._col.insert_one(
-                {
-                    "_id": n.id,
-                    "user_id": n.user_id,
-                    "kind": n.kind,
-                    "title": n.title,
-                    "body": n.body,
-                    "data": n.data,
-                    "read": n.read,
-                    "created_at": n.created_at,
-                }
+            await retry_busy(
+                lambda: self._col.insert_one(
+                    {
+                        "_id": n.id,
+                        "user_id": n.user_id,
+                        "kind": n.kind,
+                        "title": n.title,
+                        "body": n.body,
+                        "data": n.data,
+                        "read": n.read,
+                        "created_at": n.created_at,
+                    }
+                )
             )
             return True
         except DuplicateKeyError:

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index
+from server.core.mongo import Db, Index, retry_busy
 from server.rooms.models import Circle, Membership, Role
 
 INDEXES = {
@@ -97,14 +97,16 @@ class CircleRepository:
     async def insert_membership(self, m: Membership) -> bool:
         """False when the user is already a member (the id is the (circle, user) pair)."""
         try:
-            await self._members.insert_one(
-                {
-                    "_id": f"{m.circle_id}:{m.user_id}",
-                    "circle_id": m.circle_id,
-                    "user_id": m.user_id,
-                    "role": m.role,
-                    "joined_at": m.joined_at,
-                }
+            await retry_busy(
+                lambda: self._members.insert_one(
+                    {
+                        "_id": f"{m.circle_id}:{m.user_id}",
+                        "circle_id": m.circle_id,
+                        "user_id": m.user_id,
+                        "role": m.role,
+                        "joined_at": m.joined_at,
+                    }
+                )
             )
             return True
         except DuplicateKeyError:

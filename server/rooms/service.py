@@ -37,6 +37,7 @@ class CircleService:
         self._signer = signer
         self._bus = broadcaster
         self._base_url = base_url
+        self._visibility: dict[str, str] = {}
 
     async def create(self, owner: User, data: CreateCircleIn) -> tuple[Circle, Role]:
         circle_id = new_id()
@@ -136,6 +137,20 @@ class CircleService:
         await access.require_admin(self._repo, circle_id, user.id)
         token = self._signer.sign("invite", {"c": circle_id, "n": new_id()[:8]})
         return token, f"{self._base_url}/#/join/{circle_id}?invite={quote(token, safe='')}"
+
+    async def role_if_visible(self, user_id: str, circle_id: str) -> Role | None:
+        """The user's role in a circle they can see (None: a public circle they have not
+        joined); ``not_found`` otherwise. Visibility never changes, so it is remembered."""
+        visibility = self._visibility.get(circle_id)
+        if visibility is None:
+            circle = await self._repo.get_circle(circle_id)
+            if circle is None:
+                raise NotFound("no such circle")
+            visibility = self._visibility[circle_id] = circle.visibility
+        role = await self.role_of(circle_id, user_id)
+        if role is None and visibility == "private":
+            raise NotFound("no such circle")
+        return role
 
     async def role_of(self, circle_id: str, user_id: str) -> Role | None:
         membership = await self._repo.get_membership(circle_id, user_id)

@@ -27,7 +27,7 @@ class Api:
         self.base_url = base_url
         self.token = token
         self.user = user or {}
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=120)
 
     @property
     def id(self) -> str:

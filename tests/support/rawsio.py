@@ -48,7 +48,7 @@ class RawSocket:
                     event, *args = json.loads(frame[2:])
                     self.events.append((event, args[0] if args else None))
 
-    async def call(self, event: str, data: Any, timeout: float = 30) -> Any:
+    async def call(self, event: str, data: Any, timeout: float = 120) -> Any:
         ack_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._acks[ack_id] = future
