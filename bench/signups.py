@@ -27,7 +27,7 @@ from tests.support.rawsio import RawSocket
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
@@ -44,6 +44,8 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
         "SEED_DEMO": "0",
         "RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
         "LOG_LEVEL": "warning",
+        "PASSWORD_TIME_COST": "1",
+        "PASSWORD_MEMORY_KIB": "8192",
     }
     servers = [infra.start_server(env, logs) for _ in range(processes)]
     urls = [s.url for s in servers]
