@@ -12,11 +12,13 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.activities import iso, post_activity
 from tests.support.client import Api, Sock
 from tests.support.security_infra import Dedicated, People, shared_dedicated
 
@@ -355,3 +357,241 @@ async def test_removal_on_one_process_reaches_the_socket_on_the_other(server_pai
         assert sl.events.get("typing", []) == []
     finally:
         await people.aclose()
+
+
+# activities and payments --------------------------------------------------------------------
+
+
+@dataclass
+class ActivityWorld:
+    """In each circle (public, private) the owner organises a free activity that `attendee` signed
+    up for, and in the private one a paid activity that `attendee` is paying for by hand. `admin`
+    is an admin of both circles, `member` a plain member of both, eve in neither."""
+
+    api: dict[str, Api]
+    sock: dict[str, Sock]
+    circles: dict[str, dict[str, Any]]
+    free: dict[str, dict[str, Any]]
+    paid: dict[str, Any]
+    payment: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+async def activity_world(stack: Any, dedicated: Dedicated) -> AsyncIterator[ActivityWorld]:
+    people = People(dedicated.url)
+    names = ("owner", "admin", "attendee", "member", "eve")
+    api = {name: await people.user(name) for name in names}
+    now = stack.clock.now()
+    circles, free = {}, {}
+    for where in ("public", "private"):
+        circle = await api["owner"].create_circle(f"Activities {where}", visibility=where)
+        invite = (await api["owner"].post(f"/api/circles/{circle['id']}/invites")).json()
+        for name in ("admin", "attendee", "member"):
+            await api[name].join(circle["id"], invite["invite"])
+        circles[where] = circle
+    async with dedicated.database() as db:
+        for circle in circles.values():
+            await db["memberships"].update_one(
+                {"_id": f"{circle['id']}:{api['admin'].id}"}, {"$set": {"role": "admin"}}
+            )
+    for where, circle in circles.items():
+        free[where] = await post_activity(api["owner"], circle, now, capacity=5)
+    paid = await post_activity(
+        api["owner"], circles["private"], now, price={"amount": 500, "currency": "EUR"}
+    )
+    sock = {name: await people.sock(api[name]) for name in names}
+    for act in (*free.values(), paid):
+        await sock["attendee"].ok("activity:signup", {"activity_id": act["id"]})
+    made = await api["attendee"].post(
+        f"/api/activities/{paid['id']}/payment", {"provider": "manual"}
+    )
+    assert made.status_code == 201, made.text
+    yield ActivityWorld(api, sock, circles, free, paid, made.json()["payment"])
+    await people.aclose()
+
+
+# (route template, body, kind of object) -> expected status per persona, per circle. Only calls
+# that change nothing when they succeed (or that are refused for everyone who is tried).
+ACTIVITY_MATRIX: list[tuple[str, str, Any, dict[str, dict[str, int]]]] = [
+    (
+        "GET",
+        "/api/activities/{a}",
+        None,
+        {
+            "public": {"owner": 200, "admin": 200, "attendee": 200, "member": 200, "eve": 200},
+            "private": {"owner": 200, "admin": 200, "attendee": 200, "member": 200, "eve": 404},
+        },
+    ),
+    (
+        "GET",
+        "/api/activities/{a}/attendees",
+        None,
+        {
+            "public": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 403},
+            "private": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 404},
+        },
+    ),
+    (
+        "PATCH",
+        "/api/activities/{a}",
+        {"description": "same for everyone"},
+        {
+            "public": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 403},
+            "private": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 404},
+        },
+    ),
+    (
+        "POST",
+        "/api/activities/{a}/cancel",
+        {"reason": "not yours to cancel"},
+        {
+            "public": {"attendee": 403, "member": 403, "eve": 403},
+            "private": {"attendee": 403, "member": 403, "eve": 404},
+        },
+    ),
+    (
+        "GET",
+        "/api/activities/{a}/ticket",
+        None,
+        {
+            "public": {"attendee": 200, "owner": 403, "member": 403, "eve": 403},
+            "private": {"attendee": 200, "owner": 403, "member": 403, "eve": 404},
+        },
+    ),
+    (
+        "POST",
+        "/api/activities/{a}/checkin",
+        {"code": "forged"},
+        {
+            "public": {"owner": 409, "admin": 409, "attendee": 403, "member": 403, "eve": 403},
+            "private": {"owner": 409, "admin": 409, "attendee": 403, "member": 403, "eve": 404},
+        },
+    ),
+    (
+        "GET",
+        "/api/activities/{a}/payments",
+        None,
+        {
+            "public": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 403},
+            "private": {"owner": 200, "admin": 200, "attendee": 403, "member": 403, "eve": 404},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "body", "expect"),
+    ACTIVITY_MATRIX,
+    ids=[f"{m} {t}" for m, t, _, _ in ACTIVITY_MATRIX],
+)
+async def test_activity_route_matrix(
+    activity_world: ActivityWorld, method: str, template: str, body: Any, expect: Any
+) -> None:
+    w = activity_world
+    for where, statuses in expect.items():
+        act = w.free[where]
+        path = template.format(a=act["id"])
+        for who, status in statuses.items():
+            resp = await w.api[who].request(method, path, json=body)
+            assert resp.status_code == status, (where, who, method, path, resp.text)
+            if status >= 400:
+                assert set(resp.json()) == {"error"}
+            if status == 404:  # the same as for an activity that does not exist
+                ghost = await w.api[who].request(method, template.format(a=NO_SUCH), json=body)
+                assert (ghost.status_code, ghost.json()) == (404, resp.json()), (where, who)
+        nobody = await w.api["eve"].request(method, path, json=body, token="")
+        assert nobody.status_code == 401
+    for where, act in w.free.items():  # nothing above cancelled or moved anything
+        got = (await w.api["owner"].get(f"/api/activities/{act['id']}")).json()["activity"]
+        assert got["status"] == "open" and got["confirmed_count"] == 1, (where, got)
+        assert got["starts_at"] == act["starts_at"] and got["title"] == act["title"]
+
+
+async def test_posting_an_activity_needs_a_circle_owner_or_admin(
+    stack: Any, activity_world: ActivityWorld
+) -> None:
+    w = activity_world
+    expect = {
+        "public": {"owner": 201, "admin": 201, "attendee": 403, "member": 403, "eve": 403},
+        "private": {"owner": 201, "admin": 201, "attendee": 403, "member": 403, "eve": 404},
+    }
+    for where, statuses in expect.items():
+        for who, status in statuses.items():
+            body = {
+                "title": f"by {who}",
+                "category": "x",
+                "starts_at": iso(stack.clock.now() + timedelta(days=5)),
+                "ends_at": iso(stack.clock.now() + timedelta(days=5, hours=1)),
+                "location": {"name": "here"},
+                "capacity": 1,
+            }
+            resp = await w.api[who].post(f"/api/circles/{w.circles[where]['id']}/activities", body)
+            assert resp.status_code == status, (where, who, resp.text)
+
+
+async def test_calendar_needs_a_token_or_its_own_key(activity_world: ActivityWorld) -> None:
+    w = activity_world
+    private = w.free["private"]
+    url = private["calendar_url"]
+    path, _, query = url.partition("/api/")[2].partition("?")
+    async with httpx.AsyncClient(base_url=w.api["eve"].base_url) as http:
+        keyed = await http.get(f"/api/{path}?{query}")
+        assert keyed.status_code == 200 and b"BEGIN:VCALENDAR" in keyed.content
+        assert (await http.get(f"/api/{path}")).status_code == 401
+        other = w.free["public"]["calendar_url"].partition("?")[2]
+        assert (await http.get(f"/api/{path}?{other}")).status_code == 404
+        assert (await http.get(f"/api/{path}?key=forged")).status_code == 404
+        session_as_key = await http.get(f"/api/{path}", params={"key": w.api["eve"].token})
+        assert session_as_key.status_code == 404
+    assert (await w.api["eve"].get(f"/api/{path}")).status_code == 404
+    assert (await w.api["member"].get(f"/api/{path}")).status_code == 200
+
+
+async def test_activity_events_for_outsiders_of_a_private_circle(
+    activity_world: ActivityWorld,
+) -> None:
+    w = activity_world
+    act = w.free["private"]
+    for event, extra in [
+        ("activity:signup", {}),
+        ("activity:cancel", {}),
+        ("activity:accept_offer", {}),
+        ("activity:decline_offer", {}),
+        ("activity:reconfirm", {"going": True}),
+    ]:
+        res = await w.sock["eve"].call(event, {"activity_id": act["id"], **extra})
+        ghost = await w.sock["eve"].call(event, {"activity_id": NO_SUCH, **extra})
+        assert res["ok"] is False and res["error"]["code"] == "not_found", (event, res)
+        assert res["error"] == ghost["error"], (event, res, ghost)
+    got = (await w.api["owner"].get(f"/api/activities/{act['id']}")).json()["activity"]
+    assert got["confirmed_count"] == 1 and got["waitlist_count"] == 0
+    circle = (await w.api["owner"].get(f"/api/circles/{w.circles['private']['id']}")).json()
+    assert circle["circle"]["member_count"] == 4  # eve did not get in by signing up
+
+
+async def test_a_payment_is_seen_by_its_payer_and_organisers_only(
+    activity_world: ActivityWorld,
+) -> None:
+    w = activity_world
+    pid = w.payment["id"]
+    for who, status in [
+        ("attendee", 200),
+        ("owner", 200),
+        ("admin", 200),
+        ("member", 404),
+        ("eve", 404),
+    ]:
+        resp = await w.api[who].get(f"/api/payments/{pid}")
+        assert resp.status_code == status, (who, resp.text)
+        if status == 404:
+            ghost = await w.api[who].get(f"/api/payments/{NO_SUCH}")
+            assert ghost.json() == resp.json()
+    # Deciding a manual payment is for organisers: the payer may not, others do not even see it.
+    for action, body in [("confirm", {}), ("reject", {"reason": "no"})]:
+        for who, status in [("attendee", 403), ("member", 404), ("eve", 404)]:
+            resp = await w.api[who].post(f"/api/payments/{pid}/{action}", body)
+            assert resp.status_code == status, (action, who, resp.text)
+    proof = await w.api["member"].post(f"/api/payments/{pid}/proof", {"reference": "mine"})
+    assert proof.status_code == 404, proof.text
+    got = (await w.api["attendee"].get(f"/api/payments/{pid}")).json()["payment"]
+    assert got["status"] == "pending" and got.get("reference") is None

@@ -147,7 +147,7 @@ def test_schemathesis_finds_no_server_error_and_only_structured_errors(
         logout = operation.path == "/api/auth/logout"
 
         @settings(
-            max_examples=3 if logout else 9,
+            max_examples=3 if logout else 5,
             deadline=None,
             database=None,
             derandomize=True,
@@ -183,7 +183,7 @@ def test_schemathesis_finds_no_server_error_and_only_structured_errors(
                 label = f"{operation.method.upper()} {operation.path} [{mode.value}]"
                 failures.append(f"{label}: {str(exc)[:1500]}")
     assert failures == [], "\n\n".join(failures)
-    assert calls > 120, calls
+    assert calls > 80, calls
     assert len(unsatisfiable) <= 2, unsatisfiable
     assert time.monotonic() - started < 120
     assert mark.problems() == []
@@ -218,8 +218,8 @@ RAW_VALUES = [
     '"e' + "\\u0301" * 500 + '"',
     '"' + "y" * 60_000 + '"',
     '{"unknown": {"deeper": [1, {"x": null}]}}',
-    "[" + ",".join(["0"] * 20_000) + "]",
 ]
+HUGE_ARRAY = "[" + ",".join(["0"] * 20_000) + "]"  # sent once per route, in its first field
 WHOLE_BODIES = [
     b"1e309",
     b"NaN",
@@ -260,29 +260,34 @@ async def test_raw_json_bodies_are_refused_with_structured_errors(
                     name = body_schema["$ref"].rsplit("/", 1)[-1]
                     fields = list(schemas[name].get("properties", {}))
                     url = path.replace("{id}", "abc123")
-                    for field in fields:
-                        raws = RAW_NEVER_VALID + RAW_VALUES
-                        answers = await asyncio.gather(
-                            *[
-                                http.request(
-                                    method,
-                                    url,
-                                    content=f'{{"{field}": {raw}}}'.encode(),
-                                    headers=headers,
-                                )
-                                for raw in raws
-                            ]
-                        )
-                        for raw, resp in zip(raws, answers, strict=True):
-                            what = (method, path, field, raw[:40], resp.status_code)
-                            if raw in RAW_NEVER_VALID:
-                                assert resp.status_code == 422, what
-                            assert resp.status_code < 500, what
-                            if resp.status_code >= 400:
-                                structured_error(resp.status_code, resp.json())
-                            probed += 1
-                    for content in WHOLE_BODIES:
-                        resp = await http.request(method, url, content=content, headers=headers)
+                    cases = [(f, raw) for f in fields for raw in RAW_NEVER_VALID + RAW_VALUES]
+                    cases += [(fields[0], HUGE_ARRAY)] if fields else []
+                    answers = await asyncio.gather(
+                        *[
+                            http.request(
+                                method,
+                                url,
+                                content=f'{{"{field}": {raw}}}'.encode(),
+                                headers=headers,
+                            )
+                            for field, raw in cases
+                        ]
+                    )
+                    for (field, raw), resp in zip(cases, answers, strict=True):
+                        what = (method, path, field, raw[:40], resp.status_code)
+                        if raw in RAW_NEVER_VALID:
+                            assert resp.status_code == 422, what
+                        assert resp.status_code < 500, what
+                        if resp.status_code >= 400:
+                            structured_error(resp.status_code, resp.json())
+                        probed += 1
+                    answers = await asyncio.gather(
+                        *[
+                            http.request(method, url, content=content, headers=headers)
+                            for content in WHOLE_BODIES
+                        ]
+                    )
+                    for content, resp in zip(WHOLE_BODIES, answers, strict=True):
                         assert 400 <= resp.status_code < 500, (method, path, content[:20])
                         structured_error(resp.status_code, resp.json())
         assert probed > 100
@@ -373,7 +378,7 @@ async def test_every_event_answers_every_generated_payload(
     names = [*EVENT_FIELDS, "no:such:event", "connect", "disconnect", "", "message", "x" * 500]
     for event in names:
         fields = EVENT_FIELDS.get(event, ["conversation_id", "text"])
-        batch = generated_payloads(event, fields, 40)
+        batch = generated_payloads(event, fields, 25)
         # Ids that exist, so that some payloads get past validation into the services.
         batch += [
             {"conversation_id": conv, "client_id": "\u202e" * 64, "text": "e" + "\u0301" * 3000},
@@ -391,7 +396,7 @@ async def test_every_event_answers_every_generated_payload(
     # A numeric event name, and events with no payload or several.
     for args in [(7, {}), ("history",), ("history", ({"conversation_id": conv}, {"x": 1}))]:
         ack_is_structured(await fuzzer.sio.call(*args, timeout=20))
-    assert calls > 500
+    assert calls > 400
     # The fuzzing client is still connected and served; other clients were unaffected.
     sent = await fuzzer.ok(
         "message:send", {"conversation_id": conv, "client_id": uuid.uuid4().hex, "text": "still"}

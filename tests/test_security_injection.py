@@ -119,6 +119,11 @@ ROUTE_BASES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/activities/{id}/cancel"): {"reason": "rain"},
     ("POST", "/api/activities/{id}/checkin"): {"code": "x"},
     ("POST", "/api/notifications/read"): {"ids": [ID]},
+    ("POST", "/api/activities/{id}/payment"): {"provider": "manual"},
+    ("POST", "/api/payments/{id}/proof"): {"reference": "r", "note": "n"},
+    ("POST", "/api/payments/{id}/confirm"): {},
+    ("POST", "/api/payments/{id}/reject"): {"reason": "no"},
+    ("POST", "/api/payments/{id}/refunded"): {},
 }
 
 
@@ -314,24 +319,27 @@ async def test_every_route_field_refuses_operators_and_nothing_reaches_a_query(
         base = ROUTE_BASES.get((route.method, route.path), {})
         known = (route.method, route.path) in ROUTE_BASES
         url = route.path.replace("{id}", ID).replace("{provider}", "sandbox")
-        for path in field_paths(route.body):
-            probes = [probe(base, path, value, known) for value in INJECTIONS]
-            answers = await asyncio.gather(
-                *[api.request(route.method, url, json=payload) for payload, _, _ in probes]
-            )
-            for value, (_, blamed, exact), resp in zip(INJECTIONS, probes, answers, strict=True):
-                what = f"{route.method} {route.path} {path} {value!r}"
-                assert resp.status_code == 422, (what, resp.status_code, resp.text)
-                check_refusal(resp.json()["error"], blamed, exact, what)
-        for field, value in MASS_ASSIGNMENT.items():
-            if field in route.body.model_fields:
-                continue
-            resp = await api.request(route.method, url, json={**base, field: value})
+        cases = [(path, value) for path in field_paths(route.body) for value in INJECTIONS]
+        probes = [probe(base, path, value, known) for path, value in cases]
+        answers = await asyncio.gather(
+            *[api.request(route.method, url, json=payload) for payload, _, _ in probes]
+        )
+        for (path, value), (_, blamed, exact), resp in zip(cases, probes, answers, strict=True):
+            what = f"{route.method} {route.path} {path} {value!r}"
+            assert resp.status_code == 422, (what, resp.status_code, resp.text)
+            check_refusal(resp.json()["error"], blamed, exact, what)
+        extras = [f for f in MASS_ASSIGNMENT if f not in route.body.model_fields]
+        answers = await asyncio.gather(
+            *[api.request(route.method, url, json={**base, f: MASS_ASSIGNMENT[f]}) for f in extras]
+        )
+        for field, resp in zip(extras, answers, strict=True):
             what = f"{route.method} {route.path} +{field}"
             assert resp.status_code == 422, (what, resp.status_code, resp.text)
             check_refusal(resp.json()["error"], (field,), known, what)
-        for whole in INJECTIONS:
-            resp = await api.request(route.method, url, json=whole)
+        answers = await asyncio.gather(
+            *[api.request(route.method, url, json=whole) for whole in INJECTIONS]
+        )
+        for whole, resp in zip(INJECTIONS, answers, strict=True):
             assert resp.status_code == 422, (route.path, whole, resp.text)
     # Query strings: a bracketed key is never parsed into an operator object.
     for route in app.container.routes:
