@@ -44,6 +44,7 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
         "SEED_DEMO": "0",
         "RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
         "LOG_LEVEL": "warning",
+        "DB_TIMEOUT_MS": "20000",
         "PASSWORD_TIME_COST": "1",
         "PASSWORD_MEMORY_KIB": "8192",
     }

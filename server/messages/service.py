@@ -19,6 +19,7 @@ from server.messages.schemas import (
     PeerOut,
 )
 from server.messages.writer import MessageWriter
+from server.realtime import channels
 from server.realtime.broadcaster import Broadcaster
 
 
@@ -67,9 +68,12 @@ class MessageService:
         await self._bus.leave(user_id, conv.channel)
 
     async def channels_of(self, user_id: str) -> list[str]:
-        parts = await self._repo.participations(user_id)
-        convs = await self._repo.get_conversations([p.conversation_id for p in parts])
-        return [conv.channel for conv, _ in convs.values()]
+        """The channels of every conversation the user takes part in (one query: a channel
+        name follows from the conversation id)."""
+        return [
+            channels.conversation(p.conversation_id)
+            for p in await self._repo.participations(user_id)
+        ]
 
     async def dm_exists(self, a: str, b: str) -> bool:
         return await self._repo.get_conversation(dm_id(a, b)) is not None
