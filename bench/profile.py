@@ -10,18 +10,21 @@ from typing import Any
 # Where the time goes, by the innermost frame that belongs to one of these (first match wins,
 # scanning from the leaf up).
 CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
-    ("json", re.compile(r"/json/|\bjson\b.*\(|orjson")),
-    ("pymongo / bson", re.compile(r"/pymongo/|/bson/")),
-    ("redis", re.compile(r"/redis/")),
+    ("json", re.compile(r"[(/]json/|orjson")),
+    ("pymongo / bson", re.compile(r"[(/](pymongo|bson)/")),
+    ("redis", re.compile(r"[(/]redis/")),
     ("argon2 / passwords", re.compile(r"argon2|passwords\.py")),
-    ("websocket protocol", re.compile(r"/websockets/|/wsproto/|uvicorn/protocols/websockets")),
-    ("engine.io", re.compile(r"/engineio/")),
-    ("socket.io", re.compile(r"/socketio/")),
-    ("pydantic", re.compile(r"/pydantic")),
-    ("uvicorn / starlette", re.compile(r"/uvicorn/|/starlette/")),
-    ("asyncio / uvloop", re.compile(r"/asyncio/|uvloop|<frozen|selectors\.py")),
-    ("circles server", re.compile(r"/server/")),
+    ("websocket protocol", re.compile(r"[(/](websockets|wsproto)/|uvicorn/protocols/websockets")),
+    ("engine.io", re.compile(r"[(/]engineio/")),
+    ("socket.io", re.compile(r"[(/]socketio/")),
+    ("pydantic", re.compile(r"[(/]pydantic")),
+    ("uvicorn / starlette", re.compile(r"[(/](uvicorn|starlette)/")),
+    ("circles server", re.compile(r"[(/]server/")),
+    ("asyncio / uvloop", re.compile(r"[(/]asyncio/|uvloop|<frozen|selectors\.py")),
 ]
+
+
+SERVER_FRAME = re.compile(r"[(/]server/(?!__main__)")
 
 
 def _parse(path: Path) -> Counter[str]:
@@ -62,7 +65,7 @@ def summarise(path: Path) -> dict[str, Any]:
         self_time[_short(frames[-1])] += n
         for f in {_short(f) for f in frames}:
             inclusive[f] += n
-        for f in {_short(f) for f in frames if "/server/" in f}:
+        for f in {_short(f) for f in frames if SERVER_FRAME.search(f)}:
             server_inclusive[f] += n
         for f in reversed(frames):
             cat = next((name for name, rx in CATEGORIES if rx.search(f)), None)
