@@ -128,7 +128,10 @@ class RealtimeGateway:
             # Hand the slot to Presence, which counts the socket before its first await: the
             # handshake is never counted twice, nor not at all.
             self._release(who.user.id)
-        await self._presence.connected(who.user.id)
+        try:
+            await self._presence.connected(who.user.id)
+        except Exception:  # presence is best effort; the connection itself is accepted
+            log.warning("presence update on connect failed", exc_info=True)
         return True
 
     def _reserve(self, user_id: str) -> None:
