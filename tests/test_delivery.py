@@ -106,6 +106,7 @@ async def test_same_client_id_sent_to_both_processes_at_once_is_stored_and_deliv
         assert all(m == acked[m["client_id"]] for m in got)
 
 
+@pytest.mark.known_bug(reason="A: seq allocation starves one process under two-process load into one conversation")
 async def test_twenty_senders_on_two_processes_get_one_dense_total_order(
     cluster, make_user, make_sock
 ):
@@ -206,6 +207,7 @@ async def test_offline_client_catches_up_through_the_other_process(cluster, make
     assert await replica.sync(back, conv) == []
 
 
+@pytest.mark.known_bug(reason="B: a change claims its rev before it is written, so sync can pass it")
 async def test_reconnecting_during_traffic_converges_over_random_interleavings(
     cluster, make_user, make_sock
 ):
@@ -278,6 +280,7 @@ async def test_reconnecting_during_traffic_converges_over_random_interleavings(
     check_dense(stored)
 
 
+@pytest.mark.known_bug(reason="B: a change claims its rev before it is written, so sync can pass it")
 async def test_sync_from_the_rev_it_returned_never_skips_a_change(cluster, make_user, make_sock):
     """The protocol's catch-up rule taken literally: a client that only ever calls ``sync`` with
     the highest rev it has seen (here: the rev each sync returned) misses nothing, while others

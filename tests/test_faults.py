@@ -142,6 +142,7 @@ async def cross_process_delivery_works(
     return True
 
 
+@pytest.mark.known_bug(reason="C: events published while a process is unsubscribed from Redis are lost and the client is not told to sync")
 async def test_redis_outage_during_a_broadcast_loses_nothing_and_recovers(
     rig, pair, make_user, make_sock
 ):
@@ -434,6 +435,7 @@ async def until_closed(silent: SilentClient, timeout: float) -> bool:
     return False
 
 
+@pytest.mark.known_bug(reason="E1: a client that stops reading is flagged but its connection is not actually closed")
 async def test_client_that_stops_reading_a_broadcast_is_dropped_while_others_keep_up(
     rig, make_user, make_sock
 ):
@@ -479,6 +481,7 @@ async def test_client_that_stops_reading_a_broadcast_is_dropped_while_others_kee
     assert proc.popen.poll() is None
 
 
+@pytest.mark.known_bug(reason="E2: acks are not bounded per socket; only broadcasts are")
 async def test_client_that_never_reads_its_own_replies_cannot_grow_server_memory(
     rig, make_user, make_sock
 ):

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from server.core.errors import Unavailable
 from server.core.mongo import Db, Index, retry_busy
 from server.messages.models import Conversation, Message, NewMessage, Participation
 
@@ -116,7 +117,7 @@ class MessageRepository:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                     raise
                 claimed += revs[: exc.details.get("nInserted", 0)]
-        raise RuntimeError("could not claim a rev: too much contention")
+        raise Unavailable("the conversation is too busy; try again")
 
     async def current_rev(self, conversation_id: str) -> int:
         doc = await self._revs.find_one(

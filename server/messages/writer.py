@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from server.core import clock
+from server.core.errors import Unavailable
 from server.core.ids import new_id
 from server.messages.models import Message, NewMessage
 from server.messages.repository import MessageRepository
@@ -103,7 +104,7 @@ class MessageWriter:
         for m in pending:
             for future in waiters.pop(m.client_key, []):
                 if not future.done():
-                    future.set_exception(RuntimeError("could not allocate a seq"))
+                    future.set_exception(Unavailable("the conversation is too busy; try again"))
 
     async def _attempt(
         self, pending: list[NewMessage], resolve: Callable[[str, Message, bool], None]
