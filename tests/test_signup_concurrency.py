@@ -190,7 +190,7 @@ async def test_reminders_exactly_once_across_two_processes_and_a_restart(stack):
             organiser,
             circle,
             now,
-            starts_in=timedelta(minutes=30),
+            starts_in=timedelta(minutes=90),
             capacity=3,
             title="Too soon for a 24h reminder",
         )
@@ -205,7 +205,9 @@ async def test_reminders_exactly_once_across_two_processes_and_a_restart(stack):
         b = stack.start(**env)
         stack.clock.advance(23 * 3600)  # now 1h before the first start
         await asyncio.sleep(2)
-        reminders = (await alice.get("/api/notifications")).json()["notifications"]
+        fresh = Api(a.url, alice.token, alice.user)  # b came back on another port
+        reminders = (await fresh.get("/api/notifications")).json()["notifications"]
+        await fresh.aclose()
         kinds = sorted(
             (n["data"]["activity_id"], n["data"]["when"])
             for n in reminders

@@ -253,7 +253,13 @@ class PaidSignupMachine(SignupMachine):
         payment = resp.json()["payment"]
         self.payments[payment["id"]] = u
         body = event(payment)
-        results = self.run(asyncio.gather(*[deliver(self.base_url, body) for _ in range(copies)]))
+
+        async def send_all() -> list[Any]:
+            return list(
+                await asyncio.gather(*[deliver(self.base_url, body) for _ in range(copies)])
+            )
+
+        results = self.run(send_all())
         assert sorted(r.json()["outcome"] for r in results) == ["applied"] + ["duplicate"] * (
             copies - 1
         )
