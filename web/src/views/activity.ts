@@ -260,11 +260,14 @@ function ticketView(id: string): View {
   const code = h("code", { class: "ticket-code", testid: "ticket-code" });
   const expires = h("span", { class: "muted", testid: "ticket-expires" });
   const status = h("p", { class: "error", testid: "ticket-error" });
+  const loading = h("p", { class: "muted", testid: "ticket-loading" }, "Loading your ticket…");
+  img.hidden = true; // no broken-image box before the first code arrives
   const el = h(
     "div",
     { class: "ticket", testid: "activity-ticket" },
     h("h2", {}, "Your ticket"),
     h("p", { class: "muted" }, "Show this at the door. The code changes every minute, so a screenshot will not work later."),
+    loading,
     img,
     h("div", { class: "ticket-code-row" }, h("span", { class: "muted" }, "Code: "), code),
     expires,
@@ -277,6 +280,8 @@ function ticketView(id: string): View {
       const [svg, t] = await Promise.all([api.ticketSvg(id), api.ticket(id)]);
       if (stopped) return;
       img.src = svgDataUrl(svg);
+      img.hidden = false;
+      loading.remove();
       code.textContent = t.code;
       el.dataset.expiresAt = t.expires_at;
       replaceChildren(expires, "Valid for another ", countdown(t.expires_at, "ticket-countdown", "0:00"), " (renews by itself)");
