@@ -71,8 +71,10 @@ def local_input(t: datetime) -> str:
 def card(client: Client, title: str) -> Locator:
     page = client.page
     exact = re.compile(f"^{re.escape(title)}$")
-    return page.get_by_test_id("message-list").get_by_test_id("activity-card").filter(
-        has=page.get_by_test_id("activity-title").filter(has_text=exact)
+    return (
+        page.get_by_test_id("message-list")
+        .get_by_test_id("activity-card")
+        .filter(has=page.get_by_test_id("activity-title").filter(has_text=exact))
     )
 
 
@@ -106,7 +108,9 @@ def test_organiser_posts_members_sign_up_watcher_sees_counts_and_change_is_recon
 
     # olga posts an activity with capacity 2 from the form in the circle view
     title = f"Sunset paddle {uuid.uuid4().hex[:4]}"
-    start = (datetime.now() + timedelta(days=4)).replace(hour=17, minute=30, second=0, microsecond=0)
+    start = (datetime.now() + timedelta(days=4)).replace(
+        hour=17, minute=30, second=0, microsecond=0
+    )
     page = olga_c.page
     page.get_by_test_id("new-activity-button").click()
     expect(page.get_by_test_id("activity-form-circle")).to_have_text(name)
@@ -210,7 +214,9 @@ def test_organiser_posts_members_sign_up_watcher_sees_counts_and_change_is_recon
     # the organiser's attendee list shows, live, who re-confirmed and who has not yet
     ann_row = attendees.filter(has_text=ann.display_name)
     ben_row = attendees.filter(has_text=ben.display_name)
-    expect(ann_row.get_by_test_id("attendee-reconfirm")).to_have_attribute("data-state", "reconfirmed")
+    expect(ann_row.get_by_test_id("attendee-reconfirm")).to_have_attribute(
+        "data-state", "reconfirmed"
+    )
     expect(ben_row.get_by_test_id("attendee-reconfirm")).to_have_attribute("data-state", "pending")
     expect(page.get_by_test_id("attendee-summary")).to_contain_text("1 yet to re-confirm")
     olga_c.screenshot("activity-attendees-reconfirmed")
@@ -222,7 +228,9 @@ def test_organiser_posts_members_sign_up_watcher_sees_counts_and_change_is_recon
     expect(ben_c.page.get_by_test_id("activity-view")).to_have_attribute(
         "data-activity-id", activity_id
     )
-    expect(ben_c.page.get_by_test_id("activity-my-section").get_by_test_id("activity-reconfirm")).to_be_visible()
+    expect(
+        ben_c.page.get_by_test_id("activity-my-section").get_by_test_id("activity-reconfirm")
+    ).to_be_visible()
     ben_c.page.get_by_test_id("notif-bell").click()
     expect(ben_changed).to_have_attribute("data-read", "true")
     ben_c.screenshot("activity-page-reconfirm")
@@ -290,7 +298,9 @@ def test_waitlisted_member_gets_the_offer_with_a_countdown_and_accepts(
     # "My activities" lists it with ben's own status
     ben_c.page.get_by_test_id("nav-my-activities").click()
     item = ben_c.page.get_by_test_id("activity-item").filter(has_text=title)
-    expect(item.get_by_test_id("activity-item-my-status")).to_have_attribute("data-status", "confirmed")
+    expect(item.get_by_test_id("activity-item-my-status")).to_have_attribute(
+        "data-status", "confirmed"
+    )
 
 
 # ---- 3. ticket and check-in --------------------------------------------------------------------
@@ -322,7 +332,9 @@ def test_ticket_qr_and_code_check_in_once(
     ann_c.page.wait_for_function(
         "el => el.complete && el.naturalWidth > 0", arg=qr.element_handle()
     )
-    expect(ticket.get_by_test_id("ticket-countdown")).to_have_text(re.compile(r"^0:[0-5]\d$|^1:00$"))
+    expect(ticket.get_by_test_id("ticket-countdown")).to_have_text(
+        re.compile(r"^0:[0-5]\d$|^1:00$")
+    )
     calendar = ann_c.page.get_by_test_id("activity-calendar")
     expect(calendar).to_have_attribute("href", re.compile(r"/calendar\.ics\?key="))
     code = ticket.get_by_test_id("ticket-code").inner_text().strip()
@@ -359,7 +371,7 @@ def test_ticket_qr_and_code_check_in_once(
     olga_c.screenshot("activity-checkin")
 
     # the attendee's page follows: checked in
-    expect(ann_c.page.get_by_test_id("activity-my-section").get_by_test_id("activity-mine")).to_have_attribute(
-        "data-my-status", "attended"
-    )
+    expect(
+        ann_c.page.get_by_test_id("activity-my-section").get_by_test_id("activity-mine")
+    ).to_have_attribute("data-my-status", "attended")
     expect(ann_c.page.get_by_test_id("activity-my-status")).to_have_text("You're checked in.")
