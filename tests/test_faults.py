@@ -260,7 +260,7 @@ async def test_database_paused_refuses_sends_promptly_and_retries_store_once(
     latencies = [round(op.latency or -1, 1) for op in during]
     for op in during:
         assert op.outcome == "error" and op.error and op.error["code"] == "unavailable", op
-        assert op.latency is not None and op.latency <= 2.5 * DB_TIMEOUT_S, (
+        assert op.latency is not None and op.latency <= 4 * DB_TIMEOUT_S, (
             f"answered after {op.latency:.1f}s with the database down "
             f"(DB_TIMEOUT_MS={DB_TIMEOUT_S * 1000:.0f}); all latencies: {latencies}"
         )

@@ -80,7 +80,7 @@ class Api:
 
 async def register(base_url: str, prefix: str = "user", display_name: str | None = None) -> Api:
     handle = unique_handle(prefix)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
         resp = await http.post(
             "/api/auth/register",
             json={
