@@ -283,32 +283,26 @@ class PaidSignupMachine(SignupMachine):
         self.run(self._await_state(timeout=10))
 
 
-@pytest.mark.slow
-def test_signup_state_machine_matches_model(server, stack):
-    SignupMachine.base_url = server.url
-    SignupMachine.clock = stack.clock
-    machine = SignupMachine.TestCase
+def run_machine(machine_class: type[SignupMachine], server: Any, stack: Any, examples: int) -> None:
+    machine_class.base_url = server.url
+    machine_class.clock = stack.clock
+    machine = machine_class.TestCase
     # No shrinking: a failing run against a live server is reported as found, not replayed.
     machine.settings = settings(
-        max_examples=8,
+        max_examples=examples,
         stateful_step_count=20,
         deadline=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     machine().runTest()
+
+
+@pytest.mark.slow
+def test_signup_state_machine_matches_model(server, stack):
+    run_machine(SignupMachine, server, stack, examples=8)
 
 
 @pytest.mark.slow
 def test_paid_signup_state_machine_matches_model(server, stack):
-    PaidSignupMachine.base_url = server.url
-    PaidSignupMachine.clock = stack.clock
-    machine = PaidSignupMachine.TestCase
-    machine.settings = settings(
-        max_examples=6,
-        stateful_step_count=20,
-        deadline=None,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    machine().runTest()
+    run_machine(PaidSignupMachine, server, stack, examples=6)
