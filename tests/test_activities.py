@@ -222,8 +222,18 @@ async def test_signup_deadline_closes_signups(make_user, make_sock, clock):
     act = await post_activity(
         organiser, circle, now, capacity=5, signup_deadline=iso(now + timedelta(hours=1))
     )
-    clock.advance(2 * 3600)
     sa = await make_sock(alice)
+    clock.advance(2 * 3600)
+    # Nobody acts: the sweeper alone re-renders the card in place as closed, and sync carries it.
+    updated = await sa.wait_for(
+        "message:updated",
+        lambda e: e["message"]["id"] == act["card_message_id"]
+        and e["message"]["card"]["status"] == "closed",
+        timeout=10,
+    )
+    now_act = (await activity(alice, act["id"]))["activity"]
+    card_matches(updated["message"]["card"], now_act)
+    card_matches(await card_of(sa, circle["conversation_id"], act["card_message_id"]), now_act)
     refused = await sa.call("activity:signup", {"activity_id": act["id"]})
     assert refused["error"]["code"] == "conflict"
     assert refused["error"]["details"]["reason"] == "signups_closed"

@@ -77,6 +77,9 @@ class Activity:
     version: int = 1
     ics_sequence: int = 0
     next_waitlist_no: int = 1
+    # The signup_deadline the sweeper last stamped as passed; while it differs from
+    # signup_deadline, the deadline is still to be swept so the card turns "closed" on time.
+    deadline_swept: datetime | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
 
     @property
@@ -125,7 +128,8 @@ class Activity:
         return ahead + 1
 
     def next_deadline(self) -> datetime | None:
-        """When the sweeper must look at this activity next (an offer or a hold expiring)."""
+        """When the sweeper must look at this activity next (an offer or a hold expiring, or
+        the sign-up deadline passing, which closes the card)."""
         times = [
             t
             for e in self.entries.values()
@@ -135,6 +139,8 @@ class Activity:
             )
             if t is not None
         ]
+        if not self.cancelled and self.deadline_swept != self.signup_deadline:
+            times.append(self.signup_deadline)
         return min(times) if times else None
 
 

@@ -90,6 +90,7 @@ def to_doc(a: Activity) -> dict[str, Any]:
         "version": a.version,
         "ics_sequence": a.ics_sequence,
         "next_waitlist_no": a.next_waitlist_no,
+        "deadline_swept": a.deadline_swept,
         "entries": {uid: _entry_doc(e) for uid, e in a.entries.items()},
         # Derived, for queries only; recomputed from the entries on every write.
         "participants": sorted(a.entries),
@@ -131,6 +132,7 @@ def from_doc(d: dict[str, Any]) -> Activity:
         version=d["version"],
         ics_sequence=d.get("ics_sequence", 0),
         next_waitlist_no=d.get("next_waitlist_no", 1),
+        deadline_swept=d.get("deadline_swept"),
         entries={uid: _entry(uid, e) for uid, e in d.get("entries", {}).items()},
     )
 

@@ -145,8 +145,11 @@ def reconfirm(a: Activity, user_id: str, going: bool, now: datetime) -> Effects:
 
 
 def expire(a: Activity, now: datetime) -> Effects:
-    """Expire offers and unpaid holds whose time has come, then pass the seats on."""
+    """Expire offers and unpaid holds whose time has come, then pass the seats on. Also stamp a
+    passed sign-up deadline, so the change is stored and the card re-rendered as closed."""
     effects: Effects = []
+    if now >= a.signup_deadline and a.deadline_swept != a.signup_deadline:
+        a.deadline_swept = a.signup_deadline
     for e in a.entries.values():
         if e.status == "offered" and e.offer_expires_at and now >= e.offer_expires_at:
             _release(a, e, now)
