@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,62 @@ class Client:
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
+
+
+# ---- circles, activities and payments through the HTTP API (added for the payment tests) -------
+
+
+def api_create_circle(server: Server, owner: User, name: str) -> dict:
+    """A public circle owned by ``owner``."""
+    out = server.api(
+        "POST",
+        "/api/circles",
+        {"name": name, "category": "outdoors", "visibility": "public"},
+        token=owner.token,
+    )
+    return out["circle"]
+
+
+def api_join_circle(server: Server, user: User, circle: dict) -> None:
+    server.api("POST", f"/api/circles/{circle['id']}/join", {}, token=user.token)
+
+
+def api_create_activity(
+    server: Server,
+    owner: User,
+    circle: dict,
+    title: str,
+    capacity: int,
+    price: dict | None = None,
+    days_ahead: int = 3,
+) -> dict:
+    """An activity starting ``days_ahead`` days from now; ``price`` is ``{amount, currency}``."""
+    starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=days_ahead)
+    body: dict[str, Any] = {
+        "title": title,
+        "category": "outdoors",
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "location": {"name": "Boathouse", "address": "2 River Walk"},
+        "capacity": capacity,
+    }
+    if price is not None:
+        body["price"] = price
+    out = server.api("POST", f"/api/circles/{circle['id']}/activities", body, token=owner.token)
+    return out["activity"]
+
+
+def activity_card(client: Client, title: str) -> Locator:
+    """The activity card titled exactly ``title`` in the open conversation."""
+    page = client.page
+    exact = re.compile(f"^{re.escape(title)}$")
+    return (
+        page.get_by_test_id("message-list")
+        .get_by_test_id("activity-card")
+        .filter(has=page.get_by_test_id("activity-title").filter(has_text=exact))
+    )
+
+
+def payment_rows(client: Client) -> Locator:
+    """The rows of the organiser's payment review list on the activity page."""
+    return client.page.get_by_test_id("payments-review").get_by_test_id("payment-row")

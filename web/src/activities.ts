@@ -51,6 +51,9 @@ export const REASONS: Record<string, string> = {
   invalid_code: "This code is not valid.",
   wrong_activity: "This ticket is for another activity.",
   expired: "This code has expired. Ask for a fresh one.",
+  no_hold: "There is no held seat to pay for.",
+  hold_expired: "The hold on your seat expired before the payment.",
+  wrong_provider: "That is not possible for this kind of payment.",
 };
 
 export function errorReason(err: unknown): string | null {

@@ -10,6 +10,10 @@ import type {
   Location,
   Member,
   Notification,
+  Payment,
+  PaymentDetail,
+  PaymentProvider,
+  PaymentTotals,
   Price,
   Signup,
   Ticket,
@@ -157,6 +161,18 @@ export const api = {
   ticketSvg: (id: string) => requestText(`/activities/${enc(id)}/ticket.svg`, "image/svg+xml"),
   checkin: (id: string, code: string) =>
     request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin`, { code }),
+
+  createPayment: (activityId: string, provider: PaymentProvider) =>
+    request<{ payment: Payment }>("POST", `/activities/${enc(activityId)}/payment`, { provider }),
+  getPayment: (id: string) => request<PaymentDetail>("GET", `/payments/${enc(id)}`),
+  submitProof: (id: string, reference: string, note?: string) =>
+    request<{ payment: Payment }>("POST", `/payments/${enc(id)}/proof`, note ? { reference, note } : { reference }),
+  confirmPayment: (id: string) => request<{ payment: Payment }>("POST", `/payments/${enc(id)}/confirm`, {}),
+  rejectPayment: (id: string, reason: string) =>
+    request<{ payment: Payment }>("POST", `/payments/${enc(id)}/reject`, reason ? { reason } : {}),
+  markRefunded: (id: string) => request<{ payment: Payment }>("POST", `/payments/${enc(id)}/refunded`, {}),
+  activityPayments: (activityId: string) =>
+    request<{ payments: PaymentDetail[]; totals: PaymentTotals }>("GET", `/activities/${enc(activityId)}/payments`),
 
   notifications: () => request<{ notifications: Notification[]; unread_count: number }>("GET", "/notifications"),
   markNotificationsRead: (body: { ids: string[] } | { all: true }) =>

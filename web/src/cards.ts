@@ -1,6 +1,6 @@
 // Card messages (kind "card") are rendered from a domain object; each card `type` registers its
-// own renderer here (activities and payments will add theirs). Unknown types render a neutral
-// placeholder. Renderers must build DOM with dom.ts helpers (text only, never innerHTML).
+// own renderer here (views/activityCard.ts and views/paymentCard.ts add theirs). Unknown types
+// render a neutral placeholder. Renderers must build DOM with dom.ts helpers (text only, never innerHTML).
 
 import { h } from "./dom";
 import type { Card, Message } from "./types";

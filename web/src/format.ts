@@ -41,6 +41,11 @@ export function currencyDigits(currency: string): number {
 /** An amount in minor units as money ("€12.50"); 0 is "Free". */
 export function formatMoney(amount: number, currency: string): string {
   if (amount === 0) return "Free";
+  return formatAmount(amount, currency);
+}
+
+/** An amount in minor units as money, 0 included ("€0.00"): for sums such as payment totals. */
+export function formatAmount(amount: number, currency: string): string {
   const digits = currencyDigits(currency);
   const value = amount / 10 ** digits;
   try {

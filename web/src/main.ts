@@ -6,12 +6,15 @@ import { ApiError, api, setUnauthorizedHandler } from "./api";
 import { chat } from "./chat";
 import { h, replaceChildren } from "./dom";
 import { notifications } from "./notifications";
+import { myPayments } from "./payments";
 import { navigate, parseRoute, type Route } from "./router";
 import { clearToken, getToken, setResumeRoute, setToken, takeResumeRoute } from "./session";
 import { store } from "./store";
 import type { AuthResult } from "./types";
 import { activityView } from "./views/activity";
 import "./views/activityCard"; // registers the "activity" card renderer
+import "./views/paymentCard"; // registers the "payment" card renderer
+import { resetCardPaymentPanels } from "./views/paymentPanel";
 import { editActivityView, newActivityView } from "./views/activityForm";
 import { circleActivitiesView, myActivitiesView } from "./views/activityList";
 import { chatView } from "./views/chat";
@@ -110,6 +113,8 @@ function endSession(message: string | null): void {
   clearToken();
   store.reset();
   activities.reset();
+  myPayments.reset();
+  resetCardPaymentPanels();
   notifications.reset();
   shell?.dispose?.();
   shell = null;

@@ -139,7 +139,16 @@ export class Store {
   /** Record an activity card's version and tell the views showing that activity. */
   private noteCard(msg: Message): void {
     const card = msg.card;
-    if (msg.deleted || !card || card.type !== "activity" || typeof card.activity_id !== "string") return;
+    if (msg.deleted || !card || typeof card.activity_id !== "string") return;
+    if (card.type === "payment") {
+      // A payment of this activity changed (paid, refund started or done): the payer's sign-up
+      // and payment and the organiser's payment list may be stale.
+      const id = card.activity_id;
+      this.activityNotices.set(id, (this.activityNotices.get(id) ?? 0) + 1);
+      queueMicrotask(() => this.notify(`activity:${id}`));
+      return;
+    }
+    if (card.type !== "activity") return;
     const id = card.activity_id;
     const version = cardVersion(msg);
     if (version <= (this.activityVersions.get(id) ?? -1)) return;

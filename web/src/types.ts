@@ -188,3 +188,56 @@ export interface Ticket {
   code: string;
   expires_at: string;
 }
+
+// ---- payments (PROTOCOL.md section 4; docs/protocol.md "Payments") --------------------------
+
+export type PaymentProvider = "sandbox" | "manual";
+export type PaymentStatus = "pending" | "paid" | "refund_pending" | "refunded" | "failed" | "expired";
+
+export interface Payment {
+  id: string;
+  activity_id: string;
+  user_id: string;
+  amount: number;
+  currency: string;
+  provider: PaymentProvider;
+  status: PaymentStatus;
+  checkout_url?: string | null;
+  reference?: string | null;
+  note?: string | null;
+  failure_reason?: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One entry of a payment's append-only ledger. */
+export interface PaymentEvent {
+  version: number;
+  status: string;
+  reason: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface PaymentDetail {
+  payment: Payment;
+  events: PaymentEvent[];
+}
+
+export interface PaymentTotals {
+  currency: string | null;
+  gross: number;
+  refunded: number;
+  net: number;
+}
+
+/** The `card` of a payment message in the DM between payer and organiser. */
+export interface PaymentCard {
+  type: "payment";
+  payment_id: string;
+  activity_id: string;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  activity_title?: string;
+}

@@ -12,6 +12,8 @@ import { store } from "../store";
 import type { Activity, Attendee, Circle, Signup } from "../types";
 import { countsNodes, effectiveStatus, placeNodes, priceNode, statusBadge } from "./activityCard";
 import { countdown } from "./live";
+import { paymentPanel } from "./paymentPanel";
+import { paymentsReview } from "./paymentsReview";
 import { signupPanel } from "./signupPanel";
 import type { View } from "./view";
 
@@ -29,7 +31,16 @@ export function activityView(id: string): View {
   const crumbs = h("div", { class: "crumbs" });
   const error = h("p", { class: "error", testid: "activity-page-error", attrs: { role: "alert" } });
   const details = h("div", { class: "activity-details", testid: "activity-details" });
-  const mine = h("div", { class: "activity-section", testid: "activity-my-section" });
+  // Your sign-up: the panel is redrawn on every change, the payment panel updated in place.
+  const signupSlot = h("div", { class: "signup-slot" });
+  const pay = paymentPanel(id);
+  const mine = h(
+    "div",
+    { class: "activity-section", testid: "activity-my-section" },
+    h("h2", {}, "Your sign-up"),
+    signupSlot,
+    pay.el,
+  );
   const ticketSlot = h("div", { class: "activity-section ticket-slot" });
   const organiserEl = h("div", { class: "activity-section organiser-tools", testid: "organiser-tools" });
   organiserEl.hidden = true;
@@ -49,6 +60,7 @@ export function activityView(id: string): View {
   let circleLoading = false;
   let ticket: (View & { signupStatus: string }) | null = null;
   const attendeesList = attendeesView(id);
+  const review = paymentsReview(id);
   let cancelling = false;
 
   function loadCircle(circleId: string): void {
@@ -119,7 +131,8 @@ export function activityView(id: string): View {
         : null,
     );
 
-    replaceChildren(mine, h("h2", {}, "Your sign-up"), signupPanel(id, { ...a, status }, entry));
+    replaceChildren(signupSlot, signupPanel(id, { ...a, status }, entry));
+    pay.update(entry, status === "cancelled");
     drawTicket(entry.signup);
     drawOrganiser(a);
   }
@@ -210,6 +223,7 @@ export function activityView(id: string): View {
     ),
     cancelForm,
     attendeesList.el,
+    review.el,
   );
 
   function drawOrganiser(a: Activity): void {
@@ -221,6 +235,14 @@ export function activityView(id: string): View {
     cancelButton.hidden = cancelled || cancelling;
     cancelForm.hidden = cancelled || !cancelling;
     attendeesList.follow(a.version);
+    // Payments, for a paid activity. Nothing is pushed to the organiser when a reference
+    // arrives, so the list also reloads on notices, payment cards and reconnects.
+    const paid = Boolean(a.price && a.price.amount > 0);
+    review.el.hidden = !paid;
+    if (paid) {
+      const stamp = [a.version, store.activityNotices.get(id) ?? 0, store.connects].join("|");
+      review.follow(stamp, a.price?.currency ?? null);
+    }
   }
 
   const unsubs = [store.subscribe(`activity:${id}`, draw), store.subscribe("conn", draw)];

@@ -10,6 +10,7 @@ import { formatMoney, formatRange } from "../format";
 import { activityHash } from "../router";
 import type { ActivityCard, ActivityStatus, Card, Location, Message, Price } from "../types";
 import { bindLive } from "./live";
+import { cardPaymentPanel } from "./paymentPanel";
 import { myStatusKey, seatsLeft, signupPanel, type SeatInfo } from "./signupPanel";
 
 const STATUS_LABEL: Record<ActivityStatus, string> = {
@@ -91,6 +92,12 @@ function activityCardView(raw: Card, _message: Message): HTMLElement {
     testid: "activity-card",
     dataset: { activityId: id, version: c.version, status: c.status },
   });
+  // Redrawn on every change; the payment panel after it is updated in place and outlives the
+  // card (it may hold a reference being typed), the Details link never changes.
+  const body = h("div", { class: "activity-card-body" });
+  el.append(body);
+  const pay = cardPaymentPanel(id, el);
+  el.append(h("a", { class: "activity-more", testid: "activity-open", attrs: { href: activityHash(id) } }, "Details"));
 
   function draw(): void {
     activities.ensure(id);
@@ -101,7 +108,7 @@ function activityCardView(raw: Card, _message: Message): HTMLElement {
     el.dataset.myStatus = myStatusKey(entry);
     el.dataset.status = status;
     replaceChildren(
-      el,
+      body,
       h(
         "div",
         { class: "activity-head" },
@@ -117,8 +124,8 @@ function activityCardView(raw: Card, _message: Message): HTMLElement {
       h("div", { class: "activity-where", testid: "activity-place" }, placeNodes(c.location)),
       countsNodes(c),
       signupPanel(id, info, entry),
-      h("a", { class: "activity-more", testid: "activity-open", attrs: { href: activityHash(id) } }, "Details"),
     );
+    pay.update(entry, status === "cancelled");
   }
 
   draw();
