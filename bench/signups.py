@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,30 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
+async def _profile(pid: int, seconds: int, out: Path) -> asyncio.subprocess.Process:
+    pyspy = Path(sys.executable).parent / "py-spy"
+    return await asyncio.create_subprocess_exec(
+        str(pyspy),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(seconds),
+        "--rate",
+        "97",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def run(
+    users: int, capacity: int, processes: int, profile: int = 0, strangers: bool = False
+) -> dict[str, object]:
     tmp = infra.temp_dir("bench-signups-")
     logs = tmp / "logs"
     ferret = infra.start_ferretdb(tmp / "ferretdb", logs)
@@ -60,6 +84,8 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
         async def make(i: int) -> Api:
             async with sem:
                 api = await register(urls[i % processes], f"b{i}")
+                if not strangers:  # members of the circle, as people reading its chat are
+                    await api.join(circle["id"])
                 await api.aclose()
                 return api
 
@@ -80,9 +106,21 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
             latencies.append(time.perf_counter() - start)
             return dict(reply)
 
+        spy = None
+        out = Path(__file__).parent / "results" / "profile-signups.txt"
+        if profile:
+            out.parent.mkdir(exist_ok=True)
+            spy = await _profile(servers[0].popen.pid, profile, out)
+            await asyncio.sleep(1.0)  # py-spy attaches
         start = time.perf_counter()
         replies = await asyncio.gather(*[signup(s) for s in socks])
         all_answered_s = time.perf_counter() - start
+        if spy is not None:
+            await spy.wait()
+            from bench import profile as prof
+
+            for line in prof.format_summary(prof.summarise(out), top=25):
+                print(line)
         ok = [r for r in replies if r.get("ok")]
         statuses = [r["data"]["signup"]["status"] for r in ok]  # type: ignore[index]
         positions = sorted(
@@ -97,6 +135,7 @@ async def run(users: int, capacity: int, processes: int) -> dict[str, object]:
             "users": users,
             "capacity": capacity,
             "processes": processes,
+            "members_before": not strangers,
             "register_and_setup_s": round(setup_s, 2),
             "all_answered_s": round(all_answered_s, 3),
             "ack_p50_ms": round(statistics.median(latencies) * 1000, 1),
@@ -134,8 +173,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--capacity", type=int, default=100)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="SECONDS", help="py-spy the first process"
+    )
+    parser.add_argument(
+        "--strangers",
+        action="store_true",
+        help="users are not members yet: each sign-up joins the public circle on the way",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.users, args.capacity, args.processes))
+    result = asyncio.run(
+        run(args.users, args.capacity, args.processes, args.profile, args.strangers)
+    )
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")

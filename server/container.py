@@ -171,6 +171,7 @@ def build(
         broadcaster,
         RateLimiter(redis, settings.rate_limit_messages_per_minute, 60),
     )
+    manager.resolver = messages.resolve  # live delivery fills rev gaps from the database
     circles = CircleService(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
     )

@@ -142,7 +142,6 @@ async def cross_process_delivery_works(
     return True
 
 
-@pytest.mark.known_bug(reason="C: events published while a process is unsubscribed from Redis are lost and the client is not told to sync")
 async def test_redis_outage_during_a_broadcast_loses_nothing_and_recovers(
     rig, pair, make_user, make_sock
 ):

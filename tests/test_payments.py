@@ -173,10 +173,16 @@ async def test_manual_proof_confirm_and_reject(make_user, make_sock, clock):
     organiser, circle, act = await paid_setup(make_user, make_sock, clock, capacity=2)
     alice, sa, _ = await hold(make_user, make_sock, act, "alice")
     bob, sb, _ = await hold(make_user, make_sock, act, "bob")
+    so = await make_sock(organiser)
     pa = await pay(alice, act, "manual")
     assert pa["checkout_url"] is None
     proof = await alice.post(f"/api/payments/{pa['id']}/proof", {"reference": "IBAN tx 42"})
     assert proof.status_code == 200 and proof.json()["payment"]["reference"] == "IBAN tx 42"
+    told = await so.wait_for(
+        "notification", lambda e: e["notification"]["kind"] == "payment_proof"
+    )
+    assert "IBAN tx 42" in told["notification"]["body"]
+    assert told["notification"]["data"]["payment_id"] == pa["id"]
     assert (await bob.post(f"/api/payments/{pa['id']}/confirm", {})).status_code == 404
     assert (await alice.post(f"/api/payments/{pa['id']}/confirm", {})).status_code == 403
     confirmed = await organiser.post(f"/api/payments/{pa['id']}/confirm", {})
@@ -187,9 +193,21 @@ async def test_manual_proof_confirm_and_reject(make_user, make_sock, clock):
     rejected = await organiser.post(f"/api/payments/{pb['id']}/reject", {"reason": "not received"})
     assert rejected.json()["payment"]["status"] == "failed"
     assert rejected.json()["payment"]["failure_reason"] == "not received"
+    failed = await sb.wait_for(
+        "notification", lambda e: e["notification"]["kind"] == "payment_failed"
+    )
+    assert "not received" in failed["notification"]["body"]
     assert (await activity(bob, act["id"]))["my_signup"]["status"] == "pending_payment"
     retry = await pay(bob, act, "manual")
     assert retry["id"] != pb["id"] and retry["status"] == "pending"
+
+    # Switching provider ends the open payment: only one can be confirmed for a seat.
+    switched = await pay(bob, act, "sandbox")
+    assert (await payment_of(bob, retry["id"]))["payment"]["status"] == "expired"
+    listed = (await organiser.get(f"/api/activities/{act['id']}/payments")).json()["payments"]
+    by_id = {item["payment"]["id"]: item for item in listed}
+    assert by_id[switched["id"]]["payer"]["id"] == bob.id
+    assert by_id[pa["id"]]["payer"]["display_name"]
 
 
 async def test_expired_hold_offers_seat_on_and_a_late_payment_is_refunded(
@@ -223,7 +241,10 @@ async def test_expired_hold_offers_seat_on_and_a_late_payment_is_refunded(
     detail = (await activity(organiser, act["id"]))["activity"]
     assert detail["confirmed_count"] + detail["held_count"] == 1  # no overbooking
     assert (await activity(alice, act["id"]))["my_signup"]["status"] == "cancelled"
-    await sa.wait_for("notification", lambda e: e["notification"]["kind"] == "refund_succeeded")
+    refunded = await sa.wait_for(
+        "notification", lambda e: e["notification"]["kind"] == "refund_succeeded"
+    )
+    assert "15.00 EUR" in refunded["notification"]["body"]  # minor units, in words
 
 
 async def test_refunds_on_cancel_cutoff_and_ledger_totals(make_user, make_sock, clock, server):
@@ -264,3 +285,12 @@ async def test_refunds_on_cancel_cutoff_and_ledger_totals(make_user, make_sock, 
     assert (
         locked.status_code == 409 and locked.json()["error"]["details"]["reason"] == "price_locked"
     )
+
+
+def test_money_is_written_in_the_currency_s_own_minor_unit():
+    from server.payments.money import format_money
+
+    assert format_money(1250, "EUR") == "12.50 EUR"
+    assert format_money(5, "USD") == "0.05 USD"
+    assert format_money(1500, "JPY") == "1500 JPY"
+    assert format_money(1234, "KWD") == "1.234 KWD"

@@ -91,6 +91,7 @@ class ActivityEngine:
                     await self._repo.project(activity)
                 except Exception:  # committed regardless; the next commit re-projects
                     log.warning("projection of activity %s failed", activity_id, exc_info=True)
+            activity.freeze()
             all_effects: list[Effect] = []
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Exception):

@@ -81,6 +81,8 @@ class Activity:
     # signup_deadline, the deadline is still to be swept so the card turns "closed" on time.
     deadline_swept: datetime | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
+    # Waitlist positions of a committed state, computed once for all its readers (see freeze).
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def paid(self) -> bool:
@@ -114,7 +116,19 @@ class Activity:
             return "full"
         return "open"
 
+    def freeze(self) -> None:
+        """The state is committed and will not change: compute every waitlist position once
+        (a burst of a thousand sign-ups otherwise costs a thousand scans of the waitlist)."""
+        waiting = sorted(
+            (e.waitlist_no, uid)
+            for uid, e in self.entries.items()
+            if e.status == "waitlisted" and e.waitlist_no is not None
+        )
+        self._positions = {uid: i + 1 for i, (_, uid) in enumerate(waiting)}
+
     def waitlist_position(self, user_id: str) -> int | None:
+        if self._positions is not None:
+            return self._positions.get(user_id)
         mine = self.entries.get(user_id)
         if mine is None or mine.status != "waitlisted" or mine.waitlist_no is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -21,6 +22,13 @@ INDEXES = {
     "activity_states": [Index([("activity_id", 1), ("version", -1)], "activity_version")],
     "schedules": [Index([("done", 1), ("due_at", 1)], "due")],
 }
+
+KEEP_STATES = 20  # committed versions kept per activity
+
+
+def _state_id(activity_id: str, version: int) -> str:
+    return f"{activity_id}:{version:010d}"
+
 
 _ENTRY_FIELDS = (
     "waitlist_no",
@@ -142,6 +150,8 @@ class ActivityRepository:
         self._activities = db["activities"]
         self._states = db["activity_states"]
         self._circle_of: dict[str, str] = {}
+        self._circle_reads: dict[str, asyncio.Future[Any]] = {}
+        self._latest: dict[str, int] = {}  # activity id -> a version known to be committed
         self._schedules = db["schedules"]
 
     async def insert(self, a: Activity) -> None:
@@ -151,24 +161,52 @@ class ActivityRepository:
     @staticmethod
     def _state_doc(a: Activity) -> dict[str, Any]:
         return {
-            "_id": f"{a.id}:{a.version:010d}",
+            "_id": _state_id(a.id, a.version),
             "activity_id": a.id,
             "version": a.version,
             "state": to_doc(a),
         }
 
     async def get(self, activity_id: str) -> Activity | None:
-        """The latest committed state (``activity_states``), not the query projection."""
-        d = await self._states.find_one(
-            {"activity_id": activity_id}, sort=[("version", DESCENDING)]
-        )
-        return from_doc(d["state"]) if d else None
+        """The latest committed state (``activity_states``), not the query projection.
+
+        Versions are contiguous (each commit inserts version + 1), so from a version known to
+        exist the latest is found by reading ``_id``s upwards until one is missing: lookups by
+        ``_id`` only, which FerretDB answers without scanning the collection (it pushes down no
+        other filter). Only an activity not seen before costs a query by ``activity_id``."""
+        known = self._latest.get(activity_id)
+        d = None
+        if known is not None:
+            d = await self._states.find_one({"_id": _state_id(activity_id, known)})
+        if d is None:
+            d = await self._states.find_one(
+                {"activity_id": activity_id}, sort=[("version", DESCENDING)]
+            )
+            if d is None:
+                return None
+        while True:
+            newer = await self._states.find_one({"_id": _state_id(activity_id, d["version"] + 1)})
+            if newer is None:
+                break
+            d = newer
+        if len(self._latest) > 50_000:
+            self._latest.clear()
+        self._latest[activity_id] = int(d["version"])
+        return from_doc(d["state"])
 
     async def circle_of(self, activity_id: str) -> str | None:
         """The activity's circle. It never changes, so it is remembered (bounded)."""
         if activity_id in self._circle_of:
             return self._circle_of[activity_id]
-        d = await self._activities.find_one({"_id": activity_id}, {"circle_id": 1})
+        # One read for a burst of callers (a thousand people tapping a new card at once).
+        inflight = self._circle_reads.get(activity_id)
+        if inflight is None:
+            inflight = asyncio.ensure_future(
+                self._activities.find_one({"_id": activity_id}, {"circle_id": 1})
+            )
+            self._circle_reads[activity_id] = inflight
+            inflight.add_done_callback(lambda _: self._circle_reads.pop(activity_id, None))
+        d = await asyncio.shield(inflight)
         if d is None:
             return None
         if len(self._circle_of) > 50_000:
@@ -198,10 +236,8 @@ class ActivityRepository:
             if latest is None or latest.version <= current.version:
                 break
             current = latest
-        if a.version % 20 == 0:
-            await self._states.delete_many(
-                {"activity_id": a.id, "version": {"$lt": a.version - 20}}
-            )
+        if a.version > KEEP_STATES:  # old versions are history nobody reads; by _id, no scan
+            await self._states.delete_one({"_id": _state_id(a.id, a.version - KEEP_STATES)})
 
     async def in_circle(
         self, circle_id: str, upcoming: bool, now: datetime, limit: int = 100

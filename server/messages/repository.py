@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -28,6 +31,10 @@ INDEXES = {
         Index([("conversation_id", 1), ("rev", 1)], "conversation_rev"),
     ],
 }
+
+
+def rev_id(conversation_id: str, rev: int) -> str:
+    return f"{conversation_id}:{rev:012d}"
 
 
 def _message(doc: dict[str, Any]) -> Message:
@@ -90,40 +97,92 @@ class MessageRepository:
         found = [_conversation(d) async for d in cursor]
         return {c.id: (c, await self.current_rev(c.id)) for c in found}
 
-    async def claim_revs(self, conversation_id: str, count: int = 1) -> list[int]:
-        """Reserve ``count`` new revs of the conversation, in increasing order.
+    async def claim_revs(
+        self, conversation_id: str, mids: list[str], new: bool
+    ) -> list[tuple[int, int]]:
+        """Reserve one new rev of the conversation per message id in ``mids``, in increasing
+        order; for new messages (``new``) each claim also assigns the next ``seq``. Returns
+        ``(rev, seq)`` pairs (``seq`` 0 for changes of existing messages).
 
         A rev is claimed by inserting ``<conversation>:<rev>`` into ``revs``, where the unique
         ``_id`` settles races: the insert is atomic on MongoDB and on FerretDB alike (FerretDB's
-        ``$inc`` is not atomic under concurrency). Claimed revs are never freed, so the maximum
-        only grows and a later change always gets a higher rev.
+        ``$inc`` is not atomic under concurrency). Each claim carries ``seq_top``, the highest
+        seq assigned up to it, so seqs follow revs and come from the same race: every process
+        pays one read and one insert per attempt, and a conflict means another claim succeeded.
+        Claimed revs are never freed. The claim names its message, so a reader can tell whether
+        the change it stands for was written, superseded, voided or is still in flight
+        (``order.settle``).
         """
-        claimed: list[int] = []
-        for _ in range(50):
-            top = await self.current_rev(conversation_id)
-            revs = list(range(top + 1, top + 1 + count - len(claimed)))
-            docs = [
-                {
-                    "_id": f"{conversation_id}:{rev:012d}",
-                    "conversation_id": conversation_id,
-                    "rev": rev,
-                }
-                for rev in revs
-            ]
+        claimed: list[tuple[int, int]] = []
+        for attempt in range(50):
+            top, seq_top = await self._top_claim(conversation_id)
+            rest = mids[len(claimed) :]
+            t = time.time()
+            docs: list[dict[str, Any]] = []
+            for i, mid in enumerate(rest):
+                seq = seq_top + i + 1 if new else 0
+                docs.append(
+                    {
+                        "_id": rev_id(conversation_id, top + i + 1),
+                        "conversation_id": conversation_id,
+                        "rev": top + i + 1,
+                        "mid": mid,
+                        "new": new,
+                        "seq": seq,
+                        "seq_top": seq if new else seq_top,
+                        "t": t,
+                    }
+                )
             try:
                 await retry_busy(partial(self._revs.insert_many, docs, ordered=True))
-                return claimed + revs
+                return claimed + [(int(d["rev"]), int(d["seq"])) for d in docs]
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                     raise
-                claimed += revs[: exc.details.get("nInserted", 0)]
+                done = docs[: exc.details.get("nInserted", 0)]
+                claimed += [(int(d["rev"]), int(d["seq"])) for d in done]
+            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        if claimed:
+            await self.void_revs(conversation_id, [rev for rev, _ in claimed])
         raise Unavailable("the conversation is too busy; try again")
 
+    async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
+        """Mark claims whose change was not written (refused), so readers stop waiting."""
+        if revs:
+            await retry_busy(
+                lambda: self._revs.update_many(
+                    {"_id": {"$in": [rev_id(conversation_id, r) for r in revs]}},
+                    {"$set": {"void": True}},
+                )
+            )
+
+    async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
+        cursor = self._revs.find({"_id": {"$in": [rev_id(conversation_id, r) for r in revs]}})
+        return {int(d["rev"]): d async for d in cursor}
+
+    async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
+        cursor = self._revs.find(
+            {"conversation_id": conversation_id, "rev": {"$gt": since_rev}}, sort=[("rev", 1)]
+        )
+        return [d async for d in cursor]
+
+    async def get_messages(self, ids: list[str]) -> dict[str, Message]:
+        cursor = self._messages.find({"_id": {"$in": ids}})
+        return {d["_id"]: _message(d) async for d in cursor}
+
     async def current_rev(self, conversation_id: str) -> int:
+        return (await self._top_claim(conversation_id))[0]
+
+    async def _top_claim(self, conversation_id: str) -> tuple[int, int]:
+        """The highest claimed rev and the highest seq assigned up to it."""
         doc = await self._revs.find_one(
             {"conversation_id": conversation_id}, sort=[("rev", DESCENDING)]
         )
-        return int(doc["rev"]) if doc else 0
+        if doc is None:
+            return 0, await self.max_seq(conversation_id)
+        if "seq_top" not in doc:  # claimed before claims carried seqs
+            return int(doc["rev"]), await self.max_seq(conversation_id)
+        return int(doc["rev"]), int(doc["seq_top"])
 
     # participants --------------------------------------------------------------------------
 

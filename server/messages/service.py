@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Protocol
 
 from server.accounts.models import Principal, User
@@ -10,6 +11,7 @@ from server.core import clock
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.ids import new_id
 from server.core.ratelimit import RateLimiter
+from server.messages import order
 from server.messages.models import Conversation, Message, MessageKind, NewMessage
 from server.messages.repository import MessageRepository
 from server.messages.schemas import (
@@ -260,9 +262,14 @@ class MessageService:
     async def _change(
         self, message: Message, changes: dict[str, Any], only_if: dict[str, Any] | None = None
     ) -> Message:
-        (rev,) = await self._repo.claim_revs(message.conversation_id)
-        stored = await self._repo.update_message(message.id, rev, changes, only_if)
+        ((rev, _),) = await self._repo.claim_revs(message.conversation_id, [message.id], new=False)
+        try:
+            stored = await self._repo.update_message(message.id, rev, changes, only_if)
+        except Exception:
+            await self._repo.void_revs(message.conversation_id, [rev])
+            raise
         if stored is None:
+            await self._repo.void_revs(message.conversation_id, [rev])
             latest = await self._repo.get_message(message.id)
             if latest is None or (only_if and latest.deleted):
                 raise Conflict("deleted", "the message was deleted")
@@ -294,11 +301,66 @@ class MessageService:
     async def sync(
         self, who: Principal, conversation_id: str, since_rev: int, limit: int
     ) -> tuple[list[Message], int, bool]:
-        """Messages changed after ``since_rev``, by rev. The returned rev is the highest one
-        returned (never the counter), so a change still being written is not skipped."""
+        """Messages changed after ``since_rev``, by rev, stopping before the first rev that is
+        claimed but not yet written (order.py): the returned rev is the highest one returned, so
+        syncing from it again can never skip a change that was still being written."""
         await self.require_participant(conversation_id, who.user.id)
+        # Claims first: a rev claimed after this read is higher than all of them, so capping the
+        # page at the highest claim seen keeps out changes whose lower neighbours are unknown.
+        claims = await self._repo.claims_after(conversation_id, since_rev)
         messages, has_more = await self._repo.changed_since(conversation_id, since_rev, limit)
+        if not messages:
+            return [], since_rev, False
+        cap = max((int(c["rev"]) for c in claims), default=since_rev)
+        if messages[-1].rev > cap:
+            messages = [m for m in messages if m.rev <= cap]
+            has_more = True
+        last = messages[-1].rev if messages else since_rev
+        in_page = {m.id: m.rev for m in messages}
+        open_claims = [
+            c
+            for c in claims
+            if int(c["rev"]) <= last and in_page.get(str(c.get("mid")), -1) < int(c["rev"])
+        ]
+        if open_claims:
+            found = await self._repo.get_messages(list({str(c.get("mid")) for c in open_claims}))
+            now = time.time()
+            for c in open_claims:
+                rev = int(c["rev"])
+                state = order.settle(c, found.get(str(c.get("mid"))), rev, now)
+                if state != "skip":
+                    # Written after the page was read, or still being written: stop before it.
+                    # Once written it is fetched by the next call (or arrives live).
+                    messages = [m for m in messages if m.rev < rev]
+                    has_more = state == "written"
+                    break
         return messages, max([since_rev, *(m.rev for m in messages)]), has_more
+
+    async def resolve(
+        self, conversation_id: str, revs: list[int]
+    ) -> list[tuple[int, str | None, dict[str, Any] | None]]:
+        """For live delivery in rev order: what each rev (ascending) stands for. ``(rev, event,
+        payload)`` to deliver, ``(rev, None, None)`` to skip; stops with ``(rev, "pending",
+        None)`` at the first rev still being written."""
+        claims = await self._repo.claims(conversation_id, revs)
+        found = await self._repo.get_messages(list({str(c.get("mid")) for c in claims.values()}))
+        now = time.time()
+        out: list[tuple[int, str | None, dict[str, Any] | None]] = []
+        for rev in revs:
+            c = claims.get(rev)
+            m = found.get(str(c.get("mid"))) if c else None
+            state = order.settle(c, m, rev, now)
+            if state == "pending":
+                out.append((rev, "pending", None))
+                break
+            if state == "written" and c is not None and m is not None:
+                event = "message:new" if c.get("new") else "message:updated"
+                out.append(
+                    (rev, event, MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json"))
+                )
+            else:
+                out.append((rev, None, None))
+        return out
 
     async def mark_read(
         self, who: Principal, conversation_id: str, seq: int, sid: str | None

@@ -14,9 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from server.core import clock
 from server.core.errors import Unavailable
-from server.core.ids import new_id
 from server.messages.models import Message, NewMessage
 from server.messages.repository import MessageRepository
 
@@ -49,7 +47,7 @@ class MessageWriter:
         self._repo = repo
         self._on_committed = on_committed
         self._queue: deque[tuple[NewMessage, asyncio.Future[Result]]] = deque()
-        self._last_seq: dict[str, int] = {}
+        self._plugs: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, message: NewMessage) -> Result:
@@ -72,7 +70,6 @@ class MessageWriter:
             try:
                 await self._write(batch)
             except Exception as exc:  # fail every waiter of this batch, keep the writer alive
-                self._last_seq.clear()
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
@@ -113,28 +110,31 @@ class MessageWriter:
         for m in pending:
             by_conv.setdefault(m.conversation_id, []).append(m)
         rows: list[tuple[NewMessage, int, int]] = []
-        for conv_id, group in by_conv.items():
-            if conv_id not in self._last_seq:
-                self._last_seq[conv_id] = await self._repo.max_seq(conv_id)
-            revs = await self._repo.claim_revs(conv_id, len(group))
-            base = self._last_seq[conv_id]
-            for i, m in enumerate(group):
-                rows.append((m, base + i + 1, revs[i]))
-            self._last_seq[conv_id] = base + len(group)
-        refused = await self._repo.insert_batch(rows)
+        try:
+            for conv_id, group in by_conv.items():
+                claims = await self._repo.claim_revs(conv_id, [m.id for m in group], new=True)
+                rows += [(m, seq, rev) for m, (rev, seq) in zip(group, claims, strict=True)]
+        except Exception:
+            self._plug_later(rows)
+            raise
+        try:
+            refused = await self._repo.insert_batch(rows)
+        except Exception:
+            self._plug_later(rows)
+            raise
         retry: list[NewMessage] = []
         if refused:
             taken = await self._repo.by_client_keys([rows[i][0].client_key for i in refused])
             for i in sorted(refused):
-                m, seq, _ = rows[i]
+                m = rows[i][0]
                 if m.client_key in taken:
-                    # Sent concurrently through another process: answer with that copy and plug
-                    # the seq we had reserved so the sequence stays dense.
+                    # Sent concurrently through another process: answer with that copy.
                     resolve(m.client_key, taken[m.client_key], False)
-                    await self._fill_gap(m.conversation_id, seq)
                 else:
-                    retry.append(m)  # the seq was taken by another process
-                    self._last_seq.pop(m.conversation_id, None)
+                    retry.append(m)  # its seq is taken (only by data from before seq claims)
+            # Each refused row's claimed seq and rev become a deleted placeholder under the
+            # claimed message id, so seq stays dense and the claim reads as written.
+            await self._plug([rows[i] for i in refused])
         committed = [
             (m.client_key, _stored(m, seq, rev))
             for i, (m, seq, rev) in enumerate(rows)
@@ -147,17 +147,43 @@ class MessageWriter:
                 log.exception("emitting committed messages failed; clients will catch up by sync")
         return committed, retry
 
-    async def _fill_gap(self, conversation_id: str, seq: int) -> None:
-        (rev,) = await self._repo.claim_revs(conversation_id)
-        filler = NewMessage(
-            id=new_id(),
-            conversation_id=conversation_id,
-            sender_id="system",
-            sender_name="",
-            kind="system",
-            text="",
-            client_id="",
-            created_at=clock.now(),
-        )
-        filler = replace(filler, client_id=f"~{filler.id}")
-        await self._repo.insert_batch([(filler, seq, rev)], deleted=True)
+    async def _plug(self, rows: list[tuple[NewMessage, int, int]]) -> None:
+        """Store a deleted placeholder at each row's claimed seq and rev, under the row's message
+        id (so the original insert, should it still land, is refused: one copy either way). A
+        row whose message or seq is already stored needs nothing."""
+        fillers = [
+            (
+                replace(
+                    m,
+                    sender_id="system",
+                    sender_name="",
+                    kind="system",
+                    text="",
+                    card=None,
+                    client_id=f"~{m.id}",
+                ),
+                seq,
+                rev,
+            )
+            for m, seq, rev in rows
+        ]
+        if fillers:
+            await self._repo.insert_batch(fillers, deleted=True)
+
+    def _plug_later(self, rows: list[tuple[NewMessage, int, int]]) -> None:
+        """After a failed write: plug the claimed seqs once the database answers again."""
+        if not rows:
+            return
+
+        async def go() -> None:
+            for attempt in range(60):
+                try:
+                    await self._plug(rows)
+                    return
+                except Exception:
+                    await asyncio.sleep(min(0.5 * (attempt + 1), 5.0))
+            log.error("could not plug %d claimed seqs; their revs read as abandoned", len(rows))
+
+        task = asyncio.get_running_loop().create_task(go())
+        self._plugs.add(task)
+        task.add_done_callback(self._plugs.discard)

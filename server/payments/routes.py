@@ -12,13 +12,16 @@ from server.core.errors import NotFound
 from server.core.schemas import StrictIn
 from server.http.routing import Ctx, Route
 from server.payments.models import LedgerEvent, Payment
+from server.payments.money import format_money
 from server.payments.schemas import (
     ActivityPaymentsOut,
     CreatePaymentIn,
     EmptyIn,
     EventOut,
+    PayerOut,
     PaymentDetailOut,
     PaymentEnvelope,
+    PaymentListItem,
     PaymentOut,
     ProofIn,
     RejectIn,
@@ -68,9 +71,17 @@ def routes(payments: PaymentService) -> list[Route]:
 
     async def activity_payments(ctx: Ctx) -> ActivityPaymentsOut:
         found = await payments.for_activity(ctx.who.user, ctx.path["id"])
-        currency, gross, refunded = payments.totals([p for p, _ in found])
+        currency, gross, refunded = payments.totals([p for p, _, _ in found])
         return ActivityPaymentsOut(
-            payments=[_detail(p, e) for p, e in found],
+            payments=[
+                PaymentListItem(
+                    **_detail(p, e).model_dump(),
+                    payer=PayerOut(id=u.id, handle=u.handle, display_name=u.display_name)
+                    if u
+                    else None,
+                )
+                for p, e, u in found
+            ],
             totals=Totals(currency=currency, gross=gross, refunded=refunded, net=gross - refunded),
         )
 
@@ -198,7 +209,7 @@ async def _checkout_payment(payments: PaymentService, payment_id: str, token: st
 
 
 def _checkout_page(p: Payment, token: str) -> str:
-    amount = f"{p.amount / 100:.2f} {p.currency}"
+    amount = format_money(p.amount, p.currency)
     done = p.status not in ("pending", "failed", "expired")
     button = (
         "<p data-testid='checkout-status'>Status: " + html.escape(p.status) + "</p>"

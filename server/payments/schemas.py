@@ -99,8 +99,18 @@ class Totals(Out):
     net: int
 
 
+class PayerOut(Out):
+    id: str
+    handle: str
+    display_name: str
+
+
+class PaymentListItem(PaymentDetailOut):
+    payer: PayerOut | None = None
+
+
 class ActivityPaymentsOut(Out):
-    payments: list[PaymentDetailOut]
+    payments: list[PaymentListItem]
     totals: Totals
 
 

@@ -23,6 +23,7 @@ from server.messages.service import MessageService
 from server.notifications.service import NotificationService
 from server.payments import signatures
 from server.payments.models import TRANSITIONS, LedgerEvent, Payment, PaymentStatus
+from server.payments.money import format_money
 from server.payments.providers import ManualProvider, Provider, SandboxProvider
 from server.payments.repository import PaymentRepository
 from server.payments.schemas import WebhookIn
@@ -61,10 +62,9 @@ class PaymentService:
         entry = a.entries.get(user.id)
         if entry is None or entry.status != "pending_payment" or a.price is None:
             raise Conflict("no_hold", "there is no held seat to pay for")
-        if entry.payment_id:
-            existing = await self._repo.get(entry.payment_id)
-            if existing and existing.status == "pending" and existing.provider == provider:
-                return existing
+        previous = await self._repo.get(entry.payment_id) if entry.payment_id else None
+        if previous and previous.status == "pending" and previous.provider == provider:
+            return previous
         now = clock.now()
         p = Payment(
             id=new_id(),
@@ -81,6 +81,10 @@ class PaymentService:
         p.checkout_url = self._providers[provider].checkout_url(p)
         await self._repo.create(p, LedgerEvent(p.id, 1, "pending", "created", now))
         await self._activities.apply(a.id, lambda s: rules.attach_payment(s, user.id, p.id, now))
+        if previous and previous.status == "pending":
+            # One open payment per held seat: the one the payer switched away from ends here
+            # (money that still arrives for it is refunded, as for any payment without a seat).
+            await self._transition(previous.id, "expired", "replaced", {"by": p.id})
         return p
 
     async def view(self, user: User, payment_id: str) -> tuple[Payment, list[LedgerEvent]]:
@@ -95,13 +99,25 @@ class PaymentService:
             raise Forbidden("only the payer submits proof")
         if p.provider != "manual":
             raise Conflict("wrong_provider", "proof is for manual payments")
-        return await self._transition(
+        done = await self._transition(
             p.id,
             "pending",
             "proof_submitted",
             {"reference": reference, "note": note},
             allow_same=True,
         )
+        if done.status == "pending" and done.reference == reference:
+            a = await self._activities.state(p.activity_id)
+            title = a.title if a else "an activity"
+            await self._notes.notify(
+                p.organiser_id,
+                "payment_proof",
+                f"Payment to check: {title}",
+                f"{user.display_name} sent {format_money(p.amount, p.currency)} by transfer, "
+                f"reference {reference}. Confirm it once it arrives.",
+                {"activity_id": p.activity_id, "payment_id": p.id},
+            )
+        return done
 
     # the organiser -----------------------------------------------------------------------
 
@@ -111,12 +127,19 @@ class PaymentService:
 
     async def reject(self, user: User, payment_id: str, reason: str) -> Payment:
         p = await self._organised(user, payment_id, manual=True)
-        return await self._transition(
-            p.id,
-            "failed",
-            "manual_rejected",
-            {"failure_reason": reason or "rejected by the organiser"},
-        )
+        why = reason or "rejected by the organiser"
+        done = await self._transition(p.id, "failed", "manual_rejected", {"failure_reason": why})
+        if done.status == "failed" and p.status != "failed":
+            a = await self._activities.state(p.activity_id)
+            title = a.title if a else "an activity"
+            await self._notes.notify(
+                p.user_id,
+                "payment_failed",
+                f"Payment not accepted: {title}",
+                f"{why}. Your seat is still held until the hold runs out: pay again.",
+                {"activity_id": p.activity_id, "payment_id": p.id},
+            )
+        return done
 
     async def mark_refunded(self, user: User, payment_id: str) -> Payment:
         p = await self._organised(user, payment_id, manual=True)
@@ -124,11 +147,11 @@ class PaymentService:
 
     async def for_activity(
         self, user: User, activity_id: str
-    ) -> list[tuple[Payment, list[LedgerEvent]]]:
+    ) -> list[tuple[Payment, list[LedgerEvent], User | None]]:
         await self._activities.require_organiser(user, activity_id)
-        return [
-            (p, await self._repo.ledger(p.id)) for p in await self._repo.for_activity(activity_id)
-        ]
+        found = await self._repo.for_activity(activity_id)
+        payers = await self._accounts.get_users(list({p.user_id for p in found}))
+        return [(p, await self._repo.ledger(p.id), payers.get(p.user_id)) for p in found]
 
     # webhooks ----------------------------------------------------------------------------
 
@@ -222,7 +245,7 @@ class PaymentService:
                     p.user_id,
                     "refund_succeeded",
                     f"Refunded: {a.title}",
-                    f"{done.amount} {done.currency} is on its way back.",
+                    f"{format_money(done.amount, done.currency)} is on its way back.",
                     {"activity_id": a.id, "payment_id": p.id},
                 )
         return done

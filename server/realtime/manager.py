@@ -5,13 +5,15 @@
   already long has stopped reading; it is disconnected instead of growing the server's memory.
 - ``control`` ops (move a user's sockets between channels, disconnect a session's sockets) reach
   every process: through Redis with ``AsyncRedisManager``, locally otherwise.
-- With Redis, ``message:new`` passes through a Sequencer so each socket sees increasing seq.
+- ``message:new`` and ``message:updated`` are delivered in rev order per conversation, gaps
+  filled from the database (ordering.py), so a client never sees a rev before a lower one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import socketio
@@ -19,11 +21,17 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.realtime import channels
-from server.realtime.sequencer import Sequencer
+from server.realtime.ordering import RevOrder
 
 log = logging.getLogger(__name__)
 
 CONTROL_EVENT = "__circles_control__"
+ORDERED_EVENTS = ("message:new", "message:updated")
+GAP_WAIT_SECONDS = 0.15  # how long a gap may last before the database is asked about it
+# (conversation id, missing revs ascending) -> [(rev, event | None | "pending", payload)]
+Resolver = Callable[
+    [str, list[int]], Awaitable[list[tuple[int, str | None, dict[str, Any] | None]]]
+]
 MAX_QUEUED_PACKETS = 2000
 NAMESPACE = "/"
 
@@ -33,6 +41,9 @@ class _LocalFanout:
 
     server: Any
     rooms: dict[str, Any]
+    resolver: Resolver | None = None  # set once the messages domain exists
+    _order: RevOrder | None = None
+    _filler: asyncio.Task[None] | None = None
 
     if TYPE_CHECKING:
 
@@ -69,6 +80,50 @@ class _LocalFanout:
                 asyncio.get_running_loop().create_task(self._drop(eio_sid))
                 continue
             sock.queue.put_nowait(eio_pkt)
+
+    def deliver_ordered(
+        self, event: str, data: Any, room: str | None, skip_sid: str | list[str] | None
+    ) -> None:
+        message = data.get("message") if isinstance(data, dict) else None
+        if event not in ORDERED_EVENTS or not isinstance(message, dict):
+            self.deliver(event, data, room, skip_sid)
+            return
+        if self._order is None:
+            self._order = RevOrder()
+        try:
+            key, rev = str(message["conversation_id"]), int(message["rev"])
+        except (KeyError, TypeError, ValueError):
+            self.deliver(event, data, room, skip_sid)
+            return
+        for e, d, r, s in self._order.push(key, rev, (event, data, room, skip_sid)):
+            self.deliver(e, d, r, s)
+        if self._order.waiting() and (self._filler is None or self._filler.done()):
+            self._filler = asyncio.get_running_loop().create_task(self._fill_gaps())
+
+    async def _fill_gaps(self) -> None:
+        """While some conversation waits on a gap, ask the database about the missing revs."""
+        order = self._order
+        assert order is not None
+        while order.waiting():
+            await asyncio.sleep(GAP_WAIT_SECONDS / 2)
+            for key, missing in order.gaps(GAP_WAIT_SECONDS):
+                if self.resolver is None:
+                    answers: list[tuple[int, str | None, dict[str, Any] | None]] = [
+                        (rev, None, None) for rev in missing
+                    ]
+                else:
+                    try:
+                        answers = await self.resolver(key, missing)
+                    except Exception:
+                        log.warning("resolving revs of %s failed", key, exc_info=True)
+                        continue
+                room = channels.conversation(key)
+                for rev, event, payload in answers:
+                    if event == "pending":
+                        break
+                    item = (event, payload, room, None) if event is not None else None
+                    for e, d, r, s in order.fill(key, rev, item):
+                        self.deliver(e, d, r, s)
 
     async def _drop(self, eio_sid: str) -> None:
         try:
@@ -115,7 +170,7 @@ class LocalManager(_LocalFanout, socketio.AsyncManager):  # type: ignore[misc]
                 **kwargs,
             )
             return
-        self.deliver(event, data, room, skip_sid)
+        self.deliver_ordered(event, data, room, skip_sid)
 
     async def control(self, op: dict[str, Any]) -> None:
         await self.apply_control(op)
@@ -123,12 +178,7 @@ class LocalManager(_LocalFanout, socketio.AsyncManager):  # type: ignore[misc]
 
 class RedisManager(_LocalFanout, socketio.AsyncRedisManager):  # type: ignore[misc]
     """Several processes: python-socketio's Redis manager, with local fast delivery, control ops
-    and seq ordering of ``message:new`` on the receiving side."""
-
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
-        self.sequencer = Sequencer()
-        self._flusher: asyncio.Task[None] | None = None
+    and rev ordering of conversation changes on the receiving side."""
 
     async def control(self, op: dict[str, Any]) -> None:
         await self.emit(CONTROL_EVENT, op, namespace=NAMESPACE)
@@ -148,24 +198,4 @@ class RedisManager(_LocalFanout, socketio.AsyncRedisManager):  # type: ignore[mi
             if isinstance(payload, dict):
                 await self.apply_control(payload)
             return
-        room, skip = message.get("room"), message.get("skip_sid")
-        if event == "message:new" and isinstance(payload, dict):
-            m = payload.get("message") or {}
-            ready = self.sequencer.push(
-                str(m.get("conversation_id")), int(m.get("seq", 0)), (room, skip, payload)
-            )
-            for r, s, p in ready:
-                self.deliver("message:new", p, r, s)
-            self._ensure_flusher()
-            return
-        self.deliver(event, payload, room, skip)
-
-    def _ensure_flusher(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_overdue())
-
-    async def _flush_overdue(self) -> None:
-        while True:
-            await asyncio.sleep(0.1)
-            for r, s, p in self.sequencer.overdue():
-                self.deliver("message:new", p, r, s)
+        self.deliver_ordered(event, payload, message.get("room"), message.get("skip_sid"))

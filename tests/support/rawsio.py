@@ -22,11 +22,23 @@ class RawSocket:
         self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> RawSocket:
-        self._ws = await websockets.connect(self.url, max_size=None, compression=None)
+        self._ws = await websockets.connect(
+            self.url, max_size=None, compression=None, ping_interval=None
+        )
         opening = await self._ws.recv()
         assert opening.startswith("0"), opening
         await self._ws.send("40" + json.dumps({"token": self.token}))
+        # Broadcasts to rooms the connect handler entered can arrive before the CONNECT reply
+        # (python-socketio sends it after the handler; socket.io-client buffers them likewise).
+        # A slow connect handler can also outlast the ping interval.
         reply = await self._ws.recv()
+        while reply.startswith("42") or reply == "2":
+            if reply == "2":
+                await self._ws.send("3")
+            else:
+                event, *args = json.loads(reply[2:])
+                self.events.append((event, args[0] if args else None))
+            reply = await self._ws.recv()
         assert reply.startswith("40"), reply
         self._reader = asyncio.create_task(self._read())
         return self
