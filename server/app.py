@@ -75,7 +75,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
     routes.extend(_web_routes(settings))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = c
-    return socketio.ASGIApp(c.sio, other_asgi_app=app, socketio_path="socket.io")
+    asgi = socketio.ASGIApp(c.sio, other_asgi_app=app, socketio_path="socket.io")
+    return c.sio.eio.connections.wrap(asgi)  # outermost: it needs uvicorn's own send
 
 
 def _web_routes(settings: Settings) -> list[BaseRoute]:

@@ -434,7 +434,6 @@ async def until_closed(silent: SilentClient, timeout: float) -> bool:
     return False
 
 
-@pytest.mark.known_bug(reason="E1: a client that stops reading is flagged but its connection is not actually closed")
 async def test_client_that_stops_reading_a_broadcast_is_dropped_while_others_keep_up(
     rig, make_user, make_sock
 ):
@@ -480,7 +479,6 @@ async def test_client_that_stops_reading_a_broadcast_is_dropped_while_others_kee
     assert proc.popen.poll() is None
 
 
-@pytest.mark.known_bug(reason="E2: acks are not bounded per socket; only broadcasts are")
 async def test_client_that_never_reads_its_own_replies_cannot_grow_server_memory(
     rig, make_user, make_sock
 ):

@@ -2,7 +2,8 @@
 
 - Local delivery encodes a packet once and puts it straight on each recipient's Engine.IO queue,
   instead of one asyncio task per recipient (PERFORMANCE.md point 1). A recipient whose queue is
-  already long has stopped reading; it is disconnected instead of growing the server's memory.
+  over its bound has stopped reading; it is disconnected instead of growing the server's memory
+  (backpressure.py).
 - ``control`` ops (move a user's sockets between channels, disconnect a session's sockets) reach
   every process: through Redis with ``AsyncRedisManager``, locally otherwise.
 - ``message:new`` and ``message:updated`` are delivered in rev order per conversation, gaps
@@ -21,6 +22,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.realtime import channels
+from server.realtime.backpressure import BoundedQueue
 from server.realtime.ordering import RevOrder
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,6 @@ GAP_WAIT_SECONDS = 0.15  # how long a gap may last before the database is asked 
 Resolver = Callable[
     [str, list[int]], Awaitable[list[tuple[int, str | None, dict[str, Any] | None]]]
 ]
-MAX_QUEUED_PACKETS = 2000
 NAMESPACE = "/"
 
 
@@ -73,13 +74,11 @@ class _LocalFanout:
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
-            if sock.queue.qsize() >= MAX_QUEUED_PACKETS:
-                log.warning(
-                    "disconnecting %s: it stopped reading (%d queued)", sid, sock.queue.qsize()
-                )
-                asyncio.get_running_loop().create_task(self._drop(eio_sid))
+            queue = sock.queue
+            if isinstance(queue, BoundedQueue) and queue.over:
+                self.server.eio.drop(eio_sid, queue)  # it stopped reading
                 continue
-            sock.queue.put_nowait(eio_pkt)
+            queue.put_nowait(eio_pkt)
 
     def deliver_ordered(
         self, event: str, data: Any, room: str | None, skip_sid: str | list[str] | None
@@ -124,12 +123,6 @@ class _LocalFanout:
                     item = (event, payload, room, None) if event is not None else None
                     for e, d, r, s in order.fill(key, rev, item):
                         self.deliver(e, d, r, s)
-
-    async def _drop(self, eio_sid: str) -> None:
-        try:
-            await self.server.eio.disconnect(eio_sid)
-        except Exception:  # the socket may already be gone
-            log.debug("drop of %s failed", eio_sid, exc_info=True)
 
     async def apply_control(self, op: dict[str, Any]) -> None:
         kind = op.get("op")

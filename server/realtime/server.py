@@ -13,6 +13,7 @@ from server.core.errors import DomainError, Invalid, RateLimited, translate
 from server.core.schemas import parse
 from server.messages.service import MessageService
 from server.realtime import channels
+from server.realtime.backpressure import Engine
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import Call, EventTable
 from server.realtime.manager import LocalManager, RedisManager
@@ -26,6 +27,9 @@ class _Server(socketio.AsyncServer):  # type: ignore[misc]
     (bad JSON, too deep, an event that is not a non-empty list, an unknown packet type), as the
     reference socket.io server does, instead of logging a library traceback for every such frame.
     """
+
+    def _engineio_server_class(self) -> type[Engine]:
+        return Engine  # bounded send queues, aborting clients that stop reading
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         try:

@@ -1,0 +1,159 @@
+"""Clients that stop reading: a bound on each socket's send queue, and a hard close.
+
+Every packet for a socket (broadcasts, and replies to its own requests alike) waits in its
+Engine.IO queue until the socket's writer puts it on the wire. A client that stops reading
+blocks that writer on the full TCP buffer, and the queue would grow without bound. So each queue
+counts its packets and bytes; past ``MAX_QUEUED_PACKETS`` or ``MAX_QUEUED_BYTES`` nothing more is
+queued and the connection is aborted.
+
+A polite close cannot help here: uvicorn's websocket ``send`` (the close frame included) waits
+until the transport is writable, which it never becomes, and asyncio's ``transport.close()``
+waits to flush first. Only ``transport.abort()`` ends it. ASGI does not expose the transport, so
+``Connections`` wraps the outermost ASGI app, learns each websocket's Engine.IO sid from the
+query string (upgrades) or the server's OPEN packet, and keeps the transport of uvicorn's
+protocol object (the owner of the ``send`` callable) to abort it. With a server that offers no
+such handle, the socket is closed through Engine.IO instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import engineio
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_PACKETS = 2000
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _size(item: Any) -> int:
+    data = getattr(item, "data", None)
+    return len(data) + 8 if isinstance(data, str | bytes) else 8
+
+
+class BoundedQueue(asyncio.Queue[Any]):
+    """An Engine.IO send queue that knows how much it holds."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bytes = 0
+        self.dropped = False  # its connection is being aborted: queue nothing more
+
+    def _put(self, item: Any) -> None:
+        super()._put(item)
+        self.bytes += _size(item)
+
+    def _get(self) -> Any:
+        item = super()._get()
+        self.bytes -= _size(item)
+        return item
+
+    @property
+    def over(self) -> bool:
+        return self.dropped or self.qsize() >= MAX_QUEUED_PACKETS or self.bytes >= MAX_QUEUED_BYTES
+
+
+class Connections:
+    """Engine.IO sid -> the transport of its websocket, to abort it."""
+
+    def __init__(self) -> None:
+        self._transports: dict[str, Any] = {}
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("type") != "websocket":
+                await app(scope, receive, send)
+                return
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is None or not hasattr(transport, "abort"):
+                await app(scope, receive, send)
+                return
+            query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+            sids = [s for s in query.get("sid", [])[:1] if s]
+            for sid in sids:
+                self._transports[sid] = transport
+
+            async def watching_send(message: Message) -> None:
+                if not sids and message.get("type") == "websocket.send":
+                    text = message.get("text")
+                    if isinstance(text, str) and text.startswith("0{"):
+                        try:
+                            sid = json.loads(text[1:]).get("sid")
+                        except ValueError:
+                            sid = None
+                        if isinstance(sid, str):
+                            sids.append(sid)
+                            self._transports[sid] = transport
+                await send(message)
+
+            try:
+                await app(scope, receive, watching_send)
+            finally:
+                for sid in sids:
+                    if self._transports.get(sid) is transport:
+                        del self._transports[sid]
+
+        return asgi
+
+    def abort(self, sid: str) -> bool:
+        transport = self._transports.pop(sid, None)
+        if transport is None:
+            return False
+        transport.abort()
+        return True
+
+
+class Engine(engineio.AsyncServer):  # type: ignore[misc]
+    """Engine.IO's server with bounded send queues."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections = Connections()
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
+        return BoundedQueue(*args, **kwargs)
+
+    def backed_up(self, sid: str) -> bool:
+        """True (and the connection is being dropped) when the socket stopped reading."""
+        sock = self.sockets.get(sid)
+        queue = getattr(sock, "queue", None)
+        if not isinstance(queue, BoundedQueue) or not queue.over:
+            return False
+        self.drop(sid, queue)
+        return True
+
+    def drop(self, sid: str, queue: BoundedQueue) -> None:
+        if queue.dropped:
+            return
+        queue.dropped = True
+        log.warning(
+            "disconnecting %s: it stopped reading (%d packets, %d bytes queued)",
+            sid,
+            queue.qsize(),
+            queue.bytes,
+        )
+        if not self.connections.abort(sid):
+            asyncio.get_running_loop().create_task(self._disconnect_quietly(sid))
+
+    async def _disconnect_quietly(self, sid: str) -> None:
+        try:
+            await self.disconnect(sid)
+        except Exception:  # the socket may already be gone
+            log.debug("disconnect of %s failed", sid, exc_info=True)
+
+    async def send_packet(self, sid: str, pkt: Any) -> None:
+        if self.backed_up(sid):
+            return
+        await super().send_packet(sid, pkt)
