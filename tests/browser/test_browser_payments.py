@@ -240,8 +240,8 @@ def test_manual_payment_rejected_then_confirmed_by_the_organiser_and_refunded(
     expect(olga_c.page.get_by_test_id("payments-gross")).to_have_attribute("data-amount", "0")
     olga_c.screenshot("payment-review-rejected")
 
-    # ann sees the rejection and its reason, and starts again with a new reference
-    panel.get_by_test_id("payment-refresh").click()
+    # ann sees the rejection and its reason live (the payment_failed notification), and starts
+    # again with a new reference
     expect(panel).to_have_attribute("data-state", "failed")
     expect(panel.get_by_test_id("payment-failure-reason")).to_have_text(
         "No transfer with this reference arrived"
