@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 
 import httpx
 
@@ -178,9 +179,7 @@ async def test_manual_proof_confirm_and_reject(make_user, make_sock, clock):
     assert pa["checkout_url"] is None
     proof = await alice.post(f"/api/payments/{pa['id']}/proof", {"reference": "IBAN tx 42"})
     assert proof.status_code == 200 and proof.json()["payment"]["reference"] == "IBAN tx 42"
-    told = await so.wait_for(
-        "notification", lambda e: e["notification"]["kind"] == "payment_proof"
-    )
+    told = await so.wait_for("notification", lambda e: e["notification"]["kind"] == "payment_proof")
     assert "IBAN tx 42" in told["notification"]["body"]
     assert told["notification"]["data"]["payment_id"] == pa["id"]
     assert (await bob.post(f"/api/payments/{pa['id']}/confirm", {})).status_code == 404
@@ -294,3 +293,62 @@ def test_money_is_written_in_the_currency_s_own_minor_unit():
     assert format_money(5, "USD") == "0.05 USD"
     assert format_money(1500, "JPY") == "1500 JPY"
     assert format_money(1234, "KWD") == "1.234 KWD"
+
+
+async def test_a_webhook_whose_processing_died_is_finished_by_the_provider_s_retry(
+    stack, make_user, make_sock, clock
+):
+    """The event was recorded, then the attempt died before applying it (the provider got an
+    error and retries). The retry must finish it, once, instead of answering "duplicate"."""
+    from pymongo import AsyncMongoClient
+
+    db_name = f"t_{uuid.uuid4().hex[:12]}"
+    proc = stack.start(**stack.server_env(db=db_name))
+    mongo: AsyncMongoClient[dict] = AsyncMongoClient(stack.mongo_url, tz_aware=True)
+    try:
+        organiser = await make_user("organiser", base_url=proc.url)
+        circle = await organiser.create_circle("Paid things")
+        act = await post_activity(organiser, circle, clock.now(), capacity=2, price=PRICE)
+        alice = await make_user("alice", base_url=proc.url)
+        sa = await make_sock(alice, proc.url)
+        assert (await sa.ok("activity:signup", {"activity_id": act["id"]}))["signup"][
+            "status"
+        ] == "pending_payment"
+        payment = await pay(alice, act)
+        body = event(payment)
+        record = {
+            "body": body,
+            "received_at": clock.now(),
+            "outcome": None,
+        }
+        events = mongo[db_name]["webhook_events"]
+        # Still being processed (recorded just now): a copy is a duplicate and changes nothing.
+        await events.insert_one({"_id": f"sandbox:{body['id']}", **record, "t": time.time()})
+        same = await deliver(proc.url, body)
+        assert same.json()["outcome"] == "duplicate"
+        assert (await payment_of(alice, payment["id"]))["payment"]["status"] == "pending"
+        # Abandoned long ago: the retry applies it, with the card and the notification, once.
+        await events.update_one(
+            {"_id": f"sandbox:{body['id']}"}, {"$set": {"t": time.time() - 120}}
+        )
+        retried = await deliver(proc.url, body)
+        assert retried.status_code == 200 and retried.json()["outcome"] == "applied"
+        assert (await payment_of(alice, payment["id"]))["payment"]["status"] == "paid"
+        assert (await activity(alice, act["id"]))["my_signup"]["status"] == "confirmed"
+        await sa.wait_for(
+            "notification", lambda e: e["notification"]["kind"] == "payment_succeeded"
+        )
+        again = await deliver(proc.url, body)
+        assert again.json()["outcome"] == "duplicate"
+        # Finishing again (an organiser confirming twice, say) posts no second card.
+        dm = (await sa.ok("dm:open", {"user_id": organiser.id}))["conversation"]["id"]
+        history = await sa.ok("history", {"conversation_id": dm, "limit": 50})
+        cards = [
+            m
+            for m in history["messages"]
+            if m["kind"] == "card" and m["card"]["payment_id"] == payment["id"]
+        ]
+        assert [c["card"]["status"] for c in cards] == ["paid"]
+    finally:
+        await mongo.close()
+        proc.stop()

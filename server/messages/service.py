@@ -197,8 +197,10 @@ class MessageService:
         kind: MessageKind,
         text: str,
         card: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> Message:
-        """A server-made message (card or system notice) in the log, emitted like any other."""
+        """A server-made message (card or system notice) in the log, emitted like any other.
+        With ``key``, posting again returns the message already posted under it."""
         message_id = new_id()
         message, _ = await self._writer.submit(
             NewMessage(
@@ -208,7 +210,7 @@ class MessageService:
                 sender_name=sender.display_name if sender else "Circles",
                 kind=kind,
                 text=text,
-                client_id=f"~{message_id}",
+                client_id=f"~{key or message_id}",
                 created_at=clock.now(),
                 card=card,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -100,11 +101,22 @@ class PaymentRepository:
                     "body": body,
                     "received_at": received_at,
                     "outcome": None,
+                    "t": time.time(),  # wall clock, to tell an abandoned attempt
                 }
             )
             return True
         except DuplicateKeyError:
             return False
+
+    async def unfinished_webhook(self, provider: str, event_id: str, stale_after: float) -> bool:
+        """True when the event was recorded at least ``stale_after`` seconds ago and its
+        processing never recorded an outcome."""
+        d = await self._webhooks.find_one({"_id": f"{provider}:{event_id}"})
+        return (
+            d is not None
+            and d.get("outcome") is None
+            and time.time() - float(d.get("t", 0.0)) >= stale_after
+        )
 
     async def webhook_outcome(self, provider: str, event_id: str, outcome: str) -> None:
         await self._webhooks.update_one(

@@ -30,6 +30,8 @@ from server.payments.schemas import WebhookIn
 
 log = logging.getLogger(__name__)
 PAID_STATES = ("paid", "refund_pending", "refunded")
+# A recorded webhook event without an outcome after this long was abandoned by its attempt.
+STALE_WEBHOOK_SECONDS = 30.0
 
 
 class PaymentService:
@@ -167,7 +169,11 @@ class PaymentService:
         if provider not in self._providers:
             raise NotFound("no such provider")
         if not await self._repo.record_webhook(provider, body.id, body.model_dump(), clock.now()):
-            return "duplicate"
+            # Seen before. If that attempt never finished (the process died or the database
+            # failed half-way, so the provider got an error and retries), finish it now rather
+            # than answer "duplicate" and lose the payment.
+            if not await self._repo.unfinished_webhook(provider, body.id, STALE_WEBHOOK_SECONDS):
+                return "duplicate"
         outcome = await self._apply_event(provider, body)
         await self._repo.webhook_outcome(provider, body.id, outcome)
         return outcome
@@ -203,8 +209,10 @@ class PaymentService:
 
     async def _succeed(self, p: Payment, reason: str, data: dict[str, Any]) -> Payment:
         paid = await self._transition(p.id, "paid", reason, data)
-        if paid.status != "paid" or (p.status == "paid"):
+        if paid.status != "paid":
             return paid
+        # Paid, now or by an earlier attempt that may have died half-way: every step below is
+        # idempotent (the seat rule, keyed card and notification), so finishing again is safe.
         applied = await self._activities.apply(
             p.activity_id, lambda a: rules.payment_succeeded(a, p.user_id, p.id, clock.now())
         )
@@ -219,6 +227,7 @@ class PaymentService:
             f"Paid: {a.title}",
             "Your seat is confirmed. The payment card is your ticket proof.",
             {"activity_id": a.id, "payment_id": p.id},
+            key=f"paid-{p.id}",
         )
         return paid
 
@@ -247,6 +256,7 @@ class PaymentService:
                     f"Refunded: {a.title}",
                     f"{format_money(done.amount, done.currency)} is on its way back.",
                     {"activity_id": a.id, "payment_id": p.id},
+                    key=f"refunded-{p.id}",
                 )
         return done
 
@@ -301,7 +311,14 @@ class PaymentService:
             "status": p.status,
             "activity_title": a.title,
         }
-        await self._messages.post(conv.id, None, "card", f"Payment {p.status}: {a.title}", card)
+        await self._messages.post(
+            conv.id,
+            None,
+            "card",
+            f"Payment {p.status}: {a.title}",
+            card,
+            key=f"pay-{p.id}-{p.status}",
+        )
 
     # access ------------------------------------------------------------------------------
 
