@@ -71,7 +71,7 @@ class Connections:
     def __init__(self) -> None:
         self._transports: dict[str, Any] = {}
 
-    def wrap(self, app: ASGIApp) -> ASGIApp:
+    def wrap(self, app: ASGIApp) -> TrackedApp:
         async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
             if scope.get("type") != "websocket":
                 await app(scope, receive, send)
@@ -105,7 +105,7 @@ class Connections:
                     if self._transports.get(sid) is transport:
                         del self._transports[sid]
 
-        return asgi
+        return TrackedApp(app, asgi)
 
     def abort(self, sid: str) -> bool:
         transport = self._transports.pop(sid, None)
@@ -113,6 +113,20 @@ class Connections:
             return False
         transport.abort()
         return True
+
+
+class TrackedApp:
+    """The wrapped ASGI app; other attributes are the inner app's (e.g. ``other_asgi_app``)."""
+
+    def __init__(self, inner: ASGIApp, call: ASGIApp) -> None:
+        self._inner = inner
+        self._call = call
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._call(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class Engine(engineio.AsyncServer):  # type: ignore[misc]
