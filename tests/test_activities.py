@@ -227,8 +227,10 @@ async def test_signup_deadline_closes_signups(make_user, make_sock, clock):
     # Nobody acts: the sweeper alone re-renders the card in place as closed, and sync carries it.
     updated = await sa.wait_for(
         "message:updated",
-        lambda e: e["message"]["id"] == act["card_message_id"]
-        and e["message"]["card"]["status"] == "closed",
+        lambda e: (
+            e["message"]["id"] == act["card_message_id"]
+            and e["message"]["card"]["status"] == "closed"
+        ),
         timeout=10,
     )
     now_act = (await activity(alice, act["id"]))["activity"]
@@ -309,6 +311,19 @@ async def test_ticket_checkin_and_every_refusal(make_user, make_sock, clock):
     svg = await alice.get(f"/api/activities/{act['id']}/ticket.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert b"<svg" in svg.content
+    # The QR of the code just shown, not a new one: the same image seconds later.
+    shown = await alice.get(
+        f"/api/activities/{act['id']}/ticket.svg", params={"code": ticket["code"]}
+    )
+    clock.advance(2)
+    later = await alice.get(
+        f"/api/activities/{act['id']}/ticket.svg", params={"code": ticket["code"]}
+    )
+    assert shown.status_code == 200 and shown.content == later.content
+    fresh_svg = await alice.get(f"/api/activities/{act['id']}/ticket.svg")
+    assert fresh_svg.content != shown.content  # a fresh code two seconds on
+    forged = await alice.get(f"/api/activities/{act['id']}/ticket.svg", params={"code": "x" * 40})
+    assert forged.status_code == 409
 
     async def checkin(code: str, activity_id: str = act["id"], who: Api = organiser):
         return await who.post(f"/api/activities/{activity_id}/checkin", {"code": code})

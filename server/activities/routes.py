@@ -21,6 +21,7 @@ from server.activities.schemas import (
     PatchActivityIn,
     SignupEnvelope,
     TicketOut,
+    TicketSvgQuery,
     WhenQuery,
 )
 from server.activities.service import ActivityService
@@ -86,7 +87,8 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
         return TicketOut(code=t.code, expires_at=t.expires_at)
 
     async def ticket_svg(ctx: Ctx) -> Response:
-        t = await activities.ticket(ctx.who.user, ctx.path["id"])
+        q: TicketSvgQuery = ctx.query
+        t = await activities.ticket(ctx.who.user, ctx.path["id"], q.code)
         return Response(
             qr_svg(t.code), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
         )
@@ -179,7 +181,12 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
             tags=t,
         ),
         Route(
-            "GET", "/api/activities/{id}/ticket.svg", ticket_svg, "Your check-in QR code", tags=t
+            "GET",
+            "/api/activities/{id}/ticket.svg",
+            ticket_svg,
+            "Your check-in QR code",
+            query=TicketSvgQuery,
+            tags=t,
         ),
         Route(
             "POST",

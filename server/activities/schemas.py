@@ -112,6 +112,11 @@ class CheckinIn(StrictIn):
     code: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
+class TicketSvgQuery(StrictIn):
+    # The code from GET …/ticket, so the QR shows the same code as the text; else a fresh one.
+    code: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+
+
 class CalendarQuery(StrictIn):
     key: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
 

@@ -221,9 +221,15 @@ class ActivityService:
             self._circles, await self._repo.get(activity_id), user
         )
 
-    async def ticket(self, user: User, activity_id: str) -> Ticket:
+    async def ticket(self, user: User, activity_id: str, code: str | None = None) -> Ticket:
+        """A fresh ticket code, or ``code`` again if it is a current ticket of this user for this
+        activity (so the QR and the text show one code); ``conflict`` if it is not."""
         a = await self.get(user, activity_id)
         rules.require_confirmed(a, user.id)
+        if code is not None:
+            if self._tickets.read(code, a.id) != user.id:
+                raise Conflict("invalid_code", "the code is not valid")
+            return self._tickets.again(code)
         return self._tickets.issue(a.id, user.id)
 
     async def check_in(self, user: User, activity_id: str, code: str) -> tuple[Applied, str]:

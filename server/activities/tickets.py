@@ -30,6 +30,11 @@ class TicketSigner:
         code = str(self._s.dumps([activity_id, user_id]))
         return Ticket(code=code, expires_at=clock.now() + timedelta(seconds=TICKET_SECONDS))
 
+    def again(self, code: str) -> Ticket:
+        """A ticket for a code already issued (and checked with ``read``)."""
+        issued = self._s.loads(code, max_age=TICKET_SECONDS, return_timestamp=True)[1]
+        return Ticket(code=code, expires_at=issued + timedelta(seconds=TICKET_SECONDS))
+
     def read(self, code: str, activity_id: str) -> str:
         """The user the code was issued to, or ``conflict`` with the refusal's reason."""
         try:

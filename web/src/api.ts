@@ -158,7 +158,8 @@ export const api = {
     request<{ activity: Activity }>("POST", `/activities/${enc(id)}/cancel`, { reason }),
   attendees: (id: string) => request<{ signups: Attendee[] }>("GET", `/activities/${enc(id)}/attendees`),
   ticket: (id: string) => request<Ticket>("GET", `/activities/${enc(id)}/ticket`),
-  ticketSvg: (id: string) => requestText(`/activities/${enc(id)}/ticket.svg`, "image/svg+xml"),
+  ticketSvg: (id: string, code: string) =>
+    requestText(`/activities/${enc(id)}/ticket.svg?code=${enc(code)}`, "image/svg+xml"),
   checkin: (id: string, code: string) =>
     request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin`, { code }),
 

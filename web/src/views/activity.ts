@@ -299,7 +299,8 @@ function ticketView(id: string): View {
 
   async function load(): Promise<void> {
     try {
-      const [svg, t] = await Promise.all([api.ticketSvg(id), api.ticket(id)]);
+      const t = await api.ticket(id);
+      const svg = await api.ticketSvg(id, t.code); // the QR of the same code as the text
       if (stopped) return;
       img.src = svgDataUrl(svg);
       img.hidden = false;
