@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,19 @@ CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
     ("circles server", re.compile(r"[(/]server/")),
     ("asyncio / uvloop", re.compile(r"[(/]asyncio/|uvloop|<frozen|selectors\.py")),
 ]
+
+
+def pyspy() -> str:
+    """The py-spy executable: on PATH, else next to this Python (``pip install py-spy``)."""
+    return shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+
+def record_argv(pid: int, seconds: int, out: Path, subprocesses: bool = False) -> list[str]:
+    """``py-spy record`` of ``pid`` for ``seconds``, as collapsed stacks (what ``summarise``
+    reads), without pausing the process."""
+    argv = [pyspy(), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "97"]
+    argv += ["--format", "raw", "--output", str(out), "--nonblocking"]
+    return argv + (["--subprocesses"] if subprocesses else [])
 
 
 SERVER_FRAME = re.compile(r"[(/]server/(?!__main__)")

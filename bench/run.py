@@ -776,8 +776,7 @@ class Runner:
     ) -> dict[str, Any] | None:
         from bench import profile as prof
 
-        pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        if not os.path.exists(pyspy):  # noqa: ASYNC240
+        if not os.path.exists(prof.pyspy()):  # noqa: ASYNC240
             self.log("  (py-spy not installed: .venv/bin/pip install py-spy; no profile)")
             return None
         out = self.opts.out_dir / f"profile-{sc.name}.txt"
@@ -786,20 +785,7 @@ class Runner:
 
         async def record() -> None:
             p = await asyncio.create_subprocess_exec(
-                pyspy,
-                "record",
-                "--pid",
-                str(target.pid),
-                "--duration",
-                str(int(duration)),
-                "--rate",
-                "97",
-                "--format",
-                "raw",
-                "--output",
-                str(out),
-                "--nonblocking",
-                "--subprocesses",
+                *prof.record_argv(target.pid, int(duration), out, subprocesses=True),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )

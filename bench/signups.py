@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,21 +31,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def _profile(pid: int, seconds: int, out: Path) -> asyncio.subprocess.Process:
-    pyspy = Path(sys.executable).parent / "py-spy"
+    from bench import profile as prof
+
     return await asyncio.create_subprocess_exec(
-        str(pyspy),
-        "record",
-        "--pid",
-        str(pid),
-        "--duration",
-        str(seconds),
-        "--rate",
-        "97",
-        "--format",
-        "raw",
-        "--output",
-        str(out),
-        "--nonblocking",
+        *prof.record_argv(pid, seconds, out),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

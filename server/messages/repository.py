@@ -118,29 +118,30 @@ class MessageRepository:
             top, seq_top = await self._top_claim(conversation_id)
             rest = mids[len(claimed) :]
             t = time.time()
-            docs: list[dict[str, Any]] = []
-            for i, mid in enumerate(rest):
-                seq = seq_top + i + 1 if new else 0
-                docs.append(
-                    {
-                        "_id": rev_id(conversation_id, top + i + 1),
-                        "conversation_id": conversation_id,
-                        "rev": top + i + 1,
-                        "mid": mid,
-                        "new": new,
-                        "seq": seq,
-                        "seq_top": seq if new else seq_top,
-                        "t": t,
-                    }
-                )
+            docs = [
+                {
+                    "_id": rev_id(conversation_id, top + i + 1),
+                    "conversation_id": conversation_id,
+                    "rev": top + i + 1,
+                    "mid": mid,
+                    "new": new,
+                    # a new message's seq; a change of an existing one carries the top forward
+                    "seq_top": seq_top + i + 1 if new else seq_top,
+                    "t": t,
+                }
+                for i, mid in enumerate(rest)
+            ]
+
+            def pairs(ds: list[dict[str, Any]]) -> list[tuple[int, int]]:
+                return [(int(d["rev"]), int(d["seq_top"]) if new else 0) for d in ds]
+
             try:
                 await retry_busy(partial(self._revs.insert_many, docs, ordered=True))
-                return claimed + [(int(d["rev"]), int(d["seq"])) for d in docs]
+                return claimed + pairs(docs)
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                     raise
-                done = docs[: exc.details.get("nInserted", 0)]
-                claimed += [(int(d["rev"]), int(d["seq"])) for d in done]
+                claimed += pairs(docs[: exc.details.get("nInserted", 0)])
             await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
         if claimed:
             await self.void_revs(conversation_id, [rev for rev, _ in claimed])

@@ -109,15 +109,13 @@ class PaymentService:
             allow_same=True,
         )
         if done.status == "pending" and done.reference == reference:
-            a = await self._activities.state(p.activity_id)
-            title = a.title if a else "an activity"
-            await self._notes.notify(
+            await self._tell(
+                p,
                 p.organiser_id,
                 "payment_proof",
-                f"Payment to check: {title}",
+                "Payment to check",
                 f"{user.display_name} sent {format_money(p.amount, p.currency)} by transfer, "
                 f"reference {reference}. Confirm it once it arrives.",
-                {"activity_id": p.activity_id, "payment_id": p.id},
             )
         return done
 
@@ -132,16 +130,26 @@ class PaymentService:
         why = reason or "rejected by the organiser"
         done = await self._transition(p.id, "failed", "manual_rejected", {"failure_reason": why})
         if done.status == "failed" and p.status != "failed":
-            a = await self._activities.state(p.activity_id)
-            title = a.title if a else "an activity"
-            await self._notes.notify(
+            await self._tell(
+                p,
                 p.user_id,
                 "payment_failed",
-                f"Payment not accepted: {title}",
+                "Payment not accepted",
                 f"{why}. Your seat is still held until the hold runs out: pay again.",
-                {"activity_id": p.activity_id, "payment_id": p.id},
             )
         return done
+
+    async def _tell(self, p: Payment, user_id: str, kind: str, heading: str, body: str) -> None:
+        """Notify ``user_id`` about ``p``, titled "<heading>: <activity title>"."""
+        a = await self._activities.state(p.activity_id)
+        title = a.title if a else "an activity"
+        await self._notes.notify(
+            user_id,
+            kind,
+            f"{heading}: {title}",
+            body,
+            {"activity_id": p.activity_id, "payment_id": p.id},
+        )
 
     async def mark_refunded(self, user: User, payment_id: str) -> Payment:
         p = await self._organised(user, payment_id, manual=True)

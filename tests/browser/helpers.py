@@ -130,17 +130,25 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
 
 
-# ---- circles, activities and payments through the HTTP API (added for the payment tests) -------
+# ---- circles, activities and payments through the HTTP API ------------------------------------
 
 
-def api_create_circle(server: Server, owner: User, name: str) -> dict:
-    """A public circle owned by ``owner``."""
-    out = server.api(
-        "POST",
-        "/api/circles",
-        {"name": name, "category": "outdoors", "visibility": "public"},
-        token=owner.token,
-    )
+def api_create_circle(
+    server: Server,
+    owner: User,
+    name: str,
+    visibility: str = "public",
+    description: str = "",
+    category: str = "outdoors",
+    tags: list[str] | None = None,
+) -> dict:
+    """A circle owned by ``owner`` (public unless told otherwise)."""
+    body = {"name": name, "category": category, "visibility": visibility}
+    if description:
+        body["description"] = description
+    if tags:
+        body["tags"] = tags
+    out = server.api("POST", "/api/circles", body, token=owner.token)
     return out["circle"]
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Locator, expect
 
-from tests.browser.helpers import Client, Server, User
+from tests.browser.helpers import Client, Server, User, api_create_circle, api_join_circle
 
 pytestmark = pytest.mark.browser
 
@@ -24,20 +24,6 @@ MakeUser = Callable[..., User]
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def make_circle(server: Server, owner: User, name: str) -> dict:
-    out = server.api(
-        "POST",
-        "/api/circles",
-        {"name": name, "category": "outdoors", "visibility": "public"},
-        token=owner.token,
-    )
-    return out["circle"]
-
-
-def join(server: Server, user: User, circle: dict) -> None:
-    server.api("POST", f"/api/circles/{circle['id']}/join", {}, token=user.token)
 
 
 def iso(t: datetime) -> str:
@@ -98,9 +84,9 @@ def test_organiser_posts_members_sign_up_watcher_sees_counts_and_change_is_recon
     ben = make_user("ben", display_name="Ben Attendee")
     cat = make_user("cat", display_name="Cat Watcher")
     name = f"Paddlers {uuid.uuid4().hex[:6]}"
-    circle = make_circle(server, olga, name)
+    circle = api_create_circle(server, olga, name)
     for member in (ann, ben, cat):
-        join(server, member, circle)
+        api_join_circle(server, member, circle)
 
     olga_c, ann_c, ben_c, cat_c = (open_client(n) for n in ("olga", "ann", "ben", "cat"))
     for client, user in ((olga_c, olga), (ann_c, ann), (ben_c, ben), (cat_c, cat)):
@@ -246,9 +232,9 @@ def test_waitlisted_member_gets_the_offer_with_a_countdown_and_accepts(
     ann = make_user("ann", display_name="Ann First")
     ben = make_user("ben", display_name="Ben Second")
     name = f"Climbers {uuid.uuid4().hex[:6]}"
-    circle = make_circle(server, olga, name)
-    join(server, ann, circle)
-    join(server, ben, circle)
+    circle = api_create_circle(server, olga, name)
+    api_join_circle(server, ann, circle)
+    api_join_circle(server, ben, circle)
     title = f"Bouldering {uuid.uuid4().hex[:4]}"
     post_activity(server, olga, circle, title, capacity=1)
 
@@ -312,8 +298,8 @@ def test_ticket_qr_and_code_check_in_once(
     olga = make_user("olga", display_name="Olga Organiser")
     ann = make_user("ann", display_name="Ann Attendee")
     name = f"Runners {uuid.uuid4().hex[:6]}"
-    circle = make_circle(server, olga, name)
-    join(server, ann, circle)
+    circle = api_create_circle(server, olga, name)
+    api_join_circle(server, ann, circle)
     title = f"Park run {uuid.uuid4().hex[:4]}"
     act = post_activity(server, olga, circle, title, capacity=5)
 

@@ -12,7 +12,15 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, Client, Server, User, unique_handle
+from tests.browser.helpers import (
+    PASSWORD,
+    Client,
+    Server,
+    User,
+    api_create_circle,
+    api_join_circle,
+    unique_handle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,23 +33,9 @@ XSS = "<img src=x onerror=alert(1)>"
 def make_circle(
     server: Server, owner: User, name: str, visibility: str = "public", description: str = ""
 ) -> dict:
-    out = server.api(
-        "POST",
-        "/api/circles",
-        {
-            "name": name,
-            "description": description,
-            "category": "sports",
-            "tags": ["test"],
-            "visibility": visibility,
-        },
-        token=owner.token,
+    return api_create_circle(
+        server, owner, name, visibility, description, category="sports", tags=["test"]
     )
-    return out["circle"]
-
-
-def join(server: Server, user: User, circle: dict) -> None:
-    server.api("POST", f"/api/circles/{circle['id']}/join", {}, token=user.token)
 
 
 def message(client: Client, text: str):  # type: ignore[no-untyped-def]
@@ -110,7 +104,7 @@ def test_markup_and_script_urls_in_user_text_render_inert(
     bob = make_user("bob")
     circle_name = f"Club {XSS} {uuid.uuid4().hex[:4]}"
     circle = make_circle(server, alice, circle_name, description=f"About {XSS}")
-    join(server, bob, circle)
+    api_join_circle(server, bob, circle)
 
     texts = [
         XSS,
@@ -172,7 +166,7 @@ def test_reconnecting_client_catches_up_on_sends_edits_and_deletes_once_each(
     alice, bob = make_user("alice"), make_user("bob")
     name = f"Reconnect {uuid.uuid4().hex[:6]}"
     circle = make_circle(server, alice, name)
-    join(server, bob, circle)
+    api_join_circle(server, bob, circle)
     alice_c, bob_c = open_client("alice"), open_client("bob")
     alice_c.login(alice)
     bob_c.login(bob)
@@ -255,7 +249,7 @@ def test_dm_from_members_list_shows_unread_badge_until_read(
     bob = make_user("bob", display_name="Bob Brown")
     name = f"DM place {uuid.uuid4().hex[:6]}"
     circle = make_circle(server, alice, name)
-    join(server, bob, circle)
+    api_join_circle(server, bob, circle)
     alice_c, bob_c = open_client("alice"), open_client("bob")
     alice_c.login(alice)
     bob_c.login(bob)
@@ -337,7 +331,7 @@ def test_presence_dots_follow_the_other_person(
     alice, bob = make_user("alice"), make_user("bob")
     name = f"Presence {uuid.uuid4().hex[:6]}"
     circle = make_circle(server, alice, name)
-    join(server, bob, circle)
+    api_join_circle(server, bob, circle)
     alice_c = open_client("alice")
     alice_c.login(alice)
     alice_c.open_conversation(name)
@@ -362,7 +356,7 @@ def test_scrolling_back_loads_older_history_in_seq_order(
     alice, bob = make_user("alice"), make_user("bob")
     name = f"Long history {uuid.uuid4().hex[:6]}"
     circle = make_circle(server, alice, name)
-    join(server, bob, circle)
+    api_join_circle(server, bob, circle)
     alice_c, bob_c = open_client("alice"), open_client("bob")
     alice_c.login(alice)
     alice_c.open_conversation(name)

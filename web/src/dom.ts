@@ -99,9 +99,12 @@ export function linkified(text: string): Node[] {
   return nodes;
 }
 
-function safeHttpUrl(raw: string): string | null {
+/** ``raw`` as an absolute http(s) URL (relative ones resolve against this page), else null:
+ * the only URLs the client ever links to or follows. */
+export function safeHttpUrl(raw: string | null | undefined): string | null {
+  if (!raw) return null;
   try {
-    const url = new URL(raw);
+    const url = new URL(raw, window.location.href);
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   } catch {
     return null;

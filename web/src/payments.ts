@@ -11,6 +11,7 @@
 
 import { activityError } from "./activities";
 import { ApiError, api } from "./api";
+import { safeHttpUrl } from "./dom";
 import { store } from "./store";
 import type { Payment, PaymentEvent, PaymentProvider, Signup } from "./types";
 
@@ -34,17 +35,6 @@ export function paymentError(err: unknown): string {
   }
   if (err instanceof ApiError && err.code === "forbidden") return "Only the organiser can do that.";
   return activityError(err);
-}
-
-/** Only http(s) URLs are followed (the sandbox checkout page of this server). */
-export function safeHttpUrl(raw: string | null | undefined): string | null {
-  if (!raw) return null;
-  try {
-    const url = new URL(raw, window.location.href);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch {
-    return null;
-  }
 }
 
 function later(a: string, b: string): boolean {

@@ -5,7 +5,7 @@
 
 import { activities, activityError } from "../activities";
 import { api } from "../api";
-import { formatTime, h, replaceChildren, userText } from "../dom";
+import { formatTime, h, replaceChildren, safeHttpUrl, userText } from "../dom";
 import { formatRange, formatWhen } from "../format";
 import { activityHash, circleActivitiesHash, conversationHash } from "../router";
 import { store } from "../store";
@@ -102,7 +102,7 @@ export function activityView(id: string): View {
       circle ? h("a", { attrs: { href: circleActivitiesHash(circle.id) } }, "All activities") : null,
     );
 
-    const calendar = safeUrl(a.calendar_url);
+    const calendar = safeHttpUrl(a.calendar_url);
     replaceChildren(
       details,
       h(
@@ -256,15 +256,6 @@ export function activityView(id: string): View {
   };
 }
 
-function safeUrl(raw: string | null | undefined): string | null {
-  if (!raw) return null;
-  try {
-    const url = new URL(raw, window.location.href);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch {
-    return null;
-  }
-}
 
 // ---- the ticket -----------------------------------------------------------------------------
 
