@@ -33,6 +33,10 @@ INDEXES = {
 }
 
 
+MAX_CACHED = 100_000
+FEW = 8  # up to this many ids are fetched one by one (see get_messages)
+
+
 def rev_id(conversation_id: str, rev: int) -> str:
     return f"{conversation_id}:{rev:012d}"
 
@@ -71,6 +75,10 @@ class MessageRepository:
         self._participants = db["participants"]
         self._messages = db["messages"]
         self._revs = db["revs"]
+        # The highest claim this process knows of per conversation: claims are made on top of it
+        # without a read (claim_many). Conversations never change once created.
+        self._tops: dict[str, tuple[int, int]] = {}
+        self._known: dict[str, Conversation] = {}
 
     # conversations -------------------------------------------------------------------------
 
@@ -88,64 +96,138 @@ class MessageRepository:
             return False
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation by id (from memory once seen: a conversation never changes)."""
+        known = self._known.get(conversation_id)
+        if known is not None:
+            return known
         doc = await self._conversations.find_one({"_id": conversation_id})
-        return _conversation(doc) if doc else None
+        if not doc:
+            return None
+        conv = _conversation(doc)
+        if len(self._known) >= MAX_CACHED:
+            self._known.pop(next(iter(self._known)))
+        self._known[conv.id] = conv
+        return conv
 
-    async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int]]:
-        """Conversations with their current rev."""
+    async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int, int]]:
+        """Conversations with their current rev and the highest seq assigned."""
         cursor = self._conversations.find({"_id": {"$in": ids}})
         found = [_conversation(d) async for d in cursor]
-        return {c.id: (c, await self.current_rev(c.id)) for c in found}
+        return {c.id: (c, *await self.top(c.id)) for c in found}
 
     async def claim_revs(
         self, conversation_id: str, mids: list[str], new: bool
     ) -> list[tuple[int, int]]:
-        """Reserve one new rev of the conversation per message id in ``mids``, in increasing
+        """Reserve one new rev of one conversation per message id in ``mids`` (see
+        ``claim_many``)."""
+        claimed: dict[str, list[tuple[int, int]]] = {}
+        await self.claim_many({conversation_id: mids}, new, claimed)
+        return claimed[conversation_id]
+
+    async def claim_many(
+        self, requests: dict[str, list[str]], new: bool, claimed: dict[str, list[tuple[int, int]]]
+    ) -> None:
+        """Reserve, for each conversation, one new rev per message id in its list, in increasing
         order; for new messages (``new``) each claim also assigns the next ``seq``. Returns
-        ``(rev, seq)`` pairs (``seq`` 0 for changes of existing messages).
+        ``(rev, seq)`` pairs per conversation in ``claimed`` (``seq`` 0 for changes of existing
+        messages), filled as claims succeed, so that a caller who gets an exception still knows
+        what was claimed.
 
         A rev is claimed by inserting ``<conversation>:<rev>`` into ``revs``, where the unique
         ``_id`` settles races: the insert is atomic on MongoDB and on FerretDB alike (FerretDB's
         ``$inc`` is not atomic under concurrency). Each claim carries ``seq_top``, the highest
-        seq assigned up to it, so seqs follow revs and come from the same race: every process
-        pays one read and one insert per attempt, and a conflict means another claim succeeded.
-        Claimed revs are never freed. The claim names its message, so a reader can tell whether
-        the change it stands for was written, superseded, voided or is still in flight
-        (``order.settle``).
+        seq assigned up to it, so seqs follow revs and come from the same race. Claims are
+        contiguous (a claim is only made on top of one known to exist) and never freed, and they
+        name their message, so a reader can tell whether the change a claim stands for was
+        written, superseded, voided or is still in flight (``order.settle``).
+
+        The claims of every conversation go in one ordered insert, made on top of the highest
+        claim this process knows of, without a read: on FerretDB v1 every query scans its whole
+        collection, while an insert is checked against the unique index alone. A clash (another
+        process claimed that rev) reads the claim that won and tries again above it.
         """
-        claimed: list[tuple[int, int]] = []
+        for conv_id in requests:
+            claimed.setdefault(conv_id, [])
         for attempt in range(50):
-            top, seq_top = await self._top_claim(conversation_id)
-            rest = mids[len(claimed) :]
+            docs: list[dict[str, Any]] = []
             t = time.time()
-            docs = [
-                {
-                    "_id": rev_id(conversation_id, top + i + 1),
-                    "conversation_id": conversation_id,
-                    "rev": top + i + 1,
-                    "mid": mid,
-                    "new": new,
-                    # a new message's seq; a change of an existing one carries the top forward
-                    "seq_top": seq_top + i + 1 if new else seq_top,
-                    "t": t,
-                }
-                for i, mid in enumerate(rest)
-            ]
-
-            def pairs(ds: list[dict[str, Any]]) -> list[tuple[int, int]]:
-                return [(int(d["rev"]), int(d["seq_top"]) if new else 0) for d in ds]
-
+            for conv_id, mids in requests.items():
+                rest = mids[len(claimed[conv_id]) :]
+                if not rest:
+                    continue
+                top, seq_top = self._tops.get(conv_id) or await self.top(conv_id)
+                docs += [
+                    {
+                        "_id": rev_id(conv_id, top + i + 1),
+                        "conversation_id": conv_id,
+                        "rev": top + i + 1,
+                        "mid": mid,
+                        "new": new,
+                        # a new message's seq; a change of an existing one carries the top on
+                        "seq_top": seq_top + i + 1 if new else seq_top,
+                        "t": t,
+                    }
+                    for i, mid in enumerate(rest)
+                ]
+            if not docs:
+                return
             try:
                 await retry_busy(partial(self._revs.insert_many, docs, ordered=True))
-                return claimed + pairs(docs)
+                inserted, clash = len(docs), None
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                     raise
-                claimed += pairs(docs[: exc.details.get("nInserted", 0)])
-            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-        if claimed:
-            await self.void_revs(conversation_id, [rev for rev, _ in claimed])
+                inserted = int(exc.details.get("nInserted", 0))
+                clash = docs[inserted]
+            for d in docs[:inserted]:
+                conv_id = d["conversation_id"]
+                claimed[conv_id].append((int(d["rev"]), int(d["seq_top"]) if new else 0))
+                self._remember_top(conv_id, int(d["rev"]), int(d["seq_top"]))
+            if clash is None:
+                return
+            await self._learn_clash(clash["conversation_id"], int(clash["rev"]))
+            if attempt >= 3:
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        for conv_id, pairs in claimed.items():
+            await self.void_revs(conv_id, [rev for rev, _ in pairs])
         raise Unavailable("the conversation is too busy; try again")
+
+    def _remember_top(self, conversation_id: str, rev: int, seq_top: int) -> None:
+        known = self._tops.get(conversation_id)
+        if known is None or known[0] < rev:
+            if len(self._tops) >= MAX_CACHED and known is None:
+                self._tops.pop(next(iter(self._tops)))
+            self._tops[conversation_id] = (rev, seq_top)
+
+    async def _learn_clash(self, conversation_id: str, rev: int) -> None:
+        """Another process claimed ``rev``: find the top above it by looking claims up by
+        ``_id``, doubling the step and then halving it (claims are contiguous), and remember
+        it. A handful of exact ``_id`` reads cost less than one query on ``conversation_id``,
+        which FerretDB v1 answers by decoding every claim."""
+
+        async def claim(r: int) -> dict[str, Any] | None:
+            return await self._revs.find_one({"_id": rev_id(conversation_id, r)})
+
+        top = await claim(rev)
+        if top is None or "seq_top" not in top:
+            self._tops.pop(conversation_id, None)
+            await self.top(conversation_id)
+            return
+        low, step, high = rev, 1, 0
+        while not high:
+            found = await claim(low + step)
+            if found is None or "seq_top" not in found:
+                high = low + step
+            else:
+                low, top, step = low + step, found, step * 2
+        while high - low > 1:
+            mid = (low + high) // 2
+            found = await claim(mid)
+            if found is None or "seq_top" not in found:
+                high = mid
+            else:
+                low, top = mid, found
+        self._remember_top(conversation_id, low, int(top["seq_top"]))
 
     async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
         """Mark claims whose change was not written (refused), so readers stop waiting."""
@@ -158,7 +240,11 @@ class MessageRepository:
             )
 
     async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
-        cursor = self._revs.find({"_id": {"$in": [rev_id(conversation_id, r) for r in revs]}})
+        ids = [rev_id(conversation_id, r) for r in revs]
+        if len(ids) <= FEW:
+            docs = await asyncio.gather(*(self._revs.find_one({"_id": i}) for i in ids))
+            return {int(d["rev"]): d for d in docs if d is not None}
+        cursor = self._revs.find({"_id": {"$in": ids}})
         return {int(d["rev"]): d async for d in cursor}
 
     async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
@@ -168,11 +254,25 @@ class MessageRepository:
         return [d async for d in cursor]
 
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
+        if len(ids) <= FEW:  # FerretDB v1 filters an exact _id in SQLite, an $in in Go: slower
+            found = await asyncio.gather(*(self.get_message(i) for i in ids))
+            return {m.id: m for m in found if m is not None}
         cursor = self._messages.find({"_id": {"$in": ids}})
         return {d["_id"]: _message(d) async for d in cursor}
 
-    async def current_rev(self, conversation_id: str) -> int:
-        return (await self._top_claim(conversation_id))[0]
+    async def top(self, conversation_id: str) -> tuple[int, int]:
+        """The conversation's current rev and the highest seq assigned (read, not remembered)."""
+        found = await self._top_claim(conversation_id)
+        self._remember_top(conversation_id, *found)
+        return found
+
+    async def seq_at_least(self, conversation_id: str, seq: int) -> int:
+        """``seq`` if that many seqs have been assigned, else the highest one assigned. Reads
+        only when ``seq`` is past the highest claim this process knows of."""
+        known = self._tops.get(conversation_id)
+        if known is not None and seq <= known[1]:
+            return seq
+        return min(seq, (await self.top(conversation_id))[1])
 
     async def _top_claim(self, conversation_id: str) -> tuple[int, int]:
         """The highest claimed rev and the highest seq assigned up to it."""
@@ -180,7 +280,7 @@ class MessageRepository:
             {"conversation_id": conversation_id}, sort=[("rev", DESCENDING)]
         )
         if doc is None:
-            return 0, await self.max_seq(conversation_id)
+            return 0, 0  # every message is written under a claim: no claim, no message
         if "seq_top" not in doc:  # claimed before claims carried seqs
             return int(doc["rev"]), await self.max_seq(conversation_id)
         return int(doc["rev"]), int(doc["seq_top"])

@@ -12,6 +12,7 @@ from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.ids import new_id
 from server.core.ratelimit import RateLimiter
 from server.messages import order
+from server.messages.members import Participants
 from server.messages.models import Conversation, Message, MessageKind, NewMessage
 from server.messages.repository import MessageRepository
 from server.messages.schemas import (
@@ -51,6 +52,8 @@ class MessageService:
         self._bus = broadcaster
         self._limiter = send_limiter
         self._writer = MessageWriter(repo, self._emit_committed)
+        self._participants = Participants()
+        broadcaster.on_leave(self._left_channel)
         self.directory: Directory | None = None
 
     # membership --------------------------------------------------------------------------
@@ -66,8 +69,16 @@ class MessageService:
         await self._bus.enter(user_id, conv.channel)
 
     async def remove_participant(self, conv: Conversation, user_id: str) -> None:
+        """Durably remove; every process forgets the participation and moves the user's
+        sockets out of the channel."""
         await self._repo.remove_participant(conv.id, user_id)
+        self._participants.forget(conv.id, user_id)
         await self._bus.leave(user_id, conv.channel)
+
+    def _left_channel(self, user_id: str, channel: str) -> None:
+        conversation_id = channels.conversation_of(channel)
+        if conversation_id is not None:
+            self._participants.forget(conversation_id, user_id)
 
     async def channels_of(self, user_id: str) -> list[str]:
         """The channels of every conversation the user takes part in (one query: a channel
@@ -95,11 +106,18 @@ class MessageService:
         return stored, created
 
     async def require_participant(self, conversation_id: str, user_id: str) -> Conversation:
-        """The access gate: non-participants get ``not_found``, so outsiders learn nothing."""
+        """The access gate: non-participants get ``not_found``, so outsiders learn nothing.
+        A participation once read is remembered until the user leaves (members.py)."""
+        if self._participants.knows(conversation_id, user_id):
+            conv = await self._repo.get_conversation(conversation_id)
+            if conv is not None:
+                return conv
+        epoch = self._participants.epoch
         part = await self._repo.get_participation(conversation_id, user_id)
         conv = await self._repo.get_conversation(conversation_id) if part else None
         if conv is None:
             raise NotFound("no such conversation")
+        self._participants.learn(conversation_id, user_id, epoch)
         return conv
 
     # listing -----------------------------------------------------------------------------
@@ -109,17 +127,17 @@ class MessageService:
         parts = await self._repo.participations(user.id)
         convs = await self._repo.get_conversations([p.conversation_id for p in parts])
         titles = await self.directory.circle_titles(
-            [c.circle_id for c, _ in convs.values() if c.circle_id]
+            [c.circle_id for c, _, _ in convs.values() if c.circle_id]
         )
         peers = await self.directory.users(
-            [m for c, _ in convs.values() for m in c.members if m != user.id]
+            [m for c, _, _ in convs.values() for m in c.members if m != user.id]
         )
         out = []
         for p in parts:
             if p.conversation_id not in convs:
                 continue
-            conv, rev = convs[p.conversation_id]
-            out.append(await self._describe(conv, rev, p.read_seq, user.id, titles, peers))
+            conv, rev, seq = convs[p.conversation_id]
+            out.append(await self._describe(conv, rev, seq, p.read_seq, user.id, titles, peers))
         return out
 
     async def describe(self, conv: Conversation, user: User) -> ConversationOut:
@@ -128,20 +146,21 @@ class MessageService:
         found = await self._repo.get_conversations([conv.id])
         titles = await self.directory.circle_titles([conv.circle_id] if conv.circle_id else [])
         peers = await self.directory.users([m for m in conv.members if m != user.id])
+        _, rev, seq = found[conv.id]
         return await self._describe(
-            conv, found[conv.id][1], part.read_seq if part else 0, user.id, titles, peers
+            conv, rev, seq, part.read_seq if part else 0, user.id, titles, peers
         )
 
     async def _describe(
         self,
         conv: Conversation,
         rev: int,
+        seq: int,
         read_seq: int,
         viewer: str,
         titles: dict[str, str],
         peers: dict[str, User],
     ) -> ConversationOut:
-        seq = await self._repo.max_seq(conv.id)
         peer = next((peers[m] for m in conv.members if m != viewer and m in peers), None)
         title = (
             titles.get(conv.circle_id or "", "")
@@ -368,8 +387,8 @@ class MessageService:
         self, who: Principal, conversation_id: str, seq: int, sid: str | None
     ) -> int:
         await self.require_participant(conversation_id, who.user.id)
-        top = await self._repo.max_seq(conversation_id)
-        read_seq = await self._repo.advance_read(conversation_id, who.user.id, min(seq, top))
+        seq = await self._repo.seq_at_least(conversation_id, seq)
+        read_seq = await self._repo.advance_read(conversation_id, who.user.id, seq)
         await self._bus.to_user(
             who.user.id,
             "read",

@@ -1,16 +1,21 @@
 """Group commit for new messages.
 
-Concurrent sends are queued and written by one task per process in batches: one ``$in`` lookup for
-retried client ids, one rev reservation per conversation and one unordered ``insert_many``. Under
-load this turns N round trips per message into a few per batch, and because one task writes, the
-messages of a conversation leave this process in ``seq`` order.
+Concurrent sends are queued and written by one task per process in batches: one ordered insert
+that claims the revs (and seqs) of every conversation in the batch, and one unordered
+``insert_many`` of the messages. Under load this turns N round trips per message into two per
+batch, and because one task writes, the messages of a conversation leave this process in ``seq``
+order.
+
+A retried send is recognised without a read: by the client ids this process stored recently, and
+otherwise by the unique client key refusing the insert (a send retried through another process).
+A read before every batch would cost a scan of every message on FerretDB v1.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -24,6 +29,7 @@ Committed = Callable[[list[Message]], Awaitable[None]]
 Result = tuple[Message, bool]
 MAX_BATCH = 256
 MAX_ATTEMPTS = 8
+RECENT_KEYS = 50_000  # client keys remembered for retries answered without a refused insert
 
 
 def _stored(m: NewMessage, seq: int, rev: int) -> Message:
@@ -49,6 +55,7 @@ class MessageWriter:
         self._queue: deque[tuple[NewMessage, asyncio.Future[Result]]] = deque()
         self._plugs: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._recent: OrderedDict[str, str] = OrderedDict()  # client key -> message id
 
     async def submit(self, message: NewMessage) -> Result:
         """Store ``message`` (or find the one stored under its client id). Returns the stored
@@ -88,15 +95,21 @@ class MessageWriter:
                 if not future.done():
                     future.set_result((stored, created and i == 0))
 
-        existing = await self._repo.by_client_keys([m.client_key for m in unique])
-        for key, stored in existing.items():
-            resolve(key, stored, False)
-        pending = [m for m in unique if m.client_key not in existing]
+        recent = {
+            m.client_key: self._recent[m.client_key] for m in unique if m.client_key in self._recent
+        }
+        if recent:
+            found = await self._repo.get_messages(list(set(recent.values())))
+            for key, mid in recent.items():
+                if mid in found:
+                    resolve(key, found[mid], False)
+        pending = [m for m in unique if m.client_key in waiters]
         for _ in range(MAX_ATTEMPTS):
             if not pending:
                 return
             committed, pending = await self._attempt(pending, resolve)
             for key, stored in committed:
+                self._remember(key, stored.id)
                 resolve(key, stored, True)
         for m in pending:
             for future in waiters.pop(m.client_key, []):
@@ -109,14 +122,23 @@ class MessageWriter:
         by_conv: dict[str, list[NewMessage]] = {}
         for m in pending:
             by_conv.setdefault(m.conversation_id, []).append(m)
-        rows: list[tuple[NewMessage, int, int]] = []
+        claims: dict[str, list[tuple[int, int]]] = {}
+
+        def claimed_rows() -> list[tuple[NewMessage, int, int]]:
+            return [
+                (m, seq, rev)
+                for conv_id, group in by_conv.items()
+                for m, (rev, seq) in zip(group, claims.get(conv_id, []), strict=False)
+            ]
+
         try:
-            for conv_id, group in by_conv.items():
-                claims = await self._repo.claim_revs(conv_id, [m.id for m in group], new=True)
-                rows += [(m, seq, rev) for m, (rev, seq) in zip(group, claims, strict=True)]
+            await self._repo.claim_many(
+                {conv_id: [m.id for m in group] for conv_id, group in by_conv.items()}, True, claims
+            )
         except Exception:
-            self._plug_later(rows)
+            self._plug_later(claimed_rows())  # what was claimed before the failure
             raise
+        rows = claimed_rows()
         try:
             refused = await self._repo.insert_batch(rows)
         except Exception:
@@ -146,6 +168,11 @@ class MessageWriter:
             except Exception:
                 log.exception("emitting committed messages failed; clients will catch up by sync")
         return committed, retry
+
+    def _remember(self, client_key: str, message_id: str) -> None:
+        self._recent[client_key] = message_id
+        if len(self._recent) > RECENT_KEYS:
+            self._recent.popitem(last=False)
 
     async def _plug(self, rows: list[tuple[NewMessage, int, int]]) -> None:
         """Store a deleted placeholder at each row's claimed seq and rev, under the row's message

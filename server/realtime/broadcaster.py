@@ -7,6 +7,7 @@ and a client that missed an event catches up with ``sync``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -53,6 +54,11 @@ class Broadcaster:
     async def enter(self, user_id: str, channel: str) -> None:
         """Put every live socket of ``user_id``, on every process, into ``channel``."""
         await self._control({"op": "enter", "user": user_id, "channel": channel})
+
+    def on_leave(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(user_id, channel)`` whenever a leave is applied on this process,
+        whichever process made it."""
+        self._manager.add_leave_listener(listener)
 
     async def leave(self, user_id: str, channel: str) -> None:
         await self._control({"op": "leave", "user": user_id, "channel": channel})

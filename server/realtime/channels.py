@@ -15,3 +15,9 @@ def user(user_id: str) -> str:
 
 def session(jti: str) -> str:
     return f"session:{jti}"
+
+
+def conversation_of(channel: str) -> str | None:
+    """The conversation id of a conversation channel, else None."""
+    kind, _, rest = channel.partition(":")
+    return rest if kind in ("dm", "circle") and rest else None

@@ -43,6 +43,7 @@ class _LocalFanout:
     server: Any
     rooms: dict[str, Any]
     resolver: Resolver | None = None  # set once the messages domain exists
+    _leave_listeners: tuple[Callable[[str, str], None], ...] = ()
     _order: RevOrder | None = None
     _filler: asyncio.Task[None] | None = None
 
@@ -124,8 +125,15 @@ class _LocalFanout:
                     for e, d, r, s in order.fill(key, rev, item):
                         self.deliver(e, d, r, s)
 
+    def add_leave_listener(self, listener: Callable[[str, str], None]) -> None:
+        """``listener(user_id, channel)`` runs whenever a leave op is applied here."""
+        self._leave_listeners = (*self._leave_listeners, listener)
+
     async def apply_control(self, op: dict[str, Any]) -> None:
         kind = op.get("op")
+        if kind == "leave":
+            for listener in self._leave_listeners:
+                listener(str(op["user"]), str(op["channel"]))
         if kind in ("enter", "leave"):
             for sid, eio_sid in list(self.get_participants(NAMESPACE, channels.user(op["user"]))):
                 if kind == "enter":
