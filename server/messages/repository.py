@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -35,6 +36,14 @@ INDEXES = {
 
 MAX_CACHED = 100_000
 FEW = 8  # up to this many ids are fetched one by one (see get_messages)
+
+
+@dataclass
+class Claims:
+    """What ``claim_many`` claimed, per conversation, and what it could not tell."""
+
+    made: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    in_doubt: list[dict[str, Any]] = field(default_factory=list)
 
 
 def rev_id(conversation_id: str, rev: int) -> str:
@@ -120,18 +129,17 @@ class MessageRepository:
     ) -> list[tuple[int, int]]:
         """Reserve one new rev of one conversation per message id in ``mids`` (see
         ``claim_many``)."""
-        claimed: dict[str, list[tuple[int, int]]] = {}
-        await self.claim_many({conversation_id: mids}, new, claimed)
-        return claimed[conversation_id]
+        claims = Claims()
+        await self.claim_many({conversation_id: mids}, new, claims)
+        return claims.made[conversation_id]
 
-    async def claim_many(
-        self, requests: dict[str, list[str]], new: bool, claimed: dict[str, list[tuple[int, int]]]
-    ) -> None:
+    async def claim_many(self, requests: dict[str, list[str]], new: bool, claims: Claims) -> None:
         """Reserve, for each conversation, one new rev per message id in its list, in increasing
         order; for new messages (``new``) each claim also assigns the next ``seq``. Returns
-        ``(rev, seq)`` pairs per conversation in ``claimed`` (``seq`` 0 for changes of existing
-        messages), filled as claims succeed, so that a caller who gets an exception still knows
-        what was claimed.
+        ``(rev, seq)`` pairs per conversation in ``claims.made`` (``seq`` 0 for changes of
+        existing messages), filled as claims succeed, so that a caller who gets an exception
+        still knows what was claimed; the claims of an insert that failed without an answer
+        (they may have been stored) are left in ``claims.in_doubt`` for ``reassert``.
 
         A rev is claimed by inserting ``<conversation>:<rev>`` into ``revs``, where the unique
         ``_id`` settles races: the insert is atomic on MongoDB and on FerretDB alike (FerretDB's
@@ -146,6 +154,7 @@ class MessageRepository:
         collection, while an insert is checked against the unique index alone. A clash (another
         process claimed that rev) reads the claim that won and tries again above it.
         """
+        claimed = claims.made
         for conv_id in requests:
             claimed.setdefault(conv_id, [])
         for attempt in range(50):
@@ -176,9 +185,13 @@ class MessageRepository:
                 inserted, clash = len(docs), None
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    claims.in_doubt = docs[int(exc.details.get("nInserted", 0)) :]
                     raise
                 inserted = int(exc.details.get("nInserted", 0))
                 clash = docs[inserted]
+            except Exception:
+                claims.in_doubt = docs
+                raise
             for d in docs[:inserted]:
                 conv_id = d["conversation_id"]
                 claimed[conv_id].append((int(d["rev"]), int(d["seq_top"]) if new else 0))
@@ -191,6 +204,21 @@ class MessageRepository:
         for conv_id, pairs in claimed.items():
             await self.void_revs(conv_id, [rev for rev, _ in pairs])
         raise Unavailable("the conversation is too busy; try again")
+
+    async def reassert(self, in_doubt: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Claims whose insert got no answer: insert each again. Returns those that are now
+        stored under their own message id (they landed, or land now); a claim that another
+        writer took meanwhile is not returned."""
+        ours = []
+        for doc in in_doubt:
+            try:
+                await self._revs.insert_one(dict(doc))
+                ours.append(doc)
+            except DuplicateKeyError:
+                stored = await self._revs.find_one({"_id": doc["_id"]})
+                if stored is not None and stored.get("mid") == doc["mid"]:
+                    ours.append(doc)
+        return ours
 
     def _remember_top(self, conversation_id: str, rev: int, seq_top: int) -> None:
         known = self._tops.get(conversation_id)

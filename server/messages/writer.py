@@ -18,10 +18,11 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from server.core.errors import Unavailable
 from server.messages.models import Message, NewMessage
-from server.messages.repository import MessageRepository
+from server.messages.repository import Claims, MessageRepository
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +123,13 @@ class MessageWriter:
         by_conv: dict[str, list[NewMessage]] = {}
         for m in pending:
             by_conv.setdefault(m.conversation_id, []).append(m)
-        claims: dict[str, list[tuple[int, int]]] = {}
+        claims = Claims()
 
         def claimed_rows() -> list[tuple[NewMessage, int, int]]:
             return [
                 (m, seq, rev)
                 for conv_id, group in by_conv.items()
-                for m, (rev, seq) in zip(group, claims.get(conv_id, []), strict=False)
+                for m, (rev, seq) in zip(group, claims.made.get(conv_id, []), strict=False)
             ]
 
         try:
@@ -136,7 +137,9 @@ class MessageWriter:
                 {conv_id: [m.id for m in group] for conv_id, group in by_conv.items()}, True, claims
             )
         except Exception:
-            self._plug_later(claimed_rows())  # what was claimed before the failure
+            # What was claimed before the failure, and what may have been: plugged once the
+            # database answers again, so no claimed seq stays empty.
+            self._plug_later(claimed_rows(), claims.in_doubt, {m.id: m for m in pending})
             raise
         rows = claimed_rows()
         try:
@@ -197,14 +200,29 @@ class MessageWriter:
         if fillers:
             await self._repo.insert_batch(fillers, deleted=True)
 
-    def _plug_later(self, rows: list[tuple[NewMessage, int, int]]) -> None:
-        """After a failed write: plug the claimed seqs once the database answers again."""
-        if not rows:
+    def _plug_later(
+        self,
+        rows: list[tuple[NewMessage, int, int]],
+        in_doubt: list[dict[str, Any]] | None = None,
+        by_id: dict[str, NewMessage] | None = None,
+    ) -> None:
+        """After a failed write: plug the claimed seqs once the database answers again. Claims
+        ``in_doubt`` (sent, unanswered) are first made certain: those that turn out ours are
+        plugged too."""
+        if not rows and not in_doubt:
             return
 
         async def go() -> None:
             for attempt in range(60):
                 try:
+                    if in_doubt and by_id is not None:
+                        ours = await self._repo.reassert(in_doubt)
+                        rows.extend(
+                            (by_id[d["mid"]], int(d["seq_top"]), int(d["rev"]))
+                            for d in ours
+                            if d["mid"] in by_id
+                        )
+                        in_doubt.clear()
                     await self._plug(rows)
                     return
                 except Exception:

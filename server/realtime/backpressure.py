@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import struct
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -65,25 +66,48 @@ class BoundedQueue(asyncio.Queue[Any]):
         return self.dropped or self.qsize() >= MAX_QUEUED_PACKETS or self.bytes >= MAX_QUEUED_BYTES
 
 
+def text_frame(text: str) -> bytes:
+    """One unmasked, final websocket text frame (RFC 6455 5.2), as a server sends it."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + data
+
+
 class Connections:
-    """Engine.IO sid -> the transport of its websocket, to abort it."""
+    """Engine.IO sid -> the transport of its websocket, to abort it, and uvicorn's protocol
+    object, to write a broadcast frame straight to it (``write``)."""
 
     def __init__(self) -> None:
         self._transports: dict[str, Any] = {}
+        self._protocols: dict[str, Any] = {}
 
     def wrap(self, app: ASGIApp) -> TrackedApp:
         async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
             if scope.get("type") != "websocket":
                 await app(scope, receive, send)
                 return
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            protocol = getattr(send, "__self__", None)
+            transport = getattr(protocol, "transport", None)
             if transport is None or not hasattr(transport, "abort"):
                 await app(scope, receive, send)
                 return
+            direct = _writable_directly(protocol)
             query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
             sids = [s for s in query.get("sid", [])[:1] if s]
-            for sid in sids:
+
+            def track(sid: str) -> None:
                 self._transports[sid] = transport
+                if direct:
+                    self._protocols[sid] = protocol
+
+            for sid in sids:
+                track(sid)
 
             async def watching_send(message: Message) -> None:
                 if not sids and message.get("type") == "websocket.send":
@@ -95,7 +119,7 @@ class Connections:
                             sid = None
                         if isinstance(sid, str):
                             sids.append(sid)
-                            self._transports[sid] = transport
+                            track(sid)
                 await send(message)
 
             try:
@@ -104,15 +128,45 @@ class Connections:
                 for sid in sids:
                     if self._transports.get(sid) is transport:
                         del self._transports[sid]
+                    if self._protocols.get(sid) is protocol:
+                        del self._protocols[sid]
 
         return TrackedApp(app, asgi)
 
+    def write(self, sid: str, frame: bytes) -> bool:
+        """Put a complete text frame on the socket's wire now, if nothing can be ahead of it:
+        the connection is open and writable (a writer blocked on a full buffer may hold
+        packets it took from the queue). The caller checks that the Engine.IO queue is empty.
+        Returns False when the frame must go through the queue instead."""
+        protocol = self._protocols.get(sid)
+        if protocol is None or protocol.close_sent or not protocol.writable.is_set():
+            return False
+        transport = protocol.transport
+        if transport.is_closing():
+            return False
+        transport.write(frame)  # whole frames only, as uvicorn writes them: never interleaved
+        return True
+
     def abort(self, sid: str) -> bool:
+        self._protocols.pop(sid, None)
         transport = self._transports.pop(sid, None)
         if transport is None:
             return False
         transport.abort()
         return True
+
+
+def _writable_directly(protocol: Any) -> bool:
+    """uvicorn's websockets-sansio protocol, with no extension negotiated (so a plain frame is
+    exactly what it would write itself)."""
+    conn = getattr(protocol, "conn", None)
+    return (
+        type(protocol).__name__ == "WebSocketsSansIOProtocol"
+        and isinstance(getattr(protocol, "writable", None), asyncio.Event)
+        and hasattr(protocol, "close_sent")
+        and conn is not None
+        and not getattr(conn, "extensions", None)
+    )
 
 
 class TrackedApp:

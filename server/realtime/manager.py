@@ -22,7 +22,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.realtime import channels
-from server.realtime.backpressure import BoundedQueue
+from server.realtime.backpressure import BoundedQueue, text_frame
 from server.realtime.ordering import RevOrder
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,11 @@ class _LocalFanout:
         if isinstance(encoded, list):  # binary attachments: not used by Circles
             raise TypeError("binary payloads are not supported")
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame: bytes | None = None
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        sockets = self.server.eio.sockets
+        eio = self.server.eio
+        sockets = eio.sockets
+        connections = getattr(eio, "connections", None)
         for sid, eio_sid in list(self.get_participants(NAMESPACE, room)):
             if sid in skip:
                 continue
@@ -77,8 +80,15 @@ class _LocalFanout:
                 continue
             queue = sock.queue
             if isinstance(queue, BoundedQueue) and queue.over:
-                self.server.eio.drop(eio_sid, queue)  # it stopped reading
+                eio.drop(eio_sid, queue)  # it stopped reading
                 continue
+            if connections is not None and sock.upgraded and queue.empty():
+                # Nothing waits ahead of it: write the frame, encoded once for everybody,
+                # instead of waking the socket's writer task for one packet.
+                if frame is None:
+                    frame = text_frame(eio_pkt.encode())
+                if connections.write(eio_sid, frame):
+                    continue
             queue.put_nowait(eio_pkt)
 
     def deliver_ordered(
