@@ -207,8 +207,8 @@ def build(
     }
     holder: dict[str, RealtimeGateway] = {}
 
-    async def announce(user_id: str, online: bool) -> None:
-        await holder["gateway"].announce_presence(user_id, online)
+    async def announce(user_id: str, online: bool, channels: list[str] | None) -> None:
+        await holder["gateway"].announce_presence(user_id, online, channels)
 
     presence = Presence(redis, settings.presence_grace_seconds, announce)
     messages.directory = _Directory(circles, accounts, presence)

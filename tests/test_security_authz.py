@@ -331,6 +331,8 @@ async def test_removal_on_one_process_reaches_the_socket_on_the_other(server_pai
         sa, sl = await people.sock(alice, a.url), await people.sock(lee, b.url)
         await sa.ok("message:send", {"conversation_id": conv, "client_id": cid(), "text": "hi"})
         await sl.wait_for("message:new", lambda e: e["message"]["text"] == "hi")
+        # lee takes part through b first, so b has the participation in memory when he leaves
+        await sl.ok("message:send", {"conversation_id": conv, "client_id": cid(), "text": "bye"})
 
         async with httpx.AsyncClient(base_url=a.url) as http:
             resp = await http.post(

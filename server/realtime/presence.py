@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
-Announce = Callable[[str, bool], Awaitable[None]]
+# (user id, online, the user's channels when the caller knows them already)
+Announce = Callable[[str, bool, list[str] | None], Awaitable[None]]
 
 
 class Presence:
@@ -40,9 +41,11 @@ class Presence:
             log.warning("presence: Redis unavailable, using this process's count")
             return self._local.get(user_id, 0)
 
-    async def connected(self, user_id: str) -> None:
+    async def connected(self, user_id: str, channels: list[str] | None = None) -> None:
+        """Count a new socket; the first one announces the user online (to ``channels`` when
+        given: the connect handler has just read them)."""
         if await self._count(user_id, 1) == 1:
-            await self._announce(user_id, True)
+            await self._announce(user_id, True, channels)
 
     async def disconnected(self, user_id: str) -> None:
         if await self._count(user_id, -1) <= 0:
@@ -54,7 +57,7 @@ class Presence:
         await asyncio.sleep(self._grace)
         if await self.is_online(user_id):
             return
-        await self._announce(user_id, False)
+        await self._announce(user_id, False, None)
 
     async def is_online(self, user_id: str) -> bool:
         if self._redis is not None:

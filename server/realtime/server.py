@@ -108,11 +108,8 @@ class RealtimeGateway:
             who = await self._accounts.authenticate(token)
             self._reserve(who.user.id)
             try:
-                rooms = [
-                    channels.user(who.user.id),
-                    channels.session(who.jti),
-                    *await self._messages.channels_of(who.user.id),
-                ]
+                conversations = await self._messages.channels_of(who.user.id)
+                rooms = [channels.user(who.user.id), channels.session(who.jti), *conversations]
             except BaseException:
                 self._release(who.user.id)
                 raise
@@ -133,7 +130,7 @@ class RealtimeGateway:
             # handshake is never counted twice, nor not at all.
             self._release(who.user.id)
         try:
-            await self._presence.connected(who.user.id)
+            await self._presence.connected(who.user.id, conversations)
         except Exception:  # presence is best effort; the connection itself is accepted
             log.warning("presence update on connect failed", exc_info=True)
         return True
@@ -184,6 +181,10 @@ class RealtimeGateway:
                 return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
             return fail(err)
 
-    async def announce_presence(self, user_id: str, online: bool) -> None:
-        for channel in await self._messages.channels_of(user_id):
+    async def announce_presence(
+        self, user_id: str, online: bool, channels: list[str] | None = None
+    ) -> None:
+        if channels is None:
+            channels = await self._messages.channels_of(user_id)
+        for channel in channels:
             await self._bus.to_channel(channel, "presence", {"user_id": user_id, "online": online})
