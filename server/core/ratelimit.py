@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 class RateLimiter:
     """``hit(key)`` counts one action in the current window and refuses past ``limit``.
 
-    With Redis the count is shared by every process (INCR + EXPIRE on one key per window). If Redis
-    is down the limiter falls back to this process's own counts rather than refusing all traffic.
+    With Redis the count is shared by every process (INCR on one key per window, EXPIRE on the
+    window's first hit). If Redis is down the limiter falls back to this process's own counts
+    rather than refusing all traffic.
     """
 
     def __init__(self, redis: Redis | None, limit: int, window_seconds: int) -> None:
@@ -33,10 +34,9 @@ class RateLimiter:
         if self._redis is not None:
             try:
                 name = f"rl:{key}:{window}"
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.incr(name)
-                pipe.expire(name, self._window + 1)
-                count = int((await pipe.execute())[0])
+                count = int(await self._redis.incr(name))
+                if count == 1:  # the window's first hit sets its expiry (one round trip after)
+                    await self._redis.expire(name, self._window + 1)
             except RedisError:
                 log.warning("rate limiter: Redis unavailable, counting locally")
         if count is None:

@@ -237,10 +237,15 @@ class MessageService:
         return message
 
     async def _emit_committed(self, messages: list[Message]) -> None:
-        for m in messages:
-            await self._bus.message_new(
-                m.conversation_id, MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json")
-            )
+        await self._bus.messages_new(
+            [
+                (
+                    m.conversation_id,
+                    MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json"),
+                )
+                for m in messages
+            ]
+        )
 
     async def edit(self, who: Principal, message_id: str, text: str) -> Message:
         message = await self._visible_message(message_id, who.user.id)

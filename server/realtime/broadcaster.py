@@ -29,8 +29,14 @@ class Broadcaster:
         except Exception:
             log.exception("emit of %s to %s failed", event, room)
 
-    async def message_new(self, conversation_id: str, payload: dict[str, Any]) -> None:
-        await self._emit("message:new", payload, channels.conversation(conversation_id))
+    async def messages_new(self, payloads: list[tuple[str, dict[str, Any]]]) -> None:
+        """``message:new`` for several ``(conversation_id, payload)`` at once, in order."""
+        try:
+            await self._manager.emit_many(
+                [("message:new", p, channels.conversation(c)) for c, p in payloads]
+            )
+        except Exception:
+            log.exception("emit of %d new messages failed", len(payloads))
 
     async def message_updated(self, conversation_id: str, payload: dict[str, Any]) -> None:
         await self._emit("message:updated", payload, channels.conversation(conversation_id))
