@@ -1,0 +1,117 @@
+"""What a query and an insert cost on FerretDB v1 (SQLite backend) as a collection grows.
+
+    .venv/bin/python -m bench.ferretdb [--sizes 0,5000,20000] [--ops 50]
+
+For each size it starts a fresh FerretDB, fills one collection with message-like documents
+(unique indexes as Circles declares them), then times, with the FerretDB process's CPU per
+operation: an exact ``_id`` lookup, a lookup on another indexed field, an ``$in`` of 5 ids, and
+``insert_many`` of 1 and 20 documents. It also prints SQLite's plan for the ``_id`` lookup.
+
+Why it exists: the conversation log is designed around what it shows (docs/architecture.md,
+"Why no reads"). Every query scans, whatever the index; an insert costs the same at any size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from bench import procstat
+from tests.support import infra
+
+Op = Callable[[int], Awaitable[Any]]
+
+
+def doc(i: int) -> dict[str, Any]:
+    return {
+        "_id": f"m{i:09d}",
+        "conversation_id": f"c{i % 10}",
+        "seq": i,
+        "client_key": f"c{i % 10}|u{i % 200}|{i}",
+        "text": "bench message " * 4,
+    }
+
+
+async def measure(size: int, ops: int, log_dir: Path) -> list[tuple[str, float, float]]:
+    with tempfile.TemporaryDirectory(prefix="circles-fdb-") as tmp:
+        ferret = infra.start_ferretdb(Path(tmp), log_dir)
+        try:
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url)
+            coll = client["bench"]["messages"]
+            await coll.create_index([("client_key", 1)], unique=True)
+            await coll.create_index([("conversation_id", 1), ("seq", 1)], unique=True)
+            for start in range(0, size, 1000):
+                await coll.insert_many([doc(i) for i in range(start, min(size, start + 1000))])
+            plan = await client["bench"].command(
+                "explain", {"find": "messages", "filter": {"_id": doc(0)["_id"]}}
+            )
+            print(f"  {size:>7} docs: SQLite plan for an _id lookup: {plan.get('queryPlanner')}")
+            rng = random.Random(size)
+            top = [size]
+
+            def pick() -> int:
+                return rng.randrange(size) if size else 0
+
+            async def insert(n: int) -> None:
+                first = top[0]
+                top[0] += n
+                await coll.insert_many([doc(i) for i in range(first, first + n)])
+
+            cases: list[tuple[str, Op]] = [
+                ("find_one by _id", lambda _: coll.find_one({"_id": doc(pick())["_id"]})),
+                (
+                    "find_one by client_key",
+                    lambda _: coll.find_one({"client_key": doc(pick())["client_key"]}),
+                ),
+                (
+                    "find $in of 5 _ids",
+                    lambda _: coll.find(
+                        {"_id": {"$in": [doc(pick())["_id"] for _ in range(5)]}}
+                    ).to_list(),
+                ),
+                ("insert_many of 1", lambda _: insert(1)),
+                ("insert_many of 20", lambda _: insert(20)),
+            ]
+            out = []
+            for name, op in cases:
+                n = ops if "insert" in name or size <= 5000 else max(5, ops // 5)
+                cpu0, t0 = procstat.cpu_seconds([ferret.popen.pid]), time.perf_counter()
+                for i in range(n):
+                    await op(i)
+                wall = (time.perf_counter() - t0) / n
+                cpu = (procstat.cpu_seconds([ferret.popen.pid]) - cpu0) / n
+                out.append((name, wall * 1e3, cpu * 1e3))
+            await client.close()
+            return out
+        finally:
+            ferret.stop()
+
+
+async def amain(sizes: list[int], ops: int) -> None:
+    log_dir = Path(tempfile.mkdtemp(prefix="circles-fdb-logs-"))
+    results = {size: await measure(size, ops, log_dir) for size in sizes}
+    print(f"\n  {'operation':<26}" + "".join(f"{f'{s} docs':>22}" for s in sizes))
+    print(f"  {'':<26}" + "".join(f"{'ms wall / ms db cpu':>22}" for _ in sizes))
+    for row, (name, *_rest) in enumerate(results[sizes[0]]):
+        cells = "".join(f"{results[s][row][1]:>12.2f} / {results[s][row][2]:<7.2f}" for s in sizes)
+        print(f"  {name:<26}{cells}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.ferretdb", description=__doc__)
+    p.add_argument("--sizes", default="0,5000,20000", type=lambda v: [int(x) for x in v.split(",")])
+    p.add_argument("--ops", type=int, default=50)
+    opts = p.parse_args()
+    asyncio.run(amain(opts.sizes, opts.ops))
+
+
+if __name__ == "__main__":
+    main()
