@@ -21,11 +21,13 @@ import asyncio
 import json
 import logging
 import struct
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
+from engineio import packet as eio_packet
 
 log = logging.getLogger(__name__)
 
@@ -224,4 +226,25 @@ class Engine(engineio.AsyncServer):  # type: ignore[misc]
     async def send_packet(self, sid: str, pkt: Any) -> None:
         if self.backed_up(sid):
             return
+        if self.write_now(sid, pkt):
+            return
         await super().send_packet(sid, pkt)
+
+    def write_now(self, sid: str, pkt: Any) -> bool:
+        """Write a text packet (an ack, an event for one socket) straight to an upgraded
+        websocket with nothing queued ahead of it, as broadcasts are (manager.py); False when it
+        must take the queue."""
+        sock = self.sockets.get(sid)
+        if (
+            sock is None
+            or sock.closed
+            or not sock.upgraded
+            or not sock.queue.empty()
+            or pkt.packet_type != eio_packet.MESSAGE
+            or pkt.binary
+        ):
+            return False
+        last_ping = sock.last_ping
+        if last_ping and time.time() - last_ping > self.ping_timeout:
+            return False  # the queue's path closes a socket whose client is gone
+        return self.connections.write(sid, text_frame(pkt.encode()))
