@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.core.errors import Unavailable
@@ -54,7 +54,9 @@ class MessageWriter:
         self._repo = repo
         self._on_committed = on_committed
         self._queue: deque[tuple[NewMessage, asyncio.Future[Result]]] = deque()
-        self._plugs: set[asyncio.Task[None]] = set()
+        self._unsettled: list[_Unsettled] = []
+        self._settling = asyncio.Lock()
+        self._settler: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._recent: OrderedDict[str, str] = OrderedDict()  # client key -> message id
 
@@ -76,6 +78,8 @@ class MessageWriter:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
             try:
+                if self._unsettled:
+                    await self._settle()  # a failed write's seqs first: seq stays dense below
                 await self._write(batch)
             except Exception as exc:  # fail every waiter of this batch, keep the writer alive
                 for _, future in batch:
@@ -208,27 +212,46 @@ class MessageWriter:
     ) -> None:
         """After a failed write: plug the claimed seqs once the database answers again. Claims
         ``in_doubt`` (sent, unanswered) are first made certain: those that turn out ours are
-        plugged too."""
+        plugged too. A background task retries, and every batch first settles what is still
+        open, so no message is stored above a seq left empty by a failure before it."""
         if not rows and not in_doubt:
             return
+        self._unsettled.append(_Unsettled(list(rows), list(in_doubt or []), by_id or {}))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.get_running_loop().create_task(self._settle_until_done())
 
-        async def go() -> None:
-            for attempt in range(60):
-                try:
-                    if in_doubt and by_id is not None:
-                        ours = await self._repo.reassert(in_doubt)
-                        rows.extend(
-                            (by_id[d["mid"]], int(d["seq_top"]), int(d["rev"]))
-                            for d in ours
-                            if d["mid"] in by_id
-                        )
-                        in_doubt.clear()
-                    await self._plug(rows)
-                    return
-                except Exception:
-                    await asyncio.sleep(min(0.5 * (attempt + 1), 5.0))
-            log.error("could not plug %d claimed seqs; their revs read as abandoned", len(rows))
+    async def _settle_until_done(self) -> None:
+        for attempt in range(60):
+            try:
+                await self._settle()
+                return
+            except Exception:
+                await asyncio.sleep(min(0.5 * (attempt + 1), 5.0))
+        log.error(
+            "could not plug %d failed writes; their revs read as abandoned", len(self._unsettled)
+        )
 
-        task = asyncio.get_running_loop().create_task(go())
-        self._plugs.add(task)
-        task.add_done_callback(self._plugs.discard)
+    async def _settle(self) -> None:
+        """Plug every failed write still open (raises while the database is still down)."""
+        async with self._settling:
+            while self._unsettled:
+                open_ = self._unsettled[0]
+                if open_.in_doubt:
+                    ours = await self._repo.reassert(open_.in_doubt)
+                    open_.rows.extend(
+                        (open_.by_id[d["mid"]], int(d["seq_top"]), int(d["rev"]))
+                        for d in ours
+                        if d["mid"] in open_.by_id
+                    )
+                    open_.in_doubt.clear()
+                await self._plug(open_.rows)
+                self._unsettled.pop(0)
+
+
+@dataclass
+class _Unsettled:
+    """A failed write: the rows it claimed, and the claims it cannot tell were stored."""
+
+    rows: list[tuple[NewMessage, int, int]]
+    in_doubt: list[dict[str, Any]]
+    by_id: dict[str, NewMessage]

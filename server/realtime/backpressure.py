@@ -53,10 +53,24 @@ class BoundedQueue(asyncio.Queue[Any]):
         super().__init__(*args, **kwargs)
         self.bytes = 0
         self.dropped = False  # its connection is being aborted: queue nothing more
+        # Packets queued and not yet marked done by the socket's writer. Engine.IO's writer
+        # marks a packet done just before it sends it, in the same step; a packet it has taken
+        # but not marked (its wait_for wrapper finished, the writer not yet resumed) still counts.
+        self.pending = 0
 
     def _put(self, item: Any) -> None:
         super()._put(item)
         self.bytes += _size(item)
+        self.pending += 1
+
+    def task_done(self) -> None:
+        super().task_done()
+        self.pending -= 1
+
+    @property
+    def idle(self) -> bool:
+        """Nothing of this queue can still reach the wire ahead of a packet written now."""
+        return self.pending == 0
 
     def _get(self) -> Any:
         item = super()._get()
@@ -81,13 +95,23 @@ def text_frame(text: str) -> bytes:
     return head + data
 
 
+class _Wire:
+    """One websocket: uvicorn's protocol object, and how many sends of the Engine.IO writer are
+    under way on it (a send waits while the transport is not writable, holding the writer's
+    later packets behind it)."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.sending = 0
+
+
 class Connections:
     """Engine.IO sid -> the transport of its websocket, to abort it, and uvicorn's protocol
-    object, to write a broadcast frame straight to it (``write``)."""
+    object, to write a frame straight to it (``write``)."""
 
     def __init__(self) -> None:
         self._transports: dict[str, Any] = {}
-        self._protocols: dict[str, Any] = {}
+        self._wires: dict[str, _Wire] = {}
 
     def wrap(self, app: ASGIApp) -> TrackedApp:
         async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,14 +123,14 @@ class Connections:
             if transport is None or not hasattr(transport, "abort"):
                 await app(scope, receive, send)
                 return
-            direct = _writable_directly(protocol)
+            wire = _Wire(protocol) if _writable_directly(protocol) else None
             query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
             sids = [s for s in query.get("sid", [])[:1] if s]
 
             def track(sid: str) -> None:
                 self._transports[sid] = transport
-                if direct:
-                    self._protocols[sid] = protocol
+                if wire is not None:
+                    self._wires[sid] = wire
 
             for sid in sids:
                 track(sid)
@@ -122,7 +146,14 @@ class Connections:
                         if isinstance(sid, str):
                             sids.append(sid)
                             track(sid)
-                await send(message)
+                if wire is None:
+                    await send(message)
+                    return
+                wire.sending += 1
+                try:
+                    await send(message)
+                finally:
+                    wire.sending -= 1
 
             try:
                 await app(scope, receive, watching_send)
@@ -130,18 +161,21 @@ class Connections:
                 for sid in sids:
                     if self._transports.get(sid) is transport:
                         del self._transports[sid]
-                    if self._protocols.get(sid) is protocol:
-                        del self._protocols[sid]
+                    if wire is not None and self._wires.get(sid) is wire:
+                        del self._wires[sid]
 
         return TrackedApp(app, asgi)
 
     def write(self, sid: str, frame: bytes) -> bool:
         """Put a complete text frame on the socket's wire now, if nothing can be ahead of it:
-        the connection is open and writable (a writer blocked on a full buffer may hold
-        packets it took from the queue). The caller checks that the Engine.IO queue is empty.
-        Returns False when the frame must go through the queue instead."""
-        protocol = self._protocols.get(sid)
-        if protocol is None or protocol.close_sent or not protocol.writable.is_set():
+        no send of the Engine.IO writer under way, the connection open and writable. The
+        caller checks that the socket's queue is idle. Returns False when the frame must go
+        through the queue instead."""
+        wire = self._wires.get(sid)
+        if wire is None or wire.sending:
+            return False
+        protocol = wire.protocol
+        if protocol.close_sent or not protocol.writable.is_set():
             return False
         transport = protocol.transport
         if transport.is_closing():
@@ -150,7 +184,7 @@ class Connections:
         return True
 
     def abort(self, sid: str) -> bool:
-        self._protocols.pop(sid, None)
+        self._wires.pop(sid, None)
         transport = self._transports.pop(sid, None)
         if transport is None:
             return False
@@ -239,7 +273,7 @@ class Engine(engineio.AsyncServer):  # type: ignore[misc]
             sock is None
             or sock.closed
             or not sock.upgraded
-            or not sock.queue.empty()
+            or not getattr(sock.queue, "idle", False)
             or pkt.packet_type != eio_packet.MESSAGE
             or pkt.binary
         ):

@@ -80,10 +80,13 @@ class _LocalFanout:
             if sock is None or sock.closed:
                 continue
             queue = sock.queue
-            if isinstance(queue, BoundedQueue) and queue.over:
+            if not isinstance(queue, BoundedQueue):
+                queue.put_nowait(eio_pkt)
+                continue
+            if queue.over:
                 eio.drop(eio_sid, queue)  # it stopped reading
                 continue
-            if connections is not None and sock.upgraded and queue.empty():
+            if connections is not None and sock.upgraded and queue.idle:
                 # Nothing waits ahead of it: write the frame, encoded once for everybody,
                 # instead of waking the socket's writer task for one packet.
                 if frame is None:
