@@ -35,7 +35,7 @@ INDEXES = {
 
 
 MAX_CACHED = 100_000
-FEW = 8  # up to this many ids are fetched one by one (see get_messages)
+FEW = 8  # up to this many ids are fetched one by one (see _by_ids)
 
 
 @dataclass
@@ -76,6 +76,15 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
         circle_id=doc.get("circle_id"),
         members=tuple(doc.get("members", ())),
     )
+
+
+async def _by_ids(collection: Any, ids: list[str]) -> list[dict[str, Any]]:
+    """The documents with these ``_id``s. Up to ``FEW`` are read one by one: FerretDB v1 filters
+    an exact ``_id`` in SQLite but an ``$in`` in Go, after decoding every document."""
+    if len(ids) <= FEW:
+        found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
+        return [d for d in found if d is not None]
+    return [d async for d in collection.find({"_id": {"$in": ids}})]
 
 
 class MessageRepository:
@@ -268,12 +277,8 @@ class MessageRepository:
             )
 
     async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
-        ids = [rev_id(conversation_id, r) for r in revs]
-        if len(ids) <= FEW:
-            docs = await asyncio.gather(*(self._revs.find_one({"_id": i}) for i in ids))
-            return {int(d["rev"]): d for d in docs if d is not None}
-        cursor = self._revs.find({"_id": {"$in": ids}})
-        return {int(d["rev"]): d async for d in cursor}
+        docs = await _by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
+        return {int(d["rev"]): d for d in docs}
 
     async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
         cursor = self._revs.find(
@@ -282,11 +287,7 @@ class MessageRepository:
         return [d async for d in cursor]
 
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
-        if len(ids) <= FEW:  # FerretDB v1 filters an exact _id in SQLite, an $in in Go: slower
-            found = await asyncio.gather(*(self.get_message(i) for i in ids))
-            return {m.id: m for m in found if m is not None}
-        cursor = self._messages.find({"_id": {"$in": ids}})
-        return {d["_id"]: _message(d) async for d in cursor}
+        return {d["_id"]: _message(d) for d in await _by_ids(self._messages, ids)}
 
     async def top(self, conversation_id: str) -> tuple[int, int]:
         """The conversation's current rev and the highest seq assigned (read, not remembered)."""

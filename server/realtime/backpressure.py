@@ -264,21 +264,19 @@ class Engine(engineio.AsyncServer):  # type: ignore[misc]
             return
         await super().send_packet(sid, pkt)
 
-    def write_now(self, sid: str, pkt: Any) -> bool:
-        """Write a text packet (an ack, an event for one socket) straight to an upgraded
-        websocket with nothing queued ahead of it, as broadcasts are (manager.py); False when it
-        must take the queue."""
-        sock = self.sockets.get(sid)
-        if (
-            sock is None
-            or sock.closed
-            or not sock.upgraded
-            or not getattr(sock.queue, "idle", False)
-            or pkt.packet_type != eio_packet.MESSAGE
-            or pkt.binary
-        ):
+    def direct(self, sock: Any) -> bool:
+        """Whether a packet for ``sock`` may skip its queue: an upgraded websocket whose queue is
+        idle and whose client still answers pings (the queue's path closes one that does not).
+        The wire itself is checked when writing (``Connections.write``)."""
+        if sock.closed or not sock.upgraded or not getattr(sock.queue, "idle", False):
             return False
         last_ping = sock.last_ping
-        if last_ping and time.time() - last_ping > self.ping_timeout:
-            return False  # the queue's path closes a socket whose client is gone
-        return self.connections.write(sid, text_frame(pkt.encode()))
+        return not (last_ping and time.time() - last_ping > self.ping_timeout)
+
+    def write_now(self, sid: str, pkt: Any) -> bool:
+        """Write a text packet (an ack, an event for one socket) straight to the wire, as
+        broadcasts are (manager.py); False when it must take the queue."""
+        sock = self.sockets.get(sid)
+        if sock is None or pkt.packet_type != eio_packet.MESSAGE or pkt.binary:
+            return False
+        return self.direct(sock) and self.connections.write(sid, text_frame(pkt.encode()))

@@ -72,7 +72,6 @@ class _LocalFanout:
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         eio = self.server.eio
         sockets = eio.sockets
-        connections = getattr(eio, "connections", None)
         for sid, eio_sid in list(self.get_participants(NAMESPACE, room)):
             if sid in skip:
                 continue
@@ -86,12 +85,12 @@ class _LocalFanout:
             if queue.over:
                 eio.drop(eio_sid, queue)  # it stopped reading
                 continue
-            if connections is not None and sock.upgraded and queue.idle:
+            if eio.direct(sock):
                 # Nothing waits ahead of it: write the frame, encoded once for everybody,
                 # instead of waking the socket's writer task for one packet.
                 if frame is None:
                     frame = text_frame(eio_pkt.encode())
-                if connections.write(eio_sid, frame):
+                if eio.connections.write(eio_sid, frame):
                     continue
             queue.put_nowait(eio_pkt)
 
