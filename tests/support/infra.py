@@ -43,6 +43,18 @@ def wait_port(
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
+def thread_states(pid: int) -> list[str]:
+    """The scheduler state letter of each thread of ``pid`` (``T`` once stopped by a signal)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # the thread exited meanwhile
+            continue
+        states.append(stat[stat.rindex(")") + 2])  # the field after "(comm)"
+    return states
+
+
 @dataclass
 class Proc:
     name: str
@@ -62,8 +74,15 @@ class Proc:
                 self.popen.wait(5)
         return self.popen.returncode
 
-    def pause(self) -> None:
+    def pause(self, timeout: float = 5.0) -> None:
+        """SIGSTOP, returning only once every thread is stopped. The signal is delivered
+        asynchronously: a busy process can still answer a request sent right after the kill."""
         self.popen.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + timeout
+        while not all(state in "Tt" for state in thread_states(self.popen.pid)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} (pid {self.popen.pid}) did not stop")
+            time.sleep(0.001)
 
     def resume(self) -> None:
         self.popen.send_signal(signal.SIGCONT)
