@@ -23,6 +23,7 @@ def main() -> None:
             print(str(exc), file=sys.stderr)
             sys.exit(1)
     from server.app import create_app
+    from server.http.admission import guarded_http_protocol
 
     app = create_app(settings)
     uvicorn.run(
@@ -30,7 +31,9 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        # httptools, with a header timeout and a per-address connection cap (admission.py)
+        http=guarded_http_protocol(settings),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
         ws=settings.ws_impl,
         ws_per_message_deflate=False,
         ws_max_size=settings.max_frame_bytes,
@@ -38,6 +41,10 @@ def main() -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         lifespan="on",
+        # X-Forwarded-For is believed only from the proxies named in TRUSTED_PROXIES (uvicorn
+        # would otherwise trust it from 127.0.0.1); client addresses key the login limits.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -18,8 +18,10 @@ from starlette.staticfiles import StaticFiles
 from server import container as wiring
 from server.core.embedded import EmbeddedFerretDB
 from server.core.mongo import ping
+from server.http.bodies import BodyLimit
+from server.http.headers import SecurityHeaders
 from server.http.openapi import build_openapi
-from server.http.routing import to_starlette
+from server.http.routing import MAX_BODY_BYTES, to_starlette
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,13 +72,21 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_json),
-        *[to_starlette(r, c.accounts.authenticate) for r in c.routes],
+        *[to_starlette(r, c.accounts.authenticate, c.limits) for r in c.routes],
     ]
     routes.extend(_web_routes(settings))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = c
     asgi = socketio.ASGIApp(c.sio, other_asgi_app=app, socketio_path="socket.io")
-    return c.sio.eio.connections.wrap(asgi)  # outermost: it needs uvicorn's own send
+    guarded = BodyLimit(
+        asgi,
+        limit=MAX_BODY_BYTES,
+        engineio_path="/socket.io/",
+        engineio_limit=settings.max_frame_bytes,
+        timeout=settings.handshake_timeout_seconds,
+    )
+    # Outermost: it needs uvicorn's own send (websockets only; HTTP passes straight through).
+    return c.sio.eio.connections.wrap(SecurityHeaders(guarded))
 
 
 def _web_routes(settings: Settings) -> list[BaseRoute]:

@@ -16,6 +16,7 @@ from server.accounts.models import User
 from server.accounts.repository import INDEXES as ACCOUNT_INDEXES
 from server.accounts.repository import AccountRepository
 from server.accounts.service import AccountService
+from server.accounts.throttle import AuthThrottle
 from server.activities import handlers as activity_handlers
 from server.activities import routes as activity_routes
 from server.activities.repository import INDEXES as ACTIVITY_INDEXES
@@ -25,7 +26,7 @@ from server.activities.sweeper import Sweeper
 from server.activities.tickets import TicketSigner
 from server.core import passwords
 from server.core.mongo import Db, Index, ensure_indexes, make_client
-from server.core.ratelimit import RateLimiter
+from server.core.ratelimit import Backoff, Limits
 from server.core.redis import make_redis
 from server.core.tokens import TokenSigner
 from server.dm import handlers as dm_handlers
@@ -44,6 +45,7 @@ from server.payments.providers import SandboxProvider
 from server.payments.repository import INDEXES as PAYMENT_INDEXES
 from server.payments.repository import PaymentRepository
 from server.payments.service import PaymentService
+from server.payments.webhooks import WebhookInbox
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import EventTable
 from server.realtime.manager import LocalManager, RedisManager
@@ -132,6 +134,7 @@ class Container:
     payments: PaymentService
     routes: list[Route] = field(default_factory=list)
     events: EventTable = field(default_factory=dict)
+    limits: Limits | None = None
 
     async def init_storage(self) -> None:
         await ensure_indexes(self.db, ALL_INDEXES)
@@ -160,17 +163,18 @@ def build(
     passwords.configure(settings.password_time_cost, settings.password_memory_kib)
     key = secret_key(settings)
     signer = TokenSigner(key)
-    sio, manager = make_sio(settings.redis_url, settings.allowed_origins, settings.max_frame_bytes)
+    sio, manager = make_sio(
+        settings.redis_url,
+        settings.allowed_origins,
+        settings.max_frame_bytes,
+        handshake_timeout=settings.handshake_timeout_seconds,
+    )
     broadcaster = Broadcaster(sio, manager)
 
     accounts = AccountService(
         AccountRepository(db), signer, timedelta(days=settings.session_ttl_days), broadcaster
     )
-    messages = MessageService(
-        MessageRepository(db),
-        broadcaster,
-        RateLimiter(redis, settings.rate_limit_messages_per_minute, 60),
-    )
+    messages = MessageService(MessageRepository(db), broadcaster)
     manager.resolver = messages.resolve  # live delivery fills rev gaps from the database
     circles = CircleService(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
@@ -196,12 +200,13 @@ def build(
         messages,
         accounts,
         notifications,
-        SandboxProvider(settings.base_url, secrets_[0], signer),
-        secrets_,
+        SandboxProvider(settings.base_url, secrets_[0]),
+        settings.payment_providers,
     )
+    inbox = WebhookInbox(PaymentRepository(db), payments, secrets_)
 
     events: EventTable = {
-        **message_handlers.handlers(messages),
+        **message_handlers.handlers(messages, settings.rate_limit_messages_per_minute),
         **dm_handlers.handlers(dms),
         **activity_handlers.handlers(activities),
     }
@@ -212,18 +217,25 @@ def build(
 
     presence = Presence(redis, settings.presence_grace_seconds, announce)
     messages.directory = _Directory(circles, accounts, presence)
+    # Budgets are kept per database, so deployments sharing a Redis do not share them.
+    limits = Limits(redis, settings.mongodb_db, settings.rate_limit_scale)
     gateway = RealtimeGateway(
-        sio, accounts, messages, broadcaster, presence, events, settings.max_connections_per_user
+        sio,
+        accounts,
+        messages,
+        broadcaster,
+        presence,
+        events,
+        settings.max_connections_per_user,
+        limits,
     )
     holder["gateway"] = gateway
     routes = [
-        *account_routes.routes(
-            accounts, RateLimiter(redis, settings.rate_limit_auth_per_minute, 60)
-        ),
+        *account_routes.routes(accounts, _auth_throttle(settings, redis, limits)),
         *room_routes.routes(circles, presence.online_many),
         *activity_routes.routes(activities, accounts.authenticate),
         *notification_routes.routes(notifications),
-        *payment_routes.routes(payments),
+        *payment_routes.routes(payments, inbox),
     ]
     return Container(
         settings=settings,
@@ -245,4 +257,15 @@ def build(
         payments=payments,
         routes=routes,
         events=events,
+        limits=limits,
     )
+
+
+def _auth_throttle(settings: Settings, redis: Redis | None, limits: Limits) -> AuthThrottle:
+    backoff = Backoff(
+        redis,
+        settings.mongodb_db,
+        settings.login_failures_before_backoff,
+        settings.login_backoff_max_seconds,
+    )
+    return AuthThrottle(limits, backoff, settings.rate_limit_auth_per_minute)

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     public_url: str | None = None
     payment_webhook_secret: str | None = None
+    # Payment providers attendees may choose (comma list). "sandbox" is a test provider that
+    # confirms seats with no money moving: only demos and tests enable it.
+    payment_providers: Annotated[list[str], NoDecode] = ["manual"]
 
     # Browser origins allowed to open Socket.IO connections; empty disables the check.
     cors_origins: Annotated[list[str] | None, NoDecode] = None
@@ -35,8 +38,25 @@ class Settings(BaseSettings):
     session_ttl_days: int = 30
     rate_limit_messages_per_minute: int = 120
     rate_limit_auth_per_minute: int = 30
+    # Multiplies every other per-user budget (docs/protocol.md, "Rate limits").
+    rate_limit_scale: float = Field(default=1.0, gt=0)
+    # Failed logins per (client address, handle) before each further attempt must wait 1, 2,
+    # 4 … seconds after the previous one, up to the maximum.
+    login_failures_before_backoff: int = Field(default=5, ge=1)
+    login_backoff_max_seconds: int = Field(default=900, ge=1)
+    # Proxies whose X-Forwarded-For names the client (comma list of IPs); empty: ignored.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     max_connections_per_user: int = 20
     max_frame_bytes: int = 64 * 1024
+    # Time a client has to send a request's headers, then its body, and an Engine.IO session to
+    # complete its Socket.IO CONNECT; past it the connection is closed.
+    handshake_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Open TCP connections per client address, per process (0: no cap). Loopback and trusted
+    # proxies are exempt: a reverse proxy carries every client over its own address.
+    max_connections_per_address: int = Field(default=200, ge=0)
+    connection_cap_exempt: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
+    # Idle time after which uvicorn closes a keep-alive connection between requests.
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
     db_timeout_ms: int = 3000
     # Connections per process: few, so a SQLite-backed FerretDB is not flooded with writers.
     db_pool_size: int = Field(default=20, ge=1, le=500)
@@ -50,11 +70,25 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 1.0
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "connection_cap_exempt", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("payment_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            unknown = sorted(set(value) - {"manual", "sandbox"})
+            if unknown:
+                raise ValueError(f"unknown payment provider(s): {', '.join(unknown)}")
+            if not value:
+                raise ValueError("enable at least one payment provider")
+            return list(dict.fromkeys(value))
         return value
 
     @cached_property

@@ -21,11 +21,14 @@ FAST_LIMITS = {
     "SEED_DEMO": "0",
     "RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
     "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+    "RATE_LIMIT_SCALE": "1000",  # every other per-user budget, 1000 times the production one
     "PRESENCE_GRACE_SECONDS": "0.5",
     # argon2id at its cheapest allowed cost: the suite registers thousands of users
     "PASSWORD_TIME_COST": "1",
     "PASSWORD_MEMORY_KIB": "8192",
     "LOG_LEVEL": "warning",
+    # The test provider is off unless enabled (production default: manual only).
+    "PAYMENT_PROVIDERS": "manual,sandbox",
 }
 
 

@@ -83,3 +83,31 @@ async def test_logout_disconnects_that_tokens_sockets(server, make_user):
     await asyncio.wait_for(s2.disconnected.wait(), 5)
     error = await refused(server.url, {"token": alice.token})
     assert error == {"message": "unauthorized", "data": {"code": "unauthorized"}}
+
+
+async def test_a_password_of_only_whitespace_is_refused_and_creates_nothing(server):
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for password in [" " * 12, "\t\n  \r\n\t  ", "\u00a0" * 8 + "\u3000" * 4]:
+            handle = unique_handle("blankpw")
+            resp = await http.post(
+                "/api/auth/register",
+                json={"handle": handle, "password": password, "display_name": "Blank"},
+            )
+            assert resp.status_code == 422, resp.text
+            error = resp.json()["error"]
+            assert error["code"] == "invalid" and set(error["details"]["fields"]) == {"password"}
+            login = await http.post(
+                "/api/auth/login", json={"handle": handle, "password": password}
+            )
+            assert login.status_code == 401
+        # Spaces inside a password are fine, and kept as typed.
+        spaced = {
+            "handle": unique_handle("spaced"),
+            "password": "  two words  ",
+            "display_name": "S",
+        }
+        assert (await http.post("/api/auth/register", json=spaced)).status_code == 201
+        login = await http.post(
+            "/api/auth/login", json={"handle": spaced["handle"], "password": "  two words  "}
+        )
+        assert login.status_code == 200

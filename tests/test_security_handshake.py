@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import re
 import uuid
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import PASSWORD, Api, refused
 from tests.support.security_infra import (
@@ -246,6 +248,64 @@ async def test_logout_disconnects_every_socket_of_that_token_on_every_process(
         )
     finally:
         await people.aclose()
+
+
+async def race_logout(
+    base_url: str, api: Api, token: str, delay: float, raws: list[RawSock]
+) -> None:
+    """Start a handshake with ``token`` on each raw socket, 4 ms apart, and log the token out
+    ``delay`` seconds after the first."""
+
+    async def handshake(i: int, raw: RawSock) -> None:
+        await asyncio.sleep(i * 0.004)
+        await raw.send("40" + json.dumps({"token": token}))
+
+    async def logout() -> None:
+        await asyncio.sleep(delay)
+        assert (await api.post("/api/auth/logout", token=token)).status_code == 204
+
+    await asyncio.gather(logout(), *[handshake(i, r) for i, r in enumerate(raws)])
+
+
+async def test_a_logout_racing_handshakes_leaves_no_socket_that_can_send(
+    dedicated: Dedicated, people: People
+) -> None:
+    """Issue 9 item 11: a socket whose handshake is under way when its session is revoked is
+    refused or disconnected; none survives to send. Each round starts handshakes with a token
+    and revokes it at a different moment among them."""
+    alice = await people.user("alice")
+    circle = await alice.create_circle("Racing")
+    conv = circle["conversation_id"]
+    survivors: list[tuple[int, float]] = []
+    accepted_total = 0
+    # The last round logs out well after the handshakes: they are accepted, then disconnected.
+    for round_no, delay in enumerate([0.0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.5]):
+        token = await login(dedicated.url, alice.user["handle"])
+        async with contextlib.AsyncExitStack() as stack:
+            raws = [await stack.enter_async_context(RawSock.open(dedicated.url)) for _ in range(12)]
+            await race_logout(dedicated.url, alice, token, delay, raws)
+            answers = [
+                await raw.next_frame(lambda f: f.startswith(("40", "44")), timeout=15)
+                for raw in raws
+            ]
+            await asyncio.sleep(0.5)  # let the disconnects land
+            accepted = [(i, raws[i]) for i, a in enumerate(answers) if a.startswith("40{")]
+            accepted_total += len(accepted)
+            for i, raw in accepted:  # the others were refused: they cannot send
+                body = {"conversation_id": conv, "client_id": f"race-{round_no}-{i}", "text": "x"}
+                with contextlib.suppress(ConnectionClosed):
+                    await raw.send(event_frame(1, "message:send", body))
+            await asyncio.sleep(1.0)
+            for _, raw in accepted:
+                acks = [f for f in await raw.frames_for(0.05) if f.startswith("431[")]
+                if acks and json.loads(acks[0][3:])[0]["ok"]:
+                    survivors.append((round_no, delay))
+    assert survivors == [], f"sockets that could still send after logout: {survivors}"
+    history = await (await people.sock(alice)).ok("history", {"conversation_id": conv})
+    assert history["messages"] == []
+    # Control: some handshakes did win the race (and were then disconnected), so the rounds
+    # really raced the logout rather than all arriving after it.
+    assert accepted_total > 0
 
 
 # HTTP (item 22) -----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ class User:
     created_at: datetime
     bio: str | None = None
     avatar_url: str | None = None
+    # Signed into every calendar key the user is given; replacing it (a rotation) voids them all.
+    calendar_key: str = ""
 
 
 @dataclass(frozen=True)

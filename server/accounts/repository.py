@@ -25,6 +25,7 @@ def _user(doc: dict[str, Any]) -> User:
         created_at=doc["created_at"],
         bio=doc.get("bio"),
         avatar_url=doc.get("avatar_url"),
+        calendar_key=doc.get("calendar_key", ""),
     )
 
 
@@ -59,6 +60,10 @@ class AccountRepository:
     async def get_users(self, user_ids: list[str]) -> dict[str, User]:
         docs = self._users.find({"_id": {"$in": list(set(user_ids))}})
         return {doc["_id"]: _user(doc) async for doc in docs}
+
+    async def set_calendar_key(self, user_id: str, calendar_key: str) -> None:
+        """One field replaced: concurrent rotations each void the old keys, and the last wins."""
+        await self._users.update_one({"_id": user_id}, {"$set": {"calendar_key": calendar_key}})
 
     async def count_users(self) -> int:
         return await self._users.count_documents({})

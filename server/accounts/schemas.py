@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from server.accounts.models import User
-from server.core.schemas import Out, StrictIn, Text, UtcDatetime
+from server.core.schemas import Out, StrictIn, Trimmed, UtcDatetime, is_blank
+
+
+def _not_blank(password: str) -> str:
+    # Kept exactly as typed (spaces inside and around are part of it), but never only spaces.
+    if is_blank(password):
+        raise ValueError("must not be only whitespace")
+    return password
+
 
 Handle = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{3,32}$")]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
-DisplayName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Password = Annotated[
+    str, StringConstraints(min_length=8, max_length=256), AfterValidator(_not_blank)
+]
+DisplayName = Annotated[str, Trimmed(1, 64)]
 
 
 class RegisterIn(StrictIn):

@@ -80,3 +80,7 @@ class AccountService:
 
     async def count_users(self) -> int:
         return await self._repo.count_users()
+
+    async def rotate_calendar_key(self, user: User) -> None:
+        """Void every calendar key ``user`` was given (they name the old value)."""
+        await self._repo.set_calendar_key(user.id, new_id())

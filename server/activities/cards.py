@@ -33,6 +33,7 @@ def activity_out(a: Activity, now: datetime, calendar_url: str) -> ActivityOut:
         signup_deadline=a.signup_deadline,
         offer_window_minutes=a.offer_window_minutes,
         refund_cutoff_hours=a.refund_cutoff_hours,
+        payment_review_hours=a.payment_review_hours,
         status=a.status_at(now),
         confirmed_count=a.confirmed_count,
         held_count=a.held_count,

@@ -9,7 +9,12 @@ from server.activities.engine import Applied
 from server.activities.schemas import ActivityRef, ReconfirmIn, SignupEnvelope
 from server.activities.service import ActivityService
 from server.core import clock
+from server.core.ratelimit import Budget
 from server.realtime.events import Call, Event, EventTable
+
+# Every sign-up change rewrites the activity and re-sends its card to the whole circle: the five
+# events share one per-user budget, so toggling sign-up and cancel cannot flood a circle.
+SIGNUP = Budget("signup", per_minute=30, burst=10)
 
 
 def _signup(applied: Applied, user_id: str) -> BaseModel:
@@ -51,9 +56,9 @@ def handlers(activities: ActivityService) -> EventTable:
         return _signup(applied, call.who.user.id)
 
     return {
-        "activity:signup": Event(ActivityRef, signup),
-        "activity:cancel": Event(ActivityRef, cancel),
-        "activity:accept_offer": Event(ActivityRef, accept),
-        "activity:decline_offer": Event(ActivityRef, decline),
-        "activity:reconfirm": Event(ReconfirmIn, reconfirm),
+        "activity:signup": Event(ActivityRef, signup, SIGNUP),
+        "activity:cancel": Event(ActivityRef, cancel, SIGNUP),
+        "activity:accept_offer": Event(ActivityRef, accept, SIGNUP),
+        "activity:decline_offer": Event(ActivityRef, decline, SIGNUP),
+        "activity:reconfirm": Event(ReconfirmIn, reconfirm, SIGNUP),
     }

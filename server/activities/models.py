@@ -71,6 +71,9 @@ class Activity:
     hold_minutes: int
     created_at: datetime
     updated_at: datetime
+    # Hours an organiser has to check a manual payment's transfer reference; the seat stays
+    # held meanwhile (never past the start).
+    payment_review_hours: int = 72
     cancelled: bool = False
     cancel_reason: str | None = None
     card_message_id: str | None = None

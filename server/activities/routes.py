@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from server.accounts.models import User
 from server.activities import cards
 from server.activities.models import Activity
 from server.activities.schemas import (
@@ -31,28 +32,30 @@ from server.http.routing import Authenticator, Ctx, Route, bearer
 
 
 def routes(activities: ActivityService, authenticate: Authenticator) -> list[Route]:
-    def out(a: Activity) -> ActivityEnvelope:
+    def out(a: Activity, user: User) -> ActivityEnvelope:
         return ActivityEnvelope(
-            activity=cards.activity_out(a, clock.now(), activities.calendar_url(a))
+            activity=cards.activity_out(a, clock.now(), activities.calendar_url(a, user))
         )
 
     async def create_activity(ctx: Ctx) -> ActivityEnvelope:
-        return out(await activities.create(ctx.who.user, ctx.path["id"], ctx.body))
+        return out(await activities.create(ctx.who.user, ctx.path["id"], ctx.body), ctx.who.user)
 
     async def get_activity(ctx: Ctx) -> ActivityDetailOut:
         a = await activities.get(ctx.who.user, ctx.path["id"])
         mine = a.entries.get(ctx.who.user.id)
         return ActivityDetailOut(
-            activity=out(a).activity, my_signup=cards.signup_out(a, mine) if mine else None
+            activity=out(a, ctx.who.user).activity,
+            my_signup=cards.signup_out(a, mine) if mine else None,
         )
 
     async def patch_activity(ctx: Ctx) -> ActivityEnvelope:
         body: PatchActivityIn = ctx.body
-        return out(await activities.patch(ctx.who.user, ctx.path["id"], body))
+        return out(await activities.patch(ctx.who.user, ctx.path["id"], body), ctx.who.user)
 
     async def cancel_activity(ctx: Ctx) -> ActivityEnvelope:
         body: CancelActivityIn = ctx.body
-        return out(await activities.cancel_activity(ctx.who.user, ctx.path["id"], body.reason))
+        a = await activities.cancel_activity(ctx.who.user, ctx.path["id"], body.reason)
+        return out(a, ctx.who.user)
 
     async def list_attendees(ctx: Ctx) -> AttendeesOut:
         found = await activities.attendees(ctx.who.user, ctx.path["id"])
@@ -70,14 +73,14 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
     async def circle_activities(ctx: Ctx) -> ActivitiesOut:
         q: WhenQuery = ctx.query
         found = await activities.in_circle(ctx.who.user, ctx.path["id"], q.when == "upcoming")
-        return ActivitiesOut(activities=[out(a).activity for a in found])
+        return ActivitiesOut(activities=[out(a, ctx.who.user).activity for a in found])
 
     async def my_activities(ctx: Ctx) -> MyActivitiesOut:
         q: WhenQuery = ctx.query
         found = await activities.mine(ctx.who.user, q.when == "upcoming")
         return MyActivitiesOut(
             items=[
-                MyActivityOut(activity=out(a).activity, signup=cards.signup_out(a, e))
+                MyActivityOut(activity=out(a, ctx.who.user).activity, signup=cards.signup_out(a, e))
                 for a, e in found
             ]
         )
@@ -204,6 +207,7 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
             "iCalendar event (bearer token or signed key)",
             query=CalendarQuery,
             auth=False,
+            credential=lambda r: bool(r.query_params.get("key") or bearer(r)),
             tags=t,
         ),
     ]

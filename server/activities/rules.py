@@ -57,6 +57,13 @@ def signup(a: Activity, user_id: str, now: datetime) -> Effects:
     return [Effect("waitlisted", user_id)]
 
 
+def check_signup(a: Activity, user_id: str, now: datetime) -> None:
+    """Raise what ``signup`` would refuse, changing nothing (for a step taken before it)."""
+    existing = a.entries.get(user_id)
+    if existing is None or existing.status == "cancelled":
+        _require_open_for_signup(a, now)
+
+
 def _entry(a: Activity, user_id: str) -> Entry:
     e = a.entries.get(user_id)
     if e is None:
@@ -226,26 +233,81 @@ def require_confirmed(a: Activity, user_id: str) -> Entry:
 
 
 def attach_payment(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
-    """Record which payment pays for a held seat."""
+    """Record which payment pays for a held seat. A new payment gets no more than a normal hold:
+    a review window won by another payment's transfer reference does not carry over."""
     e = a.entries.get(user_id)
     if e is None or e.status != "pending_payment":
         raise Conflict("no_hold", "there is no held seat to pay for")
     if e.hold_expires_at is not None and now >= e.hold_expires_at:
         raise Conflict("hold_expired", "the hold on your seat expired")
+    if e.payment_id is not None and e.payment_id != payment_id:
+        normal = now + timedelta(minutes=a.hold_minutes)
+        e.hold_expires_at = min(e.hold_expires_at or normal, normal)
     e.payment_id = payment_id
     e.updated_at = now
     return []
 
 
-def payment_succeeded(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
-    """Confirm the held seat; if the seat is no longer held, the payment must be refunded."""
+def hold_for_review(
+    a: Activity, user_id: str, payment_id: str, started_at: datetime, now: datetime
+) -> Effects:
+    """A transfer reference arrived for the payment holding the seat: hold the seat until the
+    organiser's review window (counted from when the payment was started, so sending the
+    reference again does not extend it) ends, never past the start. A hold that already ran out,
+    or a seat held for another payment, is left alone: the organiser can still confirm late."""
+    e = a.entries.get(user_id)
+    if e is None or e.status != "pending_payment" or e.payment_id != payment_id:
+        return []
+    if e.hold_expires_at is None or now >= e.hold_expires_at or a.cancelled:
+        return []
+    review_ends = min(started_at + timedelta(hours=a.payment_review_hours), a.starts_at)
+    if review_ends > e.hold_expires_at:
+        e.hold_expires_at = review_ends
+        e.updated_at = now
+    return []
+
+
+def payment_rejected(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
+    """The organiser rejected the payment holding this seat. The sign-up stays
+    ``pending_payment`` (PROTOCOL §4) so the payer can pay again, but a review window the
+    reference won shrinks back to an ordinary hold from now (never longer than it was); the seat
+    is released at its expiry as usual. A hold that already ran out is left to the sweep."""
+    e = a.entries.get(user_id)
+    if e is None or e.status != "pending_payment" or e.payment_id != payment_id:
+        return []
+    if e.hold_expires_at is None or now >= e.hold_expires_at:
+        return []
+    normal = now + timedelta(minutes=a.hold_minutes)
+    if normal < e.hold_expires_at:
+        e.hold_expires_at = normal
+        e.updated_at = now
+    return []
+
+
+def payment_succeeded(
+    a: Activity, user_id: str, payment_id: str, now: datetime, reseat: bool = False
+) -> Effects:
+    """Confirm the held seat; if the seat is no longer held, the payment must be refunded.
+    With ``reseat`` (an organiser confirming a late transfer) a seat that is free and wanted by
+    nobody waiting is given back instead, until the activity ends."""
     e = a.entries.get(user_id)
     if e is not None and e.status in ("confirmed", "attended") and e.payment_id == payment_id:
         return []  # already confirmed by this payment
-    if e is None or e.status != "pending_payment" or a.cancelled:
-        return [Effect("refund_due", user_id, {"payment_id": payment_id, "reason": "seat_gone"})]
+    refund = [Effect("refund_due", user_id, {"payment_id": payment_id, "reason": "seat_gone"})]
+    if a.cancelled:
+        return refund
+    if e is None or e.status != "pending_payment":
+        free = a.seats_taken < a.capacity and a.waitlist_count == 0 and now < a.ends_at
+        if not (reseat and free and (e is None or e.status == "cancelled")):
+            return refund
+        if e is None:
+            e = Entry(user_id=user_id, status="cancelled", created_at=now, updated_at=now)
+            a.entries[user_id] = e
+        e.reconfirm_pending = False
     e.status = "confirmed"
     e.payment_id = payment_id
     e.hold_expires_at = None
+    e.waitlist_no = None
+    e.offer_expires_at = None
     e.updated_at = now
     return [Effect("paid_confirmed", user_id, {"payment_id": payment_id})]

@@ -6,11 +6,18 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from server.core.schemas import Id, Out, Slug, StrictIn, Text, UtcDatetime
+from server.core.schemas import Id, Out, Slug, StrictIn, Text, Trimmed, UtcDatetime
 
-Title = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Title = Annotated[str, Trimmed(1, 120)]
 Description = Annotated[Text, StringConstraints(max_length=4000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -40,7 +47,7 @@ Coordinate = Annotated[float, AfterValidator(_finite)]
 
 
 class LocationIn(StrictIn):
-    name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, Trimmed(1, 200)]
     address: Annotated[Text, StringConstraints(max_length=400)] | None = None
     lat: Annotated[Coordinate, Field(ge=-90, le=90)] | None = None
     lng: Annotated[Coordinate, Field(ge=-180, le=180)] | None = None
@@ -52,6 +59,8 @@ class PriceIn(StrictIn):
 
 
 Capacity = Annotated[int, Field(ge=1, le=100_000)]
+# Hours to review a manual payment's transfer reference (the seat stays held): up to 30 days.
+ReviewHours = Annotated[int, Field(ge=1, le=720)]
 
 
 class CreateActivityIn(StrictIn):
@@ -67,6 +76,7 @@ class CreateActivityIn(StrictIn):
     signup_deadline: When | None = None
     offer_window_minutes: Annotated[int, Field(ge=1, le=10_080)] = 30
     refund_cutoff_hours: Annotated[int, Field(ge=0, le=8_760)] = 24
+    payment_review_hours: ReviewHours = 72
 
     @model_validator(mode="after")
     def _order(self) -> CreateActivityIn:
@@ -75,6 +85,21 @@ class CreateActivityIn(StrictIn):
         if self.signup_deadline and self.signup_deadline > self.starts_at:
             raise ValueError("signup_deadline must not be after starts_at")
         return self
+
+
+NOT_NULL_IN_PATCH = (
+    "title",
+    "description",
+    "category",
+    "tags",
+    "starts_at",
+    "ends_at",
+    "location",
+    "capacity",
+    "signup_deadline",
+    "refund_cutoff_hours",
+    "payment_review_hours",
+)
 
 
 class PatchActivityIn(StrictIn):
@@ -88,7 +113,17 @@ class PatchActivityIn(StrictIn):
     capacity: Capacity | None = None
     signup_deadline: When | None = None
     refund_cutoff_hours: Annotated[int, Field(ge=0, le=8_760)] | None = None
-    price: PriceIn | None = None
+    price: PriceIn | None = None  # null: the activity becomes free
+    payment_review_hours: ReviewHours | None = None
+
+    # Left out means "keep"; null would silently mean the same, so it is refused, naming the
+    # field. Only price has a meaning for null.
+    @field_validator(*NOT_NULL_IN_PATCH, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null (leave the field out to keep it)")
+        return value
 
 
 class CancelActivityIn(StrictIn):
@@ -152,6 +187,7 @@ class ActivityOut(Out):
     signup_deadline: UtcDatetime
     offer_window_minutes: int
     refund_cutoff_hours: int
+    payment_review_hours: int
     status: ActivityStatus
     confirmed_count: int
     held_count: int

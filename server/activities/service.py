@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
-from server.activities import access, cards, ical, rules
+from server.activities import access, cards, edits, ical, rules
 from server.activities.engine import ActivityEngine, Applied
 from server.activities.models import Activity, Effect, Entry, Location, Price
 from server.activities.repository import ActivityRepository
@@ -54,8 +55,10 @@ class ActivityService:
         self.engine = ActivityEngine(repo, self._after_commit)
         self.on_payment_effect: PaymentHook | None = None
 
-    def calendar_url(self, a: Activity) -> str:
-        key = self._signer.sign("calendar", {"a": a.id})
+    def calendar_url(self, a: Activity, user: User) -> str:
+        """``user``'s subscription link: the key names the user and their current calendar key,
+        so it works only while they can see the activity and until they rotate their keys."""
+        key = self._signer.sign("calendar", {"a": a.id, "u": user.id, "k": user.calendar_key})
         return f"{self._base_url}/api/activities/{a.id}/calendar.ics?key={key}"
 
     # organiser ---------------------------------------------------------------------------
@@ -84,6 +87,7 @@ class ActivityService:
             offer_window_minutes=data.offer_window_minutes,
             refund_cutoff_hours=data.refund_cutoff_hours,
             hold_minutes=self._hold_minutes,
+            payment_review_hours=data.payment_review_hours,
             created_at=now,
             updated_at=now,
         )
@@ -101,40 +105,17 @@ class ActivityService:
         return applied.activity
 
     async def patch(self, user: User, activity_id: str, data: PatchActivityIn) -> Activity:
+        """Apply an edit as a whole or not at all: every check runs on a draft, and only a draft
+        that passed them all replaces the state (a refused edit stores nothing)."""
         await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
-        fields = data.model_dump(exclude_unset=True)
         before_box: list[Activity] = []
 
         def edit(a: Activity) -> list[Effect]:
-            before = replace(a, location=replace(a.location))
-            starts = data.starts_at or a.starts_at
-            ends = data.ends_at or a.ends_at
-            if ends <= starts:
-                raise Conflict("ends_before_start", "ends_at must be after starts_at")
-            if "price" in fields and any(e.payment_id for e in a.entries.values()):
-                raise Conflict("price_locked", "the price cannot change once anyone has paid")
-            effects: list[Effect] = []
-            if data.capacity is not None and data.capacity != a.capacity:
-                effects += rules.set_capacity(a, data.capacity, clock.now())
-            for name in ("title", "description", "category", "tags", "refund_cutoff_hours"):
-                if name in fields and fields[name] is not None:
-                    setattr(a, name, getattr(data, name))
-            a.starts_at, a.ends_at = starts, ends
-            if data.location is not None:
-                loc = data.location
-                a.location = Location(loc.name, loc.address, loc.lat, loc.lng)
-            if "price" in fields:
-                a.price = Price(data.price.amount, data.price.currency) if data.price else None
-            if data.signup_deadline is not None:
-                a.signup_deadline = data.signup_deadline
-            elif data.starts_at is not None and before.signup_deadline == before.starts_at:
-                a.signup_deadline = a.starts_at  # the default deadline follows the start
-            if a.signup_deadline > a.starts_at:
-                raise Conflict("deadline_after_start", "signup_deadline must not be after start")
-            changes = cards.describe_changes(before, a)
-            if changes:
-                effects += rules.material_change(a, clock.now(), changes)
-            before_box.append(before)
+            draft = copy.deepcopy(a)
+            effects = edits.apply(draft, data, clock.now())
+            before_box.append(dataclasses.replace(a))
+            for f in dataclasses.fields(a):
+                setattr(a, f.name, getattr(draft, f.name))
             return effects
 
         applied = await self.engine.apply(activity_id, edit)
@@ -188,6 +169,13 @@ class ActivityService:
         """Sign up (joining a public circle on the way); idempotent for an active sign-up."""
         circle_id, role = await self._visible_circle(user, activity_id)
         if role is None:
+            # Joining is a change of its own, so a sign-up that will be refused must not join:
+            # check on the latest state first (only a cancellation or a deadline passing in the
+            # moment between can still refuse it after the join).
+            current = await self._repo.get(activity_id)
+            if current is None:
+                raise NotFound("no such activity")
+            rules.check_signup(current, user.id, clock.now())
             await self._circles.join(user, circle_id, None)
         return await self.engine.apply(activity_id, lambda s: rules.signup(s, user.id, clock.now()))
 
@@ -242,20 +230,28 @@ class ActivityService:
         return applied, attendee
 
     async def calendar(self, activity_id: str, key: str | None, user: User | None) -> bytes:
-        a = await self._repo.get(activity_id)
+        """The activity as iCalendar, for a session's user or the user a calendar key names.
+        Every refusal of a key is ``not_found``, as for an activity that does not exist."""
         if key is not None:
-            try:
-                data = self._signer.verify("calendar", key)
-            except Unauthorized:
-                raise NotFound("no such activity") from None
-            if a is None or data.get("a") != activity_id:
-                raise NotFound("no such activity")
-        elif user is not None:
-            a = await access.require_visible(self._circles, a, user)
-        else:
+            user = await self._calendar_user(activity_id, key)
+        elif user is None:
             raise Unauthorized("a bearer token or a calendar key is needed")
-        assert a is not None
-        return ical.render(a, self.calendar_url(a))
+        a = await access.require_visible(self._circles, await self._repo.get(activity_id), user)
+        return ical.render(a, self.calendar_url(a, user))
+
+    async def _calendar_user(self, activity_id: str, key: str) -> User:
+        try:
+            data = self._signer.verify("calendar", key)
+        except Unauthorized:
+            raise NotFound("no such activity") from None
+        # The payload is ours (the signature verified), so plain comparisons suffice.
+        user_id = data.get("u")
+        if data.get("a") != activity_id or not isinstance(user_id, str):
+            raise NotFound("no such activity")  # another activity's key, or an unbound old one
+        user = await self._accounts.get_user(user_id)
+        if user is None or data.get("k") != user.calendar_key:  # gone, or rotated since
+            raise NotFound("no such activity")
+        return user
 
     # effects -----------------------------------------------------------------------------
 
@@ -341,7 +337,7 @@ class ActivityService:
                             title,
                             body,
                             {"activity_id": a.id, "when": schedule["kind"]},
-                            key=f"rem-{schedule['_id']}-{e.user_id}"[:64],
+                            key=f"reminder:{schedule['_id']}:{e.user_id}",
                         ):
                             sent += 1
             await self._repo.finish_schedule(schedule["_id"])

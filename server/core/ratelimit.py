@@ -1,9 +1,15 @@
-"""Fixed-window rate limits, shared across processes through Redis when it is configured."""
+"""Per-user budgets and login backoff, shared by every process through Redis when it is
+configured (each decision is one Lua script, so concurrent processes never double-spend), with
+this process's own counts as the fallback while Redis is unreachable.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -12,39 +18,190 @@ from server.core.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
+# A Redis that failed is not asked again for this long: meanwhile every request is decided
+# locally at once, instead of each waiting for its own connection error or timeout.
+REDIS_PAUSE_SECONDS = 2.0
+LOCAL_KEYS_MAX = 100_000
 
-class RateLimiter:
-    """``hit(key)`` counts one action in the current window and refuses past ``limit``.
 
-    With Redis the count is shared by every process (INCR on one key per window, EXPIRE on the
-    window's first hit). If Redis is down the limiter falls back to this process's own counts
-    rather than refusing all traffic.
-    """
+@dataclass(frozen=True)
+class Budget:
+    """A bucket of ``burst`` requests that refills at ``per_minute`` (a token bucket, kept as
+    its "theoretical arrival time", GCRA). Declared beside the event or route it guards; budgets
+    with the same name share one bucket per user. RATE_LIMIT_SCALE multiplies both numbers
+    unless ``scalable`` is False (budgets sized by a setting of their own)."""
 
-    def __init__(self, redis: Redis | None, limit: int, window_seconds: int) -> None:
+    name: str
+    per_minute: float
+    burst: int
+    scalable: bool = True
+
+    def scaled(self, scale: float) -> Budget:
+        if not self.scalable:
+            return self
+        return Budget(self.name, self.per_minute * scale, max(1, math.ceil(self.burst * scale)))
+
+
+# Authenticated HTTP routes that declare no budget of their own.
+HTTP_WRITE = Budget("http_write", per_minute=120, burst=30)
+HTTP_READ = Budget("http_read", per_minute=1200, burst=300)
+
+
+def http_default(method: str) -> Budget:
+    return HTTP_READ if method in ("GET", "HEAD") else HTTP_WRITE
+
+
+# KEYS[1]: the bucket; ARGV: interval and tolerance in ms. Returns the ms to wait (0: allowed).
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return wait end
+local new = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', new), 'PX', string.format('%d', new - now + 1000))
+return 0
+"""
+
+# KEYS[1]: the failures of one key; ARGV: free attempts, longest wait and memory (ms).
+# Returns the ms to wait (0: the attempt is allowed and counted).
+_BACKOFF = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call('HMGET', KEYS[1], 'n', 'last')
+local n = tonumber(v[1]) or 0
+local last = tonumber(v[2]) or 0
+local free = tonumber(ARGV[1])
+if n >= free then
+  local wait = math.min(tonumber(ARGV[2]), 1000 * 2 ^ (n - free))
+  if now < last + wait then return math.ceil(last + wait - now) end
+end
+redis.call('HSET', KEYS[1], 'n', n + 1, 'last', string.format('%d', now))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 0
+"""
+
+
+def _refuse(wait_ms: float) -> None:
+    # Rounded up: a client that waits retry_after seconds is then let through.
+    raise RateLimited(math.ceil(wait_ms / 1000))
+
+
+class _Shared:
+    """Runs a script on Redis, or says to decide locally (no Redis, or it failed lately)."""
+
+    def __init__(self, redis: Redis | None, script: str, what: str) -> None:
+        self._script = redis.register_script(script) if redis is not None else None
+        self._what = what
+        self._paused_until = 0.0
+
+    async def run(self, key: str, *args: int) -> int | None:
+        if self._script is None or time.monotonic() < self._paused_until:
+            return None
+        try:
+            return int(await self._script(keys=[key], args=list(args)))
+        except RedisError:
+            log.warning("%s: Redis unavailable, deciding locally for a while", self._what)
+            self._paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+            return None
+
+
+def _trim(local: dict[str, Any], expired: Any) -> None:
+    if len(local) > LOCAL_KEYS_MAX:
+        for key in [k for k, v in local.items() if expired(v)]:
+            del local[key]
+        if len(local) > LOCAL_KEYS_MAX:
+            local.clear()
+
+
+class Limits:
+    """Charges per-subject budgets: ``charge(budget, user_id)`` spends one request or raises
+    ``rate_limited`` with ``retry_after`` (and spends nothing)."""
+
+    def __init__(self, redis: Redis | None, namespace: str, scale: float = 1.0) -> None:
+        self._shared = _Shared(redis, _GCRA, "rate limits")
+        self._namespace = namespace
+        self._scale = scale
+        self._local: dict[str, float] = {}
+
+    async def charge(self, budget: Budget, subject: str) -> None:
+        b = budget.scaled(self._scale)
+        interval = max(1, round(60_000 / b.per_minute)) if b.per_minute > 0 else 1
+        tolerance = interval * (b.burst - 1)
+        key = f"rl:{self._namespace}:{b.name}:{subject}"
+        shared = await self._shared.run(key, interval, tolerance)
+        wait = self._local_charge(key, interval, tolerance) if shared is None else shared
+        if wait > 0:
+            _refuse(wait)
+
+    def _local_charge(self, key: str, interval: int, tolerance: int) -> float:
+        now = time.monotonic() * 1000
+        tat = max(self._local.get(key, now), now)
+        wait = tat - tolerance - now
+        if wait > 0:
+            return wait
+        self._local[key] = tat + interval
+        _trim(self._local, lambda v: v < now)
+        return 0
+
+
+class Backoff:
+    """Failures per key with exponential backoff: ``free`` attempts, then each attempt must wait
+    1, 2, 4 … seconds (at most ``max_seconds``) after the one before. An attempt is counted
+    when it starts, so concurrent guesses cannot all slip through one gap; ``succeeded`` forgets
+    the key. Failures are forgotten after ``forget_seconds`` without an attempt."""
+
+    def __init__(
+        self,
+        redis: Redis | None,
+        namespace: str,
+        free: int,
+        max_seconds: int,
+        forget_seconds: int = 3600,
+    ) -> None:
+        self._shared = _Shared(redis, _BACKOFF, "login backoff")
         self._redis = redis
-        self._limit = limit
-        self._window = window_seconds
-        self._local: dict[str, tuple[int, int]] = {}
+        self._namespace = namespace
+        self._free = free
+        self._max_ms = max_seconds * 1000
+        self._forget_ms = max(forget_seconds, 2 * max_seconds) * 1000
+        self._local: dict[str, tuple[int, float]] = {}
 
-    async def hit(self, key: str) -> None:
-        window = int(time.time()) // self._window
-        retry_after = (window + 1) * self._window - time.time()
-        count = None
+    def _key(self, key: str) -> str:
+        return f"bo:{self._namespace}:{key}"
+
+    async def attempt(self, key: str) -> None:
+        name = self._key(key)
+        shared = await self._shared.run(name, self._free, self._max_ms, self._forget_ms)
+        wait = self._local_attempt(name) if shared is None else shared
+        if wait > 0:
+            _refuse(wait)
+
+    async def succeeded(self, key: str) -> None:
+        name = self._key(key)
+        self._local.pop(name, None)
         if self._redis is not None:
             try:
-                name = f"rl:{key}:{window}"
-                count = int(await self._redis.incr(name))
-                if count == 1:  # the window's first hit sets its expiry (one round trip after)
-                    await self._redis.expire(name, self._window + 1)
+                await self._redis.delete(name)
             except RedisError:
-                log.warning("rate limiter: Redis unavailable, counting locally")
-        if count is None:
-            start, seen = self._local.get(key, (window, 0))
-            seen = seen + 1 if start == window else 1
-            self._local[key] = (window, seen)
-            if len(self._local) > 100_000:
-                self._local.clear()
-            count = seen
-        if count > self._limit:
-            raise RateLimited(retry_after)
+                log.warning("login backoff: Redis unavailable, failures kept")
+
+    def _wait_ms(self, failures: int) -> float:
+        if failures < self._free:
+            return 0
+        return min(self._max_ms, 1000 * 2.0 ** min(failures - self._free, 40))
+
+    def _local_attempt(self, name: str) -> float:
+        now = time.monotonic() * 1000
+        failures, last = self._local.get(name, (0, 0.0))
+        if now - last > self._forget_ms:
+            failures = 0
+        wait = last + self._wait_ms(failures) - now
+        if failures >= self._free and wait > 0:
+            return wait
+        self._local[name] = (failures + 1, now)
+        _trim(self._local, lambda v: now - v[1] > self._forget_ms)
+        return 0

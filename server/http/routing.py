@@ -17,6 +17,7 @@ from starlette.routing import Route as StarletteRoute
 
 from server.accounts.models import Principal
 from server.core.errors import DomainError, Invalid, NotFound, Unauthorized, translate
+from server.core.ratelimit import Budget, Limits, http_default
 from server.core.schemas import StrictIn, parse
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ class Route:
     auth: bool = True
     tags: list[str] = field(default_factory=list)
     raw_body: bool = False  # the handler reads the raw bytes itself (webhooks)
+    # Per-user budget of an authenticated route; None: http_default(method).
+    budget: Budget | None = None
+    # An open route that still needs some credential (a calendar key): without one the answer
+    # is 401 before anything else, whatever the path holds.
+    credential: Callable[[Request], bool] | None = None
 
 
 def error_response(err: DomainError) -> JSONResponse:
@@ -94,7 +100,9 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def to_starlette(route: Route, authenticate: Authenticator) -> StarletteRoute:
+def to_starlette(
+    route: Route, authenticate: Authenticator, limits: Limits | None = None
+) -> StarletteRoute:
     async def endpoint(request: Request) -> Response:
         try:
             principal = None
@@ -103,6 +111,11 @@ def to_starlette(route: Route, authenticate: Authenticator) -> StarletteRoute:
                 if token is None:
                     raise Unauthorized("missing bearer token")
                 principal = await authenticate(token)
+                if limits is not None:  # before the body is read: a refusal changes nothing
+                    budget = route.budget or http_default(route.method)
+                    await limits.charge(budget, principal.user.id)
+            elif route.credential is not None and not route.credential(request):
+                raise Unauthorized("a bearer token or a key is needed")
             if any(not _ID.fullmatch(v) for v in request.path_params.values()):
                 raise NotFound("no such thing")
             body = None

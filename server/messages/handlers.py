@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from server.core.ratelimit import Budget
 from server.messages import schemas as s
 from server.messages.service import MessageService
 from server.realtime.events import Call, Event, EventTable
 
+# Per-user budgets (docs/protocol.md, "Rate limits"). Reads are generous: a reconnecting client
+# syncs every conversation it has. Edits and deletes share one bucket: each rewrites a stored
+# message and is broadcast to every member, so a flood of them slows everyone down.
+EDIT = Budget("edit", per_minute=60, burst=20)
+READ = Budget("read", per_minute=1200, burst=300)
+MARK_READ = Budget("mark_read", per_minute=300, burst=60)
+TYPING = Budget("typing", per_minute=120, burst=30)
 
-def handlers(messages: MessageService) -> EventTable:
+
+def send_budget(per_minute: int) -> Budget:
+    """RATE_LIMIT_MESSAGES_PER_MINUTE sizes the send budget (a minute's worth may be spent at
+    once), unscaled by RATE_LIMIT_SCALE."""
+    return Budget("send", per_minute=per_minute, burst=per_minute, scalable=False)
+
+
+def handlers(messages: MessageService, sends_per_minute: int = 120) -> EventTable:
     async def conversations(call: Call) -> BaseModel:
         return s.ConversationsOut(conversations=await messages.list_conversations(call.who.user))
 
@@ -51,13 +66,14 @@ def handlers(messages: MessageService) -> EventTable:
         await messages.typing(call.who, d.conversation_id, call.sid)
         return s.EmptyOut()
 
+    send_limit = send_budget(sends_per_minute)
     return {
-        "conversations": Event(s.EmptyIn, conversations),
-        "message:send": Event(s.SendMessageIn, send),
-        "message:edit": Event(s.EditMessageIn, edit),
-        "message:delete": Event(s.DeleteMessageIn, delete),
-        "history": Event(s.HistoryIn, history),
-        "sync": Event(s.SyncIn, sync),
-        "read": Event(s.ReadIn, read),
-        "typing": Event(s.TypingIn, typing),
+        "conversations": Event(s.EmptyIn, conversations, READ),
+        "message:send": Event(s.SendMessageIn, send, send_limit),
+        "message:edit": Event(s.EditMessageIn, edit, EDIT),
+        "message:delete": Event(s.DeleteMessageIn, delete, EDIT),
+        "history": Event(s.HistoryIn, history, READ),
+        "sync": Event(s.SyncIn, sync, READ),
+        "read": Event(s.ReadIn, read, MARK_READ),
+        "typing": Event(s.TypingIn, typing, TYPING),
     }

@@ -6,13 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from server.core.schemas import Id, Out, StrictIn, Text, UtcDatetime
+from server.core.schemas import Id, Out, StrictIn, Text, Trimmed, UtcDatetime
 from server.messages.models import Message
 
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-MessageText = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
-]
+MessageText = Annotated[str, Trimmed(1, 4000)]
 
 
 class SendMessageIn(StrictIn):

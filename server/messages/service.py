@@ -10,7 +10,6 @@ from server.accounts.models import Principal, User
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.ids import new_id
-from server.core.ratelimit import RateLimiter
 from server.messages import order
 from server.messages.members import Participants
 from server.messages.models import Conversation, Message, MessageKind, NewMessage
@@ -45,12 +44,9 @@ def dm_id(a: str, b: str) -> str:
 
 
 class MessageService:
-    def __init__(
-        self, repo: MessageRepository, broadcaster: Broadcaster, send_limiter: RateLimiter
-    ) -> None:
+    def __init__(self, repo: MessageRepository, broadcaster: Broadcaster) -> None:
         self._repo = repo
         self._bus = broadcaster
-        self._limiter = send_limiter
         self._writer = MessageWriter(repo, self._emit_committed)
         self._participants = Participants()
         broadcaster.on_leave(self._left_channel)
@@ -192,8 +188,8 @@ class MessageService:
         self, who: Principal, conversation_id: str, client_id: str, text: str
     ) -> Message:
         """Durably store (idempotent on client_id), then emit ``message:new``; returns the stored
-        message. A retry with the same client_id returns the first copy and emits nothing."""
-        await self._limiter.hit(f"send:{who.user.id}")
+        message. A retry with the same client_id returns the first copy and emits nothing.
+        The sender's budget is charged by the transport (the event table)."""
         await self.require_participant(conversation_id, who.user.id)
         message, _ = await self._writer.submit(
             NewMessage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from server.core import clock
@@ -10,6 +11,13 @@ from server.notifications.models import Notification
 from server.notifications.repository import NotificationRepository
 from server.notifications.schemas import NotificationOut
 from server.realtime.broadcaster import Broadcaster
+
+
+def keyed_id(key: str) -> str:
+    """The notification id for an idempotency key of any length: a digest, so no two keys share
+    an id (cutting a long key short once dropped its user id), shaped like any id on the wire
+    (``[A-Za-z0-9_-]``, at most 64 characters) so clients can mark it read."""
+    return "k" + hashlib.blake2b(key.encode(), digest_size=24).hexdigest()
 
 
 class NotificationService:
@@ -27,9 +35,10 @@ class NotificationService:
         key: str | None = None,
     ) -> bool:
         """Store (once per ``key``), then emit ``notification`` to the user's sockets.
-        Returns False when the keyed notification had already been stored."""
+        Returns False when the keyed notification had already been stored. ``key`` names the
+        step being notified and must include everything that makes it unique (e.g. the user)."""
         n = Notification(
-            id=key or new_id(),
+            id=keyed_id(key) if key is not None else new_id(),
             user_id=user_id,
             kind=kind,
             title=title,

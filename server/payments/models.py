@@ -13,7 +13,9 @@ Provider = Literal["sandbox", "manual"]
 TRANSITIONS: dict[str, set[str]] = {
     "pending": {"paid", "failed", "expired"},
     "failed": {"paid", "pending", "expired"},
-    "expired": {"paid"},
+    # An expired payment can still be paid late (the seat back if free, else a refund), or its
+    # late transfer reference rejected by the organiser.
+    "expired": {"paid", "failed"},
     "paid": {"refund_pending"},
     "refund_pending": {"refunded"},
     "refunded": set(),
@@ -37,6 +39,11 @@ class Payment:
     reference: str | None = None
     note: str | None = None
     failure_reason: str | None = None
+
+    @property
+    def test(self) -> bool:
+        """Paid through the sandbox: no money moved, so never counted as real."""
+        return self.provider == "sandbox"
 
 
 @dataclass(frozen=True)

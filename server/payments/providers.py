@@ -7,20 +7,23 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-import httpx
-
 from server.core.ids import new_id
-from server.core.tokens import TokenSigner
 from server.payments.models import Payment
 from server.payments.signatures import sign
 
 log = logging.getLogger(__name__)
 
+# Hands a signed webhook (provider, Circles-Signature header, raw body) to the payment service's
+# own verification and processing; returns the outcome.
+Deliver = Callable[[str, str, bytes], Awaitable[str]]
+
 
 class Provider(Protocol):
     name: str
+    test: bool  # no real money moves: kept out of an organiser's totals
 
     def checkout_url(self, payment: Payment) -> str | None: ...
 
@@ -33,6 +36,7 @@ class ManualProvider:
     """Bank transfer or cash: the payer submits a reference, the organiser confirms."""
 
     name = "manual"
+    test = False
 
     def checkout_url(self, payment: Payment) -> str | None:
         return None
@@ -42,29 +46,27 @@ class ManualProvider:
 
 
 class SandboxProvider:
-    """A pretend card processor served by Circles itself. Its checkout page and refunds complete
-    through the same signed webhook a real provider would call."""
+    """A pretend card processor for demos and tests: its checkout is a page of the web client
+    that only the payer's own session can complete, and no money moves. Completion and refunds
+    are signed webhook events handed to the same verification and processing a real provider's
+    webhook goes through, in process (no HTTP client)."""
 
     name = "sandbox"
+    test = True
 
-    def __init__(self, base_url: str, secret: str, signer: TokenSigner) -> None:
+    def __init__(self, base_url: str, secret: str) -> None:
         self._base_url = base_url
         self._secret = secret
-        self._signer = signer
         self._tasks: set[asyncio.Task[None]] = set()
+        self.deliver: Deliver | None = None  # set by the payment service
 
     def checkout_url(self, payment: Payment) -> str | None:
-        token = self._signer.sign("share", {"pay": payment.id})
-        return f"{self._base_url}/pay/sandbox/{payment.id}?t={token}"
+        return f"{self._base_url}/#/pay/{payment.id}"
 
-    def verify_checkout(self, payment_id: str, token: str) -> bool:
-        try:
-            return self._signer.verify("share", token, max_age=24 * 3600).get("pay") == payment_id
-        except Exception:
-            return False
-
-    async def send_event(self, kind: str, payment: Payment) -> int:
-        """POST a signed event for ``payment`` to this server's webhook, as the provider would."""
+    async def send_event(self, kind: str, payment: Payment) -> str:
+        """Sign an event for ``payment`` as the provider would, and have it processed."""
+        if self.deliver is None:
+            raise RuntimeError("the sandbox provider is not connected to a payment service")
         body = json.dumps(
             {
                 "id": f"evt_{new_id()}",
@@ -74,23 +76,16 @@ class SandboxProvider:
                 "currency": payment.currency,
             }
         ).encode()
-        headers = {
-            "Circles-Signature": sign(self._secret, int(time.time()), body),
-            "Content-Type": "application/json",
-        }
-        async with httpx.AsyncClient(timeout=10) as http:
-            resp = await http.post(
-                f"{self._base_url}/api/payments/webhook/sandbox", content=body, headers=headers
-            )
-        return resp.status_code
+        return await self.deliver(self.name, sign(self._secret, int(time.time()), body), body)
 
     async def refund(self, payment: Payment) -> None:
+        # A real provider confirms a refund later; so does the sandbox, after a short while.
         async def later() -> None:
             await asyncio.sleep(0.2)
             try:
                 await self.send_event("refund.succeeded", payment)
             except Exception:
-                log.exception("sandbox refund webhook for %s failed", payment.id)
+                log.exception("sandbox refund event for %s failed", payment.id)
 
         task = asyncio.create_task(later())
         self._tasks.add(task)

@@ -1,18 +1,9 @@
-"""Payment endpoints, the webhook, and the sandbox provider's checkout page."""
+"""Payment endpoints, the webhook, and the sandbox provider's completion."""
 
 from __future__ import annotations
 
-import html
-from typing import Annotated
-
-from pydantic import StringConstraints
-from starlette.responses import HTMLResponse, RedirectResponse, Response
-
-from server.core.errors import NotFound
-from server.core.schemas import StrictIn
 from server.http.routing import Ctx, Route
 from server.payments.models import LedgerEvent, Payment
-from server.payments.money import format_money
 from server.payments.schemas import (
     ActivityPaymentsOut,
     CreatePaymentIn,
@@ -24,22 +15,21 @@ from server.payments.schemas import (
     PaymentListItem,
     PaymentOut,
     ProofIn,
+    ProvidersOut,
     RejectIn,
+    TestTotals,
     Totals,
     WebhookOut,
 )
 from server.payments.service import PaymentService
-
-
-class CheckoutQuery(StrictIn):
-    t: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+from server.payments.webhooks import WebhookInbox
 
 
 def _detail(p: Payment, events: list[LedgerEvent]) -> PaymentDetailOut:
     return PaymentDetailOut(payment=PaymentOut.of(p), events=[EventOut.of(e) for e in events])
 
 
-def routes(payments: PaymentService) -> list[Route]:
+def routes(payments: PaymentService, inbox: WebhookInbox) -> list[Route]:
     async def create_payment(ctx: Ctx) -> PaymentEnvelope:
         body: CreatePaymentIn = ctx.body
         p = await payments.create(ctx.who.user, ctx.path["id"], body.provider)
@@ -71,7 +61,9 @@ def routes(payments: PaymentService) -> list[Route]:
 
     async def activity_payments(ctx: Ctx) -> ActivityPaymentsOut:
         found = await payments.for_activity(ctx.who.user, ctx.path["id"])
-        currency, gross, refunded = payments.totals([p for p, _, _ in found])
+        listed = [p for p, _, _ in found]
+        currency, gross, refunded = payments.totals(listed, test=False)
+        _, test_gross, test_refunded = payments.totals(listed, test=True)
         return ActivityPaymentsOut(
             payments=[
                 PaymentListItem(
@@ -82,30 +74,42 @@ def routes(payments: PaymentService) -> list[Route]:
                 )
                 for p, e, u in found
             ],
-            totals=Totals(currency=currency, gross=gross, refunded=refunded, net=gross - refunded),
+            totals=Totals(
+                currency=currency,
+                gross=gross,
+                refunded=refunded,
+                net=gross - refunded,
+                test=TestTotals(
+                    gross=test_gross, refunded=test_refunded, net=test_gross - test_refunded
+                ),
+            ),
         )
 
     async def payment_webhook(ctx: Ctx) -> WebhookOut:
         raw = await ctx.request.body()
-        outcome = await payments.webhook(
+        outcome = await inbox.from_outside(
             ctx.path["provider"], ctx.request.headers.get("circles-signature"), raw
         )
         return WebhookOut(received=True, outcome=outcome)
 
-    async def sandbox_checkout(ctx: Ctx) -> Response:
-        q: CheckoutQuery = ctx.query
-        p = await _checkout_payment(payments, ctx.path["id"], q.t)
-        return HTMLResponse(_checkout_page(p, q.t))
+    async def complete_sandbox(ctx: Ctx) -> PaymentEnvelope:
+        p = await payments.complete_sandbox(ctx.who.user, ctx.path["id"])
+        return PaymentEnvelope(payment=PaymentOut.of(p))
 
-    async def sandbox_pay(ctx: Ctx) -> Response:
-        q: CheckoutQuery = ctx.query
-        p = await _checkout_payment(payments, ctx.path["id"], q.t)
-        if p.status in ("pending", "failed", "expired"):
-            await payments.sandbox.send_event("payment.succeeded", p)
-        return RedirectResponse(f"/#/activity/{p.activity_id}", status_code=303)
+    async def providers(ctx: Ctx) -> ProvidersOut:
+        return ProvidersOut(providers=payments.enabled)
 
     t = ["payments"]
     return [
+        # before /api/payments/{id}, which would take "providers" for an id
+        Route(
+            "GET",
+            "/api/payments/providers",
+            providers,
+            "The payment providers attendees may choose",
+            response=ProvidersOut,
+            tags=t,
+        ),
         Route(
             "POST",
             "/api/activities/{id}/payment",
@@ -179,52 +183,12 @@ def routes(payments: PaymentService) -> list[Route]:
             tags=t,
         ),
         Route(
-            "GET",
-            "/pay/sandbox/{id}",
-            sandbox_checkout,
-            "Sandbox checkout page (HTML)",
-            query=CheckoutQuery,
-            auth=False,
-            tags=t,
-        ),
-        Route(
             "POST",
-            "/pay/sandbox/{id}/complete",
-            sandbox_pay,
-            "Sandbox: press Pay",
-            query=CheckoutQuery,
-            auth=False,
+            "/api/payments/{id}/sandbox/complete",
+            complete_sandbox,
+            "Sandbox: the payer presses Pay (a test payment, no money moves)",
+            body=EmptyIn,
+            response=PaymentEnvelope,
             tags=t,
         ),
     ]
-
-
-async def _checkout_payment(payments: PaymentService, payment_id: str, token: str) -> Payment:
-    if not payments.sandbox.verify_checkout(payment_id, token):
-        raise NotFound("no such checkout")
-    p = await payments.payment(payment_id)
-    if p is None or p.provider != "sandbox":
-        raise NotFound("no such checkout")
-    return p
-
-
-def _checkout_page(p: Payment, token: str) -> str:
-    amount = format_money(p.amount, p.currency)
-    done = p.status not in ("pending", "failed", "expired")
-    button = (
-        "<p data-testid='checkout-status'>Status: " + html.escape(p.status) + "</p>"
-        if done
-        else f"<form method='post' action='/pay/sandbox/{html.escape(p.id)}/complete?t="
-        f"{html.escape(token)}'><button data-testid='checkout-pay' type='submit'>"
-        f"Pay {html.escape(amount)}</button></form>"
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Circles sandbox checkout</title>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;"
-        "padding:1rem}button{font-size:1.1rem;padding:.6rem 1.4rem}</style></head><body>"
-        "<h1>Sandbox checkout</h1><p>This is the Circles test payment provider. "
-        "No real money moves.</p>"
-        f"<p data-testid='checkout-amount'>Amount: <strong>{html.escape(amount)}</strong></p>"
-        f"{button}</body></html>"
-    )

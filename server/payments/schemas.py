@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
-from server.core.schemas import Out, StrictIn, Text, UtcDatetime
+from server.activities.schemas import Currency
+from server.core.schemas import Out, StrictIn, Text, Trimmed, UtcDatetime
 from server.payments.models import LedgerEvent, Payment
 
 
@@ -15,9 +16,7 @@ class CreatePaymentIn(StrictIn):
 
 
 class ProofIn(StrictIn):
-    reference: Annotated[
-        Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
+    reference: Annotated[str, Trimmed(1, 200)]
     note: Annotated[Text, StringConstraints(max_length=1000)] | None = None
 
 
@@ -33,8 +32,9 @@ class WebhookIn(StrictIn):
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     type: Literal["payment.succeeded", "payment.failed", "refund.succeeded"]
     payment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-    amount: int
-    currency: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    # No price is larger (PriceIn), and a larger integer cannot even be stored (BSON int64).
+    amount: Annotated[int, Field(ge=0, le=100_000_000)]
+    currency: Currency
 
 
 class PaymentOut(Out):
@@ -44,6 +44,8 @@ class PaymentOut(Out):
     amount: int
     currency: str
     provider: Literal["sandbox", "manual"]
+    # A test payment (the sandbox provider): no money moved.
+    test: bool
     status: Literal["pending", "paid", "refund_pending", "refunded", "failed", "expired"]
     checkout_url: str | None = None
     reference: str | None = None
@@ -61,6 +63,7 @@ class PaymentOut(Out):
             amount=p.amount,
             currency=p.currency,
             provider=p.provider,
+            test=p.test,
             status=p.status,
             checkout_url=p.checkout_url,
             reference=p.reference,
@@ -92,11 +95,20 @@ class PaymentDetailOut(Out):
     events: list[EventOut]
 
 
+class TestTotals(Out):
+    gross: int
+    refunded: int
+    net: int
+
+
 class Totals(Out):
+    """Real money only; test (sandbox) payments are summed apart, in ``test``."""
+
     currency: str | None
     gross: int
     refunded: int
     net: int
+    test: TestTotals
 
 
 class PayerOut(Out):
@@ -112,6 +124,10 @@ class PaymentListItem(PaymentDetailOut):
 class ActivityPaymentsOut(Out):
     payments: list[PaymentListItem]
     totals: Totals
+
+
+class ProvidersOut(Out):
+    providers: list[Literal["sandbox", "manual"]]
 
 
 class WebhookOut(Out):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import time
+import math
 from dataclasses import replace
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, get_args
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
@@ -18,10 +15,9 @@ from server.activities.service import ActivityService
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, Invalid, NotFound
 from server.core.ids import new_id
-from server.core.schemas import invalid_from
 from server.messages.service import MessageService
 from server.notifications.service import NotificationService
-from server.payments import signatures
+from server.payments import access
 from server.payments.models import TRANSITIONS, LedgerEvent, Payment, PaymentStatus
 from server.payments.money import format_money
 from server.payments.providers import ManualProvider, Provider, SandboxProvider
@@ -30,8 +26,9 @@ from server.payments.schemas import WebhookIn
 
 log = logging.getLogger(__name__)
 PAID_STATES = ("paid", "refund_pending", "refunded")
-# A recorded webhook event without an outcome after this long was abandoned by its attempt.
-STALE_WEBHOOK_SECONDS = 30.0
+# A transfer reference is taken while the payment is open, and late, once it expired.
+OPEN_TO_PROOF: tuple[PaymentStatus, ...] = ("pending", "expired")
+ANY_STATUS: tuple[PaymentStatus, ...] = tuple(get_args(PaymentStatus))
 
 
 class PaymentService:
@@ -43,7 +40,7 @@ class PaymentService:
         accounts: AccountService,
         notifications: NotificationService,
         sandbox: SandboxProvider,
-        webhook_secrets: list[str],
+        enabled: list[str],
     ) -> None:
         self._repo = repo
         self._activities = activities
@@ -51,8 +48,11 @@ class PaymentService:
         self._accounts = accounts
         self._notes = notifications
         self.sandbox = sandbox
+        # Every known provider, so payments made before a provider was disabled can still be
+        # refunded and finished; only enabled ones take new payments and outside webhooks.
         self._providers: dict[str, Provider] = {"sandbox": sandbox, "manual": ManualProvider()}
-        self._secrets = webhook_secrets
+        self.known = list(self._providers)
+        self.enabled = [name for name in self._providers if name in enabled]
         activities.on_payment_effect = self._payment_effect
 
     # the payer ---------------------------------------------------------------------------
@@ -60,6 +60,15 @@ class PaymentService:
     async def create(self, user: User, activity_id: str, provider: str) -> Payment:
         """Start paying for the caller's held seat. A pending payment of the same provider is
         returned again rather than duplicated. Posts no card."""
+        if provider not in self.enabled:
+            raise Invalid(
+                "this payment provider is not enabled",
+                {
+                    "fields": {
+                        "provider": f"not enabled here; use one of: {', '.join(self.enabled)}"
+                    }
+                },
+            )
         a = await self._activities.get(user, activity_id)
         entry = a.entries.get(user.id)
         if entry is None or entry.status != "pending_payment" or a.price is None:
@@ -68,6 +77,9 @@ class PaymentService:
         if previous and previous.status == "pending" and previous.provider == provider:
             return previous
         now = clock.now()
+        if entry.hold_expires_at is not None and now >= entry.hold_expires_at:
+            # Checked here too (attach_payment checks again), so a refusal stores no payment.
+            raise Conflict("hold_expired", "the hold on your seat expired")
         p = Payment(
             id=new_id(),
             activity_id=a.id,
@@ -90,56 +102,103 @@ class PaymentService:
         return p
 
     async def view(self, user: User, payment_id: str) -> tuple[Payment, list[LedgerEvent]]:
-        p = await self._visible(user, payment_id)
+        p = await access.require_visible(self._repo, self._activities, user, payment_id)
         return p, await self._repo.ledger(p.id)
 
     async def submit_proof(
         self, user: User, payment_id: str, reference: str, note: str | None
     ) -> Payment:
-        p = await self._visible(user, payment_id)
+        p = await access.require_visible(self._repo, self._activities, user, payment_id)
         if p.user_id != user.id:
             raise Forbidden("only the payer submits proof")
         if p.provider != "manual":
             raise Conflict("wrong_provider", "proof is for manual payments")
+        if p.status not in OPEN_TO_PROOF:
+            raise Conflict("payment_closed", f"this payment is already {p.status}")
+        # The status stays as it is: a late reference (the payment expired) is recorded too, so
+        # the organiser can still confirm or reject it.
         done = await self._transition(
-            p.id,
-            "pending",
-            "proof_submitted",
-            {"reference": reference, "note": note},
-            allow_same=True,
+            p.id, None, "proof_submitted", {"reference": reference, "note": note}, OPEN_TO_PROOF
         )
-        if done.status == "pending" and done.reference == reference:
-            await self._tell(
-                p,
-                p.organiser_id,
-                "payment_proof",
-                "Payment to check",
-                f"{user.display_name} sent {format_money(p.amount, p.currency)} by transfer, "
-                f"reference {reference}. Confirm it once it arrives.",
+        if done.status not in OPEN_TO_PROOF:  # decided meanwhile
+            raise Conflict("payment_closed", f"this payment is already {done.status}")
+        if done.status == "pending":
+            await self._activities.apply(
+                p.activity_id,
+                lambda a: rules.hold_for_review(a, p.user_id, p.id, p.created_at, clock.now()),
             )
+        late = (
+            " It came after the hold on the seat ran out: confirming gives the seat back if one "
+            "is free, otherwise the payment is refunded."
+            if done.status == "expired"
+            else " The seat is held while you check it."
+        )
+        await self._tell(
+            p,
+            p.organiser_id,
+            "payment_proof",
+            "Payment to check",
+            f"{user.display_name} sent {format_money(p.amount, p.currency)} by transfer, "
+            f"reference {reference}. Confirm it once it arrives.{late}",
+        )
         return done
+
+    async def complete_sandbox(self, user: User, payment_id: str) -> Payment:
+        """The payer presses Pay on the sandbox checkout (a test payment: no money moves). Only
+        the payer's own session may; the success goes through the same signed-webhook
+        verification and processing as a real provider's, in process."""
+        p = await access.require_visible(self._repo, self._activities, user, payment_id)
+        if p.user_id != user.id:
+            raise Forbidden("only the payer completes a checkout")
+        if p.provider != "sandbox":
+            raise Conflict("wrong_provider", "this is not a sandbox payment")
+        if "sandbox" not in self.enabled:
+            raise Conflict("provider_disabled", "the sandbox provider is not enabled")
+        if p.status not in ("pending", "failed"):
+            raise Conflict("not_payable", f"this payment is {p.status}")
+        await self.sandbox.send_event("payment.succeeded", p)
+        return (await self._repo.get(p.id)) or p
 
     # the organiser -----------------------------------------------------------------------
 
     async def confirm(self, user: User, payment_id: str) -> Payment:
-        p = await self._organised(user, payment_id, manual=True)
-        return await self._succeed(p, "manual_confirmed", {"by": user.id})
+        """Mark a manual payment received, also late (after its hold ran out or a rejection):
+        the seat is confirmed if still held or, failing that, free; otherwise it is refunded."""
+        p = await access.require_organised(
+            self._repo, self._activities, user, payment_id, manual=True
+        )
+        return await self._succeed(p, "manual_confirmed", {"by": user.id}, reseat=True)
 
     async def reject(self, user: User, payment_id: str, reason: str) -> Payment:
-        p = await self._organised(user, payment_id, manual=True)
+        """Refuse a manual payment (PROTOCOL §4: the sign-up stays ``pending_payment`` so the
+        payer can pay again). A seat held for the organiser's review goes back to an ordinary
+        hold from now, so a made-up reference cannot keep it for the whole review window."""
+        p = await access.require_organised(
+            self._repo, self._activities, user, payment_id, manual=True
+        )
         why = reason or "rejected by the organiser"
         done = await self._transition(p.id, "failed", "manual_rejected", {"failure_reason": why})
-        if done.status == "failed" and p.status != "failed":
+        if done.status != "failed":
+            return done
+        now = clock.now()
+        applied = await self._activities.apply(
+            p.activity_id, lambda a: rules.payment_rejected(a, p.user_id, p.id, now)
+        )
+        if p.status != "failed":
+            e = applied.activity.entries.get(p.user_id)
+            until = e.hold_expires_at if e and e.status == "pending_payment" else None
+            after = ""
+            if until is not None and until > now:
+                left = math.ceil((until - now).total_seconds() / 60)
+                after = f" Your seat is held for {left} more min: pay again to keep it."
             await self._tell(
-                p,
-                p.user_id,
-                "payment_failed",
-                "Payment not accepted",
-                f"{why}. Your seat is still held until the hold runs out: pay again.",
+                p, p.user_id, "payment_failed", "Payment not accepted", f"{why}.{after}"
             )
         return done
 
-    async def _tell(self, p: Payment, user_id: str, kind: str, heading: str, body: str) -> None:
+    async def _tell(
+        self, p: Payment, user_id: str, kind: str, heading: str, body: str, key: str | None = None
+    ) -> None:
         """Notify ``user_id`` about ``p``, titled "<heading>: <activity title>"."""
         a = await self._activities.state(p.activity_id)
         title = a.title if a else "an activity"
@@ -149,10 +208,13 @@ class PaymentService:
             f"{heading}: {title}",
             body,
             {"activity_id": p.activity_id, "payment_id": p.id},
+            key=key,
         )
 
     async def mark_refunded(self, user: User, payment_id: str) -> Payment:
-        p = await self._organised(user, payment_id, manual=True)
+        p = await access.require_organised(
+            self._repo, self._activities, user, payment_id, manual=True
+        )
         return await self._refunded(p, "manual_refunded")
 
     async def for_activity(
@@ -165,43 +227,28 @@ class PaymentService:
 
     # webhooks ----------------------------------------------------------------------------
 
-    async def webhook(self, provider: str, header: str | None, raw: bytes) -> str:
-        """Verify, deduplicate, then apply. Returns what happened (for the 200 answer)."""
-        signatures.verify(header, raw, self._secrets, time.time())
-        try:
-            body = WebhookIn.model_validate(json.loads(raw))
-        except ValidationError as exc:
-            raise invalid_from(exc) from None
-        except ValueError:
-            raise Invalid("malformed JSON", {"fields": {"body": "malformed JSON"}}) from None
-        if provider not in self._providers:
-            raise NotFound("no such provider")
-        if not await self._repo.record_webhook(provider, body.id, body.model_dump(), clock.now()):
-            # Seen before. If that attempt never finished (the process died or the database
-            # failed half-way, so the provider got an error and retries), finish it now rather
-            # than answer "duplicate" and lose the payment.
-            if not await self._repo.unfinished_webhook(provider, body.id, STALE_WEBHOOK_SECONDS):
-                return "duplicate"
-        outcome = await self._apply_event(provider, body)
-        await self._repo.webhook_outcome(provider, body.id, outcome)
-        return outcome
-
-    async def _apply_event(self, provider: str, e: WebhookIn) -> str:
+    async def apply_event(self, provider: str, e: WebhookIn) -> str:
+        """A verified, first-seen provider event (see webhooks.py); returns the outcome."""
         p = await self._repo.get(e.payment_id)
         if p is None or p.provider != provider:
             return "unknown_payment"
-        if e.amount != p.amount or e.currency != p.currency:
+        if (e.amount, e.currency) != (p.amount, p.currency):
+            # Recorded on the ledger (an organiser sees what the provider claimed), answered 200
+            # so the provider stops retrying, and confirms nothing (PROTOCOL §4).
+            log.warning("webhook %s for payment %s: amount or currency differs", e.id, p.id)
             await self._transition(
                 p.id,
-                p.status,
+                None,
                 "amount_mismatch",
-                {"event": e.id, "amount": e.amount, "currency": e.currency},
-                allow_same=True,
+                {"event": e.id, "type": e.type, "amount": e.amount, "currency": e.currency},
+                ANY_STATUS,
             )
             return "amount_mismatch"
         before = p.status
         if e.type == "payment.succeeded":
             p = await self._succeed(p, "webhook", {"event": e.id})
+        elif e.type == "payment.failed" and p.status == "expired":
+            return "ignored"  # a decline after the hold ran out changes nothing
         elif e.type == "payment.failed":
             p = await self._transition(
                 p.id,
@@ -215,14 +262,17 @@ class PaymentService:
 
     # state changes -----------------------------------------------------------------------
 
-    async def _succeed(self, p: Payment, reason: str, data: dict[str, Any]) -> Payment:
+    async def _succeed(
+        self, p: Payment, reason: str, data: dict[str, Any], reseat: bool = False
+    ) -> Payment:
         paid = await self._transition(p.id, "paid", reason, data)
         if paid.status != "paid":
             return paid
         # Paid, now or by an earlier attempt that may have died half-way: every step below is
         # idempotent (the seat rule, keyed card and notification), so finishing again is safe.
         applied = await self._activities.apply(
-            p.activity_id, lambda a: rules.payment_succeeded(a, p.user_id, p.id, clock.now())
+            p.activity_id,
+            lambda a: rules.payment_succeeded(a, p.user_id, p.id, clock.now(), reseat),
         )
         a = applied.activity
         if any(e.kind == "refund_due" for e in applied.effects):
@@ -247,6 +297,16 @@ class PaymentService:
         a = await self._activities.state(p.activity_id)
         if a is not None:
             await self._card(started, a)
+        if reason == "seat_gone":  # the payer expected a seat: say why the money goes back
+            await self._tell(
+                started,
+                p.user_id,
+                "refund_started",
+                "Refund on its way",
+                f"Your payment of {format_money(p.amount, p.currency)} arrived after your seat "
+                "was no longer held and none was free, so it is being refunded.",
+                key=f"refund-started-{p.id}",
+            )
         await self._providers[p.provider].refund(started)
         return started
 
@@ -282,25 +342,31 @@ class PaymentService:
     async def _transition(
         self,
         payment_id: str,
-        to: PaymentStatus,
+        to: PaymentStatus | None,
         reason: str,
         data: dict[str, Any],
-        allow_same: bool = False,
+        keep: tuple[PaymentStatus, ...] = (),
     ) -> Payment:
-        """Append the next ledger event if ``to`` may follow the current status; otherwise
+        """Append the next ledger event if ``to`` may follow the current status, or (to record
+        data such as a reference) the current status again if it is one of ``keep``; otherwise
         (out of order, repeated) return the payment unchanged."""
         for _ in range(20):
             p = await self._repo.get(payment_id)
             if p is None:
                 raise NotFound("no such payment")
-            if not (to in TRANSITIONS[p.status] or (allow_same and to == p.status)):
+            if p.status in keep:
+                status = p.status
+            elif to is not None and to in TRANSITIONS[p.status]:
+                status = to
+            else:
                 return p
             now = clock.now()
             fields = {k: v for k, v in data.items() if k in ("reference", "note", "failure_reason")}
-            nxt = replace(p, status=to, version=p.version + 1, updated_at=now, **fields)
-            if to != "failed" and "failure_reason" not in fields:
-                nxt.failure_reason = None if to == "paid" else nxt.failure_reason
-            if await self._repo.append(nxt, LedgerEvent(p.id, nxt.version, to, reason, now, data)):
+            nxt = replace(p, status=status, version=p.version + 1, updated_at=now, **fields)
+            if status != "failed" and "failure_reason" not in fields:
+                nxt.failure_reason = None if status == "paid" else nxt.failure_reason
+            event = LedgerEvent(p.id, nxt.version, status, reason, now, data)
+            if await self._repo.append(nxt, event):
                 return nxt
         raise Conflict("busy", "the payment is changing; try again")
 
@@ -318,6 +384,7 @@ class PaymentService:
             "currency": p.currency,
             "status": p.status,
             "activity_title": a.title,
+            "test": p.test,  # the sandbox: no money moved
         }
         await self._messages.post(
             conv.id,
@@ -328,40 +395,15 @@ class PaymentService:
             key=f"pay-{p.id}-{p.status}",
         )
 
-    # access ------------------------------------------------------------------------------
-
-    async def _visible(self, user: User, payment_id: str) -> Payment:
-        p = await self._repo.get(payment_id)
-        if p is None:
-            raise NotFound("no such payment")
-        if p.user_id == user.id:
-            return p
-        try:
-            await self._activities.require_organiser(user, p.activity_id)
-        except (Forbidden, NotFound):
-            raise NotFound("no such payment") from None
-        return p
-
-    async def _organised(self, user: User, payment_id: str, manual: bool) -> Payment:
-        p = await self._repo.get(payment_id)
-        if p is None:
-            raise NotFound("no such payment")
-        try:
-            await self._activities.require_organiser(user, p.activity_id)
-        except (Forbidden, NotFound):
-            if p.user_id == user.id:  # the payer sees the payment but may not decide it
-                raise Forbidden("organisers only") from None
-            raise NotFound("no such payment") from None
-        if manual and p.provider != "manual":
-            raise Conflict("wrong_provider", "only manual payments are confirmed by hand")
-        return p
-
     async def payment(self, payment_id: str) -> Payment | None:
         return await self._repo.get(payment_id)
 
     @staticmethod
-    def totals(payments: list[Payment]) -> tuple[str | None, int, int]:
-        gross = sum(p.amount for p in payments if p.status in PAID_STATES)
-        refunded = sum(p.amount for p in payments if p.status == "refunded")
-        currency = payments[0].currency if payments else None
+    def totals(payments: list[Payment], test: bool) -> tuple[str | None, int, int]:
+        """(currency, gross, refunded) of the real payments, or of the test ones with ``test``:
+        sandbox money is never added to real money."""
+        mine = [p for p in payments if p.test == test]
+        gross = sum(p.amount for p in mine if p.status in PAID_STATES)
+        refunded = sum(p.amount for p in mine if p.status == "refunded")
+        currency = (mine or payments)[0].currency if payments else None
         return currency, gross, refunded

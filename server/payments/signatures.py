@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from server.core.errors import BadRequest
 
 TOLERANCE_SECONDS = 300
+# Unix seconds as plain ASCII digits: int() would also take "+1", "1_0", other scripts' digits
+# and thousands of digits (too large to compare with a float clock).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -24,10 +28,10 @@ def verify(header: str | None, body: bytes, secrets: list[str], now: float) -> N
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
         parts.setdefault(key, []).append(value)
-    try:
-        timestamp = int(parts.get("t", [""])[0])
-    except ValueError:
-        raise BadRequest("bad signature timestamp") from None
+    given_t = parts.get("t", [""])[0]
+    if not _TIMESTAMP.fullmatch(given_t):
+        raise BadRequest("bad signature timestamp")
+    timestamp = int(given_t)
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise BadRequest("signature timestamp out of tolerance")
     signed = f"{timestamp}.".encode() + body

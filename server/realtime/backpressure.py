@@ -29,10 +29,13 @@ from urllib.parse import parse_qs
 import engineio
 from engineio import packet as eio_packet
 
+from server.realtime.frames import GuardedWebSocket, screen_polling_post
+
 log = logging.getLogger(__name__)
 
 MAX_QUEUED_PACKETS = 2000
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
+CLOSE_FLUSH_SECONDS = 2.0
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -192,6 +195,14 @@ class Connections:
         return True
 
 
+def _oversize(scope: Scope, limit: int) -> bool:
+    """Whether the request announces a body over ``limit`` (Engine.IO refuses it unread)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) > limit
+    return False
+
+
 def _writable_directly(protocol: Any) -> bool:
     """uvicorn's websockets-sansio protocol, with no extension negotiated (so a plain frame is
     exactly what it would write itself)."""
@@ -220,11 +231,57 @@ class TrackedApp:
 
 
 class Engine(engineio.AsyncServer):  # type: ignore[misc]
-    """Engine.IO's server with bounded send queues."""
+    """Engine.IO's server with bounded send queues, frames checked before they are parsed
+    (frames.py), and a disconnect that never waits on the client."""
+
+    _async: dict[str, Any]  # python-engineio's async driver table
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connections = Connections()
+        self._async = {**self._async, "websocket": GuardedWebSocket}
+
+    async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        if (
+            scope.get("type") == "http"
+            and scope.get("method") == "POST"
+            and not _oversize(scope, self.max_http_buffer_size)
+        ):
+            problem, receive = await screen_polling_post(receive)
+            if problem is not None:
+                sid = (parse_qs(bytes(scope.get("query_string", b"")).decode()).get("sid") or [""])[
+                    0
+                ]
+                log.warning("closing Engine.IO session %s: its POST held %s", sid or "?", problem)
+                if sid:
+                    await self.disconnect(sid)
+                await send({"type": "http.response.start", "status": 400, "headers": []})
+                await send({"type": "http.response.body", "body": b"Bad Request"})
+                return None
+        return await super().handle_request(scope, receive, send)
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        """Close one session. python-engineio waits until the client has taken the CLOSE packet
+        from the queue: a polling client that does not poll again never does, and the caller (a
+        request answering a malformed POST, a message handler) then waited forever, one hung
+        task per attempt. Here a polling session's CLOSE is left for its pending or next poll,
+        and a websocket's writer gets ``CLOSE_FLUSH_SECONDS`` to send it and close the
+        websocket before the connection is aborted."""
+        if sid is None:
+            await super().disconnect()
+            return
+        sock = self.sockets.get(sid)
+        if sock is None:
+            return
+        await sock.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        self.sockets.pop(sid, None)
+        if not sock.upgraded:
+            return
+        sock.queue.put_nowait(None)  # the writer stops after the CLOSE packet, closing the ws
+        try:
+            await asyncio.wait_for(sock.queue.join(), CLOSE_FLUSH_SECONDS)
+        except TimeoutError:
+            self.connections.abort(sid)
 
     def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
         return BoundedQueue(*args, **kwargs)

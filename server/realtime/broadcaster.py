@@ -73,6 +73,11 @@ class Broadcaster:
         """Disconnect every socket opened with that session's token, on every process."""
         await self._control({"op": "revoke", "jti": jti})
 
+    def join_now(self, sid: str, room: str) -> None:
+        """Put a socket of this process into ``room`` without yielding to the event loop (its
+        handshake may still be running), so nothing sent to the room from now on misses it."""
+        self._manager.basic_enter_room(sid, "/", room)
+
     async def join_local(self, sid: str, rooms: list[str]) -> None:
         for room in rooms:
             await self._sio.enter_room(sid, room)

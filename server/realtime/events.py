@@ -1,4 +1,4 @@
-"""The Socket.IO event table: event name -> (input model, handler)."""
+"""The Socket.IO event table: event name -> (input model, handler, per-user budget)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from server.accounts.models import Principal
+from server.core.ratelimit import Budget
 from server.core.schemas import StrictIn
 
 
@@ -25,8 +26,12 @@ EventFn = Callable[[Call], Awaitable[BaseModel]]
 
 @dataclass(frozen=True)
 class Event:
+    """``budget`` is charged to the sender before the payload is even parsed, so a refused
+    event costs one Redis round trip and changes nothing."""
+
     model: type[StrictIn]
     fn: EventFn
+    budget: Budget
 
 
 EventTable = dict[str, Event]

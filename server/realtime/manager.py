@@ -5,7 +5,8 @@
   over its bound has stopped reading; it is disconnected instead of growing the server's memory
   (backpressure.py).
 - ``control`` ops (move a user's sockets between channels, disconnect a session's sockets) reach
-  every process: through Redis with ``AsyncRedisManager``, locally otherwise.
+  every process: through Redis with ``AsyncRedisManager``, locally otherwise. A session's socket
+  whose handshake is still running when its session is revoked is disconnected as it connects.
 - ``message:new`` and ``message:updated`` are delivered in rev order per conversation, gaps
   filled from the database (ordering.py), so a client never sees a rev before a lower one.
 """
@@ -47,6 +48,7 @@ class _LocalFanout:
     _leave_listeners: tuple[Callable[[str, str], None], ...] = ()
     _order: RevOrder | None = None
     _filler: asyncio.Task[None] | None = None
+    _doomed_sids: set[str] | None = None
 
     if TYPE_CHECKING:
 
@@ -57,6 +59,8 @@ class _LocalFanout:
         ) -> None: ...
 
         def basic_leave_room(self, sid: str, namespace: str, room: str) -> None: ...
+
+        def is_connected(self, sid: str, namespace: str) -> bool: ...
 
     def deliver(
         self, event: str, data: Any, room: str | None, skip_sid: str | list[str] | None
@@ -159,7 +163,30 @@ class _LocalFanout:
                     self.basic_leave_room(sid, NAMESPACE, op["channel"])
         elif kind == "revoke":
             for sid, _ in list(self.get_participants(NAMESPACE, channels.session(op["jti"]))):
-                await self.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+                if self.is_connected(sid, NAMESPACE):
+                    await self.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+                else:
+                    # Its handshake is still running, and python-socketio cannot disconnect a
+                    # socket that is not connected yet: it is disconnected as it connects.
+                    self._doomed.add(sid)
+
+    @property
+    def _doomed(self) -> set[str]:
+        """Sockets whose session was revoked while their handshake was still running."""
+        if self._doomed_sids is None:
+            self._doomed_sids = set()
+        return self._doomed_sids
+
+    async def connect(self, sid: str, namespace: str) -> Any:
+        sid = await super().connect(sid, namespace)  # type: ignore[misc]
+        if sid in self._doomed:
+            self._doomed.discard(sid)
+            await self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        return sid
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> Any:
+        self._doomed.discard(sid)  # refused, or gone: nothing left to doom
+        return super().basic_disconnect(sid, namespace, **kwargs)  # type: ignore[misc]
 
 
 class LocalManager(_LocalFanout, socketio.AsyncManager):  # type: ignore[misc]

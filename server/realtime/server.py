@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ import socketio
 from server.accounts.models import Principal
 from server.accounts.service import AccountService
 from server.core.errors import DomainError, Invalid, RateLimited, translate
+from server.core.ratelimit import Limits
 from server.core.schemas import parse
 from server.messages.service import MessageService
 from server.realtime import channels
@@ -23,15 +25,32 @@ log = logging.getLogger(__name__)
 
 
 class _Server(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server, closing a connection that sends a malformed Socket.IO packet
-    (bad JSON, too deep, an event that is not a non-empty list, an unknown packet type), as the
-    reference socket.io server does, instead of logging a library traceback for every such frame.
+    """python-socketio's server, with three refusals:
+
+    - a malformed Socket.IO packet (bad JSON, too deep, an event that is not a non-empty list,
+      an unknown packet type) closes its connection, as the reference socket.io server does,
+      instead of logging a library traceback for every such frame;
+    - a binary packet (BINARY_EVENT, BINARY_ACK) closes its connection: Circles has no binary
+      events, and python-socketio would buffer as many attachments as the packet announces;
+    - an Engine.IO session without a Socket.IO connection for ``handshake_timeout`` seconds (it
+      never sent CONNECT, was refused, or was disconnected) is closed, so connections that never
+      authenticate are not kept alive by pings alone.
     """
+
+    def __init__(self, *args: Any, handshake_timeout: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handshake_timeout = handshake_timeout
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}  # eio sid -> its CONNECT deadline
+        self._closing: set[asyncio.Task[None]] = set()
 
     def _engineio_server_class(self) -> type[Engine]:
         return Engine  # bounded send queues, aborting clients that stop reading
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if isinstance(data, bytes) or data[:1] in ("5", "6"):
+            log.warning("binary Socket.IO packet from %s: closing the connection", eio_sid)
+            await self.eio.disconnect(eio_sid)
+            return
         try:
             await super()._handle_eio_message(eio_sid, data)
         except (ValueError, TypeError, KeyError, IndexError, RecursionError):
@@ -45,9 +64,65 @@ class _Server(socketio.AsyncServer):  # type: ignore[misc]
             raise ValueError("an event packet must be a list starting with the event name")
         await super()._handle_event(eio_sid, namespace, id, data)
 
+    # handshake deadline ----------------------------------------------------------------------
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> Any:
+        result = await super()._handle_eio_connect(eio_sid, environ)
+        self._expect_connect(eio_sid)
+        return result
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        deadline = self._deadlines.pop(eio_sid, None)
+        if deadline is not None:
+            deadline.cancel()
+
+    async def _handle_disconnect(self, eio_sid: str, namespace: Any, reason: Any = None) -> None:
+        await super()._handle_disconnect(eio_sid, namespace, reason)
+        self._expect_connect(eio_sid)  # the client left the namespace: it may connect again
+
+    async def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace=namespace, ignore_queue=ignore_queue)
+        if eio_sid is not None:
+            self._expect_connect(eio_sid)  # e.g. a logout: the session must not linger
+
+    def _expect_connect(self, eio_sid: str) -> None:
+        if eio_sid in self._deadlines or eio_sid not in self.eio.sockets:
+            return
+        self._deadlines[eio_sid] = asyncio.get_running_loop().call_later(
+            self.handshake_timeout, self._check_connected, eio_sid
+        )
+
+    def _check_connected(self, eio_sid: str) -> None:
+        self._deadlines.pop(eio_sid, None)
+        if eio_sid not in self.eio.sockets:
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is not None:
+            if not self.manager.is_connected(sid, "/"):
+                self._expect_connect(eio_sid)  # its CONNECT is being handled: look again later
+            return
+        log.info("closing Engine.IO session %s: no Socket.IO connection in time", eio_sid)
+        task = asyncio.get_running_loop().create_task(self._close_quietly(eio_sid))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close_quietly(self, eio_sid: str) -> None:
+        try:
+            await self.eio.disconnect(eio_sid)
+        except Exception:  # the session may be gone already
+            log.debug("closing %s failed", eio_sid, exc_info=True)
+
 
 def make_sio(
-    redis_url: str | None, cors: list[str], max_frame_bytes: int, write_only: bool = False
+    redis_url: str | None,
+    cors: list[str],
+    max_frame_bytes: int,
+    write_only: bool = False,
+    handshake_timeout: float = 10.0,
 ) -> tuple[socketio.AsyncServer, LocalManager | RedisManager]:
     manager: LocalManager | RedisManager = (
         RedisManager(redis_url, write_only=write_only) if redis_url else LocalManager()
@@ -62,6 +137,7 @@ def make_sio(
         transports=["websocket", "polling"],
         logger=False,
         engineio_logger=False,
+        handshake_timeout=handshake_timeout,
     )
     return sio, manager
 
@@ -86,8 +162,10 @@ class RealtimeGateway:
         presence: Presence,
         events: EventTable,
         max_connections_per_user: int,
+        limits: Limits | None = None,
     ) -> None:
         self._sio = sio
+        self._limits = limits
         self._accounts = accounts
         self._messages = messages
         self._bus = broadcaster
@@ -106,10 +184,17 @@ class RealtimeGateway:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             who = await self._accounts.authenticate(token)
+            # A logout from now on reaches this socket: its session's channel is joined before
+            # any other await (a revoke that finds the handshake still running dooms it, see
+            # manager.py).
+            self._bus.join_now(sid, channels.session(who.jti))
             self._reserve(who.user.id)
             try:
                 conversations = await self._messages.channels_of(who.user.id)
-                rooms = [channels.user(who.user.id), channels.session(who.jti), *conversations]
+                await self._bus.join_local(sid, [channels.user(who.user.id), *conversations])
+                # A logout that revoked the session after it was read above, but before the
+                # join, sent its revoke too early to reach this socket: read it again.
+                await self._accounts.authenticate(token)
             except BaseException:
                 self._release(who.user.id)
                 raise
@@ -123,12 +208,9 @@ class RealtimeGateway:
             code = err.code if err else "unavailable"
             raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
         self._principals[sid] = who
-        try:
-            await self._bus.join_local(sid, rooms)
-        finally:
-            # Hand the slot to Presence, which counts the socket before its first await: the
-            # handshake is never counted twice, nor not at all.
-            self._release(who.user.id)
+        # Hand the slot to Presence, which counts the socket before its first await: the
+        # handshake is never counted twice, nor not at all.
+        self._release(who.user.id)
         try:
             await self._presence.connected(who.user.id, conversations)
         except Exception:  # presence is best effort; the connection itself is accepted
@@ -169,6 +251,8 @@ class RealtimeGateway:
             entry = self._events.get(event) if isinstance(event, str) else None
             if entry is None:
                 raise Invalid("unknown event", {"reason": "unknown_event"})
+            if self._limits is not None:  # before parsing: a refusal is cheap, changes nothing
+                await self._limits.charge(entry.budget, who.user.id)
             if len(args) > 1:
                 raise Invalid("send one payload object", {"fields": {"payload": "one object"}})
             data = parse(entry.model, args[0] if args else {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from server.accounts.schemas import UserOut
+from server.core.ratelimit import Budget
 from server.http.routing import Ctx, Route
 from server.rooms.schemas import (
     CircleEnvelope,
@@ -22,6 +23,10 @@ from server.rooms.schemas import (
 from server.rooms.service import CircleService
 
 OnlineLookup = Callable[[list[str]], Awaitable[dict[str, bool]]]
+
+# Joining and leaving share one per-user budget: each moves the user's live sockets in or out
+# of the circle's channel and recounts its members. The other routes use the HTTP defaults.
+MEMBERSHIP = Budget("membership", per_minute=30, burst=10)
 
 
 def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
@@ -97,8 +102,17 @@ def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
             body=JoinCircleIn,
             response=MembershipEnvelope,
             tags=tags,
+            budget=MEMBERSHIP,
         ),
-        Route("POST", "/api/circles/{id}/leave", leave_circle, "Leave", status=204, tags=tags),
+        Route(
+            "POST",
+            "/api/circles/{id}/leave",
+            leave_circle,
+            "Leave",
+            status=204,
+            tags=tags,
+            budget=MEMBERSHIP,
+        ),
         Route(
             "GET",
             "/api/circles/{id}/members",

@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from server.accounts.schemas import UserOut
-from server.core.schemas import Out, Slug, StrictIn, Text, UtcDatetime
+from server.core.schemas import Out, Slug, StrictIn, Text, Trimmed, UtcDatetime
 from server.rooms.models import Circle, Membership, Role
 
-CircleName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Description = Annotated[Text, StringConstraints(max_length=2000)]
+CircleName = Annotated[str, Trimmed(1, 80)]
+Description = Annotated[str, Trimmed(0, 2000)]
+# A signed token (URL-safe base64 and dots): anything else, a NUL included, is refused rather
+# than ignored, even where no invite is needed.
+Invite = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.=-]{1,1024}$")]
 
 
 class CreateCircleIn(StrictIn):
@@ -23,7 +26,7 @@ class CreateCircleIn(StrictIn):
 
 
 class JoinCircleIn(StrictIn):
-    invite: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+    invite: Invite | None = None
 
 
 class CircleQuery(StrictIn):

@@ -78,6 +78,7 @@ def server() -> Iterator[Server]:
             "MONGODB_DB": "circles_browser",
             "DATA_DIR": str(data_dir),
             "SEED_DEMO": "0",
+            "PAYMENT_PROVIDERS": "manual,sandbox",  # the test provider, off by default
             "WEB_DIST": str(DIST),
             "LOG_LEVEL": "warning",
         },

@@ -1,5 +1,6 @@
 """Payments in the web client, end to end: paying for a held seat from the chat card through the
-sandbox provider's checkout page, the payment card in the payer's DM with the organiser, bank
+sandbox (test) provider's checkout page in the app, which only the payer can complete and which
+says that no money moves, the payment card in the payer's DM with the organiser, bank
 transfer / cash payments with a reference that the organiser confirms or rejects in the payment
 review list, and a manual refund marked done. Real Chromium against a real server and database.
 
@@ -42,7 +43,7 @@ def my_section(client: Client) -> Locator:
     return client.page.get_by_test_id("activity-my-section")
 
 
-# ---- 1. sandbox: sign up from the card, pay on the checkout page, see the card -----------------
+# ---- 1. sandbox: sign up from the card, pay on the test checkout page, see the card ------------
 
 
 def test_attendee_pays_a_held_seat_through_the_sandbox_checkout(
@@ -103,13 +104,38 @@ def test_attendee_pays_a_held_seat_through_the_sandbox_checkout(
     expect(watched.get_by_test_id("activity-confirmed")).to_have_text("0/3 going")
     ann_c.screenshot("payment-held")
 
-    # Pay by card: the browser goes to the server's sandbox checkout page
+    # The test payment: the app's checkout page says plainly that no money moves
     panel.get_by_test_id("payment-pay-sandbox").click()
     ann_page = ann_c.page
-    expect(ann_page).to_have_url(re.compile(r"/pay/sandbox/[A-Za-z0-9_-]+\?t="))
-    expect(ann_page.get_by_test_id("checkout-amount")).to_contain_text("12.50 EUR")
+    expect(ann_page).to_have_url(re.compile(r"#/pay/[A-Za-z0-9_-]+$"))
+    checkout = ann_page.get_by_test_id("checkout-view")
+    expect(checkout).to_have_attribute("data-state", "ready")
+    expect(checkout.get_by_test_id("checkout-test-notice")).to_contain_text("TEST PAYMENT")
+    expect(checkout.get_by_test_id("checkout-test-notice")).to_contain_text("no money moves")
+    expect(checkout.get_by_test_id("checkout-amount")).to_contain_text("12.50")
+    expect(checkout.get_by_test_id("checkout-activity")).to_have_text(title)
+    expect(checkout.get_by_test_id("checkout-pay")).to_contain_text("no money moves")
+    payment_id = checkout.get_attribute("data-payment-id")
+    assert payment_id
     ann_c.screenshot("payment-sandbox-checkout")
-    ann_page.get_by_test_id("checkout-pay").click()
+
+    # a way back without paying: the seat stays held, the payment pending
+    checkout.get_by_test_id("checkout-back").click()
+    expect(ann_page).to_have_url(re.compile(rf"/#/activity/{re.escape(activity_id)}$"))
+    held_panel = my_section(ann_c).get_by_test_id("payment-panel")
+    expect(held_panel).to_have_attribute("data-state", "checkout")
+
+    # the organiser opening the same checkout link cannot pay it
+    olga_c.goto(f"#/pay/{payment_id}")
+    olga_checkout = olga_c.page.get_by_test_id("checkout-view")
+    expect(olga_checkout).to_have_attribute("data-state", "not-payer")
+    expect(olga_checkout.get_by_test_id("checkout-pay")).to_have_count(0)
+    olga_c.open_conversation(name)
+
+    # ann continues to the checkout and pays (her own session completes it)
+    held_panel.get_by_test_id("payment-pay-sandbox").click()
+    expect(ann_page).to_have_url(re.compile(rf"#/pay/{re.escape(payment_id)}$"))
+    checkout.get_by_test_id("checkout-pay").click()
 
     # back on the activity page: confirmed, paid, with a ticket
     expect(ann_page).to_have_url(re.compile(rf"/#/activity/{re.escape(activity_id)}$"))
@@ -124,6 +150,7 @@ def test_attendee_pays_a_held_seat_through_the_sandbox_checkout(
     expect(page_panel).to_have_attribute("data-provider", "sandbox")
     expect(page_panel.get_by_test_id("payment-status")).to_have_attribute("data-status", "paid")
     expect(page_panel.get_by_test_id("payment-amount")).to_contain_text("12.50")
+    expect(page_panel.get_by_test_id("payment-test")).to_contain_text("no money moved")
     expect(ann_page.get_by_test_id("activity-ticket")).to_be_visible()
     ann_c.screenshot("payment-confirmed")
 
@@ -142,6 +169,7 @@ def test_attendee_pays_a_held_seat_through_the_sandbox_checkout(
     expect(pay_card.get_by_test_id("payment-card-kind")).to_have_text("Payment")
     expect(pay_card.get_by_test_id("payment-card-status")).to_have_text("Paid")
     expect(pay_card.get_by_test_id("payment-card-amount")).to_contain_text("12.50")
+    expect(pay_card.get_by_test_id("payment-card-test")).to_contain_text("TEST")
     link = pay_card.get_by_test_id("payment-card-activity")
     expect(link).to_have_text(title)
     expect(link).to_have_attribute("href", f"#/activity/{activity_id}")
@@ -161,8 +189,12 @@ def test_attendee_pays_a_held_seat_through_the_sandbox_checkout(
     expect(rows.first).to_have_attribute("data-provider", "sandbox")
     expect(rows.first.get_by_test_id("payment-payer")).to_have_text(ann.display_name)
     expect(rows.first.get_by_test_id("payment-confirm")).to_have_count(0)
-    expect(page.get_by_test_id("payments-gross")).to_have_attribute("data-amount", "1250")
-    expect(page.get_by_test_id("payments-net")).to_contain_text("12.50")
+    expect(rows.first.get_by_test_id("payment-test")).to_have_text("TEST")
+    # test money is never counted as real money
+    expect(page.get_by_test_id("payments-gross")).to_have_attribute("data-amount", "0")
+    expect(page.get_by_test_id("payments-net")).to_have_attribute("data-amount", "0")
+    expect(page.get_by_test_id("payments-test-gross")).to_have_attribute("data-amount", "1250")
+    expect(page.get_by_test_id("payments-test-gross")).to_contain_text("12.50")
 
     # clicking through the card goes to the activity page
     ann_c.messages().get_by_test_id("payment-card-activity").click()
@@ -240,15 +272,19 @@ def test_manual_payment_rejected_then_confirmed_by_the_organiser_and_refunded(
     expect(olga_c.page.get_by_test_id("payments-gross")).to_have_attribute("data-amount", "0")
     olga_c.screenshot("payment-review-rejected")
 
-    # ann sees the rejection and its reason live (the payment_failed notification), and starts
-    # again with a new reference
+    # ann sees the rejection and its reason live (the payment_failed notification); her seat
+    # stays held for an ordinary hold (PROTOCOL §4), so she starts again with a new reference
     expect(panel).to_have_attribute("data-state", "failed")
+    expect(panel.get_by_test_id("payment-status")).to_have_attribute("data-status", "failed")
     expect(panel.get_by_test_id("payment-failure-reason")).to_have_text(
         "No transfer with this reference arrived"
     )
     expect(mine.get_by_test_id("activity-mine")).to_have_attribute(
         "data-my-status", "pending_payment"
     )
+    hold = mine.get_by_test_id("activity-hold-countdown")  # no longer the 72 h review window
+    expect(hold).to_have_text(re.compile(r"^1?\d:\d\d$"))
+    assert 0 < int(hold.get_attribute("data-remaining") or "0") <= 15 * 60
     ann_c.screenshot("payment-manual-rejected")
     panel.get_by_test_id("payment-pay-manual").click()
     expect(panel).to_have_attribute("data-state", "proof")

@@ -302,6 +302,7 @@ async def in_process_server(
         seed_demo=False,
         rate_limit_messages_per_minute=1_000_000,
         rate_limit_auth_per_minute=1_000_000,
+        rate_limit_scale=1000,  # as FAST_LIMITS: the probes are one user's thousands of calls
         presence_grace_seconds=0.5,
     )
     recorder = CommandRecorder()

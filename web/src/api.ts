@@ -172,6 +172,8 @@ export const api = {
   rejectPayment: (id: string, reason: string) =>
     request<{ payment: Payment }>("POST", `/payments/${enc(id)}/reject`, reason ? { reason } : {}),
   markRefunded: (id: string) => request<{ payment: Payment }>("POST", `/payments/${enc(id)}/refunded`, {}),
+  completeSandbox: (id: string) => request<{ payment: Payment }>("POST", `/payments/${enc(id)}/sandbox/complete`, {}),
+  paymentProviders: () => request<{ providers: PaymentProvider[] }>("GET", "/payments/providers"),
   activityPayments: (activityId: string) =>
     request<{ payments: PaymentDetail[]; totals: PaymentTotals }>("GET", `/activities/${enc(activityId)}/payments`),
 

@@ -19,6 +19,7 @@ import { editActivityView, newActivityView } from "./views/activityForm";
 import { circleActivitiesView, myActivitiesView } from "./views/activityList";
 import { chatView } from "./views/chat";
 import { checkinView } from "./views/checkin";
+import { paymentCheckoutView } from "./views/paymentCheckout";
 import { exploreView } from "./views/explore";
 import { joinView } from "./views/join";
 import { loginView } from "./views/login";
@@ -43,6 +44,8 @@ function viewFor(route: Route): View {
       if (route.tab === "edit") return editActivityView(route.id);
       if (route.tab === "checkin") return checkinView(route.id);
       return activityView(route.id);
+    case "pay":
+      return paymentCheckoutView(route.id);
     case "circleActivities":
       return circleActivitiesView(route.circleId, route.when);
     case "newActivity":
@@ -59,7 +62,9 @@ function render(): void {
   if (!getToken() || !store.me) {
     // Links worth coming back to after signing in: invites and activities (e.g. from a
     // notification or a shared link).
-    if (route.name === "join" || route.name === "activity") setResumeRoute(window.location.hash);
+    if (route.name === "join" || route.name === "activity" || route.name === "pay") {
+      setResumeRoute(window.location.hash);
+    }
     if (route.name !== "login") {
       navigate("#/login");
       return;

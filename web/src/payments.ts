@@ -1,7 +1,11 @@
 // The payer's side of payments (PROTOCOL.md section 4): per activity, the payment that pays for
 // your held seat (the one your sign-up's `payment_id` names, or the one you just started), and
-// the actions on it: start a sandbox (card) or manual (bank transfer / cash) payment, submit the
-// transfer reference.
+// the actions on it: start a sandbox (test card) or manual (bank transfer / cash) payment, submit
+// the transfer reference, complete a sandbox checkout (the payer's own session only: the server
+// refuses anyone else).
+//
+// Which providers a payer may choose is the server's setting (`GET /api/payments/providers`);
+// the sandbox is offered only when the server enables it.
 //
 // A payment is fetched (`GET /api/payments/{id}`) the first time a view shows it and again
 // whenever it may be stale: the sign-up changed, a newer activity card version or a
@@ -11,7 +15,7 @@
 
 import { activityError } from "./activities";
 import { ApiError, api } from "./api";
-import { safeHttpUrl } from "./dom";
+import { navigate, payHash } from "./router";
 import { store } from "./store";
 import type { Payment, PaymentEvent, PaymentProvider, Signup } from "./types";
 
@@ -33,7 +37,11 @@ export function paymentError(err: unknown): string {
   if (err instanceof ApiError && err.code === "not_found") {
     return "This payment does not exist or is not visible to you.";
   }
-  if (err instanceof ApiError && err.code === "forbidden") return "Only the organiser can do that.";
+  if (err instanceof ApiError && err.code === "forbidden") return "You are not allowed to do that.";
+  const reason = err instanceof ApiError ? err.details?.reason : undefined;
+  if (reason === "not_payable") return "This payment can no longer be paid (it was completed or has expired).";
+  if (reason === "payment_closed") return "This payment was already decided. Start a new one to pay again.";
+  if (reason === "provider_disabled") return "This payment method is not available on this server.";
   return activityError(err);
 }
 
@@ -43,9 +51,29 @@ function later(a: string, b: string): boolean {
 
 export class MyPayments {
   private readonly entries = new Map<string, MyPaymentEntry>();
+  /** The providers the server enables (null: not known yet). */
+  private enabled: PaymentProvider[] | null = null;
+  private enabledLoading = false;
 
   reset(): void {
     this.entries.clear();
+    this.enabled = null;
+  }
+
+  /** Whether the server takes payments through ``provider``; false until known (asked once). */
+  offers(provider: PaymentProvider): boolean {
+    if (this.enabled === null && !this.enabledLoading) {
+      this.enabledLoading = true;
+      api
+        .paymentProviders()
+        .then(({ providers }) => (this.enabled = providers))
+        .catch(() => (this.enabled = ["manual"]))
+        .finally(() => {
+          this.enabledLoading = false;
+          for (const activityId of this.entries.keys()) store.notify(`activity:${activityId}`);
+        });
+    }
+    return this.enabled?.includes(provider) ?? false;
   }
 
   /** The page was restored from the back/forward cache: nothing is in flight any more. */
@@ -131,8 +159,9 @@ export class MyPayments {
   }
 
   /**
-   * Start paying for the held seat. A sandbox payment sends the browser to its checkout page
-   * (which comes back to the activity page); a manual one waits for the transfer reference.
+   * Start paying for the held seat. A sandbox payment goes on to its checkout page in this app
+   * (`#/pay/<id>`, which comes back to the activity page); a manual one waits for the transfer
+   * reference.
    */
   async start(activityId: string, provider: PaymentProvider): Promise<boolean> {
     const e = this.get(activityId);
@@ -140,27 +169,29 @@ export class MyPayments {
     e.busy = true;
     e.error = null;
     store.notify(`activity:${activityId}`);
-    let leaving = false;
     try {
       const { payment } = await api.createPayment(activityId, provider);
       e.started = payment.id;
       this.apply(activityId, payment);
-      if (provider === "sandbox") {
-        const url = safeHttpUrl(payment.checkout_url);
-        if (!url) throw new Error("The payment provider gave no checkout page.");
-        leaving = true;
-        window.location.assign(url);
-      }
+      if (provider === "sandbox") navigate(payHash(payment.id));
       return true;
     } catch (err) {
       e.error = paymentError(err);
       e.fetchedFor = null; // the refusal may mean the hold is gone: look again
       return false;
     } finally {
-      // Leaving for the checkout page: keep the buttons disabled until the page goes.
-      if (!leaving) e.busy = false;
+      e.busy = false;
       store.notify(`activity:${activityId}`);
     }
+  }
+
+  /** Press Pay on the sandbox checkout: the server completes it for the payer only. */
+  async completeSandbox(payment: Payment): Promise<Payment> {
+    const { payment: done } = await api.completeSandbox(payment.id);
+    this.apply(payment.activity_id, done);
+    this.get(payment.activity_id).fetchedFor = null; // fetch the ledger too
+    store.notify(`activity:${payment.activity_id}`);
+    return done;
   }
 
   /** Submit (or correct) the bank transfer / cash reference of a manual payment. */
@@ -187,8 +218,8 @@ export class MyPayments {
 
 export const myPayments = new MyPayments();
 
-// Coming back from the checkout page with the browser's Back button may restore this page as it
-// was left (the back/forward cache), buttons disabled: enable them and look again.
+// Coming back to this page with the browser's Back button may restore it as it was left (the
+// back/forward cache), buttons disabled: enable them and look again.
 window.addEventListener("pageshow", (ev) => {
   if (ev.persisted) myPayments.wake();
 });
@@ -205,7 +236,7 @@ export const PAYMENT_STATUS_LABEL: Record<string, string> = {
 };
 
 export const PROVIDER_LABEL: Record<string, string> = {
-  sandbox: "Card (sandbox)",
+  sandbox: "Test card (sandbox)",
   manual: "Bank transfer / cash",
 };
 
@@ -217,7 +248,8 @@ export const EVENT_REASON_LABEL: Record<string, string> = {
   manual_rejected: "rejected by the organiser",
   manual_refunded: "refund marked done by the organiser",
   webhook: "reported by the provider",
-  amount_mismatch: "provider reported a different amount",
+  amount_mismatch: "provider reported a different amount (nothing confirmed)",
+  replaced: "replaced by another payment",
   hold_expired: "the hold on the seat expired",
   seat_gone: "seat no longer held: refunding",
   activity_cancelled: "activity cancelled: refunding",

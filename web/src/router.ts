@@ -7,6 +7,7 @@
 //   #/activity/<id>         an activity: details, your sign-up, ticket, organiser tools
 //   #/activity/<id>/edit    the organiser's edit form
 //   #/activity/<id>/checkin the organiser's check-in page (code entry)
+//   #/pay/<payment_id>      the sandbox provider's test checkout (the payer only)
 //   #/circle/<id>/activities         a circle's activities (?when=past for past ones)
 //   #/circle/<id>/new-activity       post an activity (circle owner/admin)
 //   #/me/activities         my activities (?when=past for past ones)
@@ -19,6 +20,7 @@ export type Route =
   | { name: "conversation"; id: string }
   | { name: "join"; circleId: string; invite: string | null }
   | { name: "activity"; id: string; tab: "details" | "edit" | "checkin" }
+  | { name: "pay"; id: string }
   | { name: "circleActivities"; circleId: string; when: "upcoming" | "past" }
   | { name: "newActivity"; circleId: string }
   | { name: "myActivities"; when: "upcoming" | "past" };
@@ -48,6 +50,8 @@ export function parseRoute(hash: string): Route {
         id: parts[1],
         tab: parts[2] === "edit" ? "edit" : parts[2] === "checkin" ? "checkin" : "details",
       };
+    case "pay":
+      return parts[1] ? { name: "pay", id: parts[1] } : { name: "home" };
     case "circle":
       if (!parts[1]) return { name: "home" };
       if (parts[2] === "new-activity") return { name: "newActivity", circleId: parts[1] };
@@ -65,6 +69,10 @@ function whenOf(params: URLSearchParams): "upcoming" | "past" {
 
 export function activityHash(id: string, tab: "edit" | "checkin" | null = null): string {
   return `#/activity/${encodeURIComponent(id)}${tab ? `/${tab}` : ""}`;
+}
+
+export function payHash(paymentId: string): string {
+  return `#/pay/${encodeURIComponent(paymentId)}`;
 }
 
 export function circleActivitiesHash(circleId: string, when: "upcoming" | "past" = "upcoming"): string {

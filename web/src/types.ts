@@ -201,6 +201,8 @@ export interface Payment {
   amount: number;
   currency: string;
   provider: PaymentProvider;
+  /** A test payment (the sandbox provider): no money moved. */
+  test?: boolean;
   status: PaymentStatus;
   checkout_url?: string | null;
   reference?: string | null;
@@ -229,6 +231,8 @@ export interface PaymentTotals {
   gross: number;
   refunded: number;
   net: number;
+  /** Test (sandbox) payments, never part of the real totals above. */
+  test?: { gross: number; refunded: number; net: number };
 }
 
 /** The `card` of a payment message in the DM between payer and organiser. */
@@ -240,4 +244,5 @@ export interface PaymentCard {
   currency: string;
   status: PaymentStatus;
   activity_title?: string;
+  test?: boolean;
 }

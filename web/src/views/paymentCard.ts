@@ -51,6 +51,7 @@ function paymentCardView(raw: Card, _message: Message): HTMLElement {
         { class: `pill payment-${c.status}`, testid: "payment-card-status", dataset: { status: c.status } },
         PAYMENT_STATUS_LABEL[c.status] ?? c.status,
       ),
+      c.test ? h("span", { class: "pill warn", testid: "payment-card-test" }, "TEST: no money moved") : null,
     ),
     h(
       "div",

@@ -1,8 +1,10 @@
 // Paying for your held seat (`pending_payment`), shared by the chat card and the activity page:
-// the choice of sandbox (card: the server's checkout page, which comes back to the activity
-// page) or manual (bank transfer / cash: a reference and an optional note for the organiser to
-// confirm), the state of the payment, a failed or rejected payment's reason with a fresh start,
-// and once seated (or cancelled) what became of the payment.
+// the choice of manual (bank transfer / cash: a reference and an optional note for the organiser
+// to confirm, which holds the seat for the organiser's review window) or, where the server
+// enables it, the sandbox (a TEST card payment on the app's checkout page, #/pay/<id>), the state
+// of the payment, a failed payment's reason with a fresh start, and once seated (or cancelled)
+// what became of the payment (after a rejected transfer the seat stays held for an ordinary
+// hold, to pay again).
 //
 // The panel is built once per card/page and updated in place; its DOM is rebuilt only when what
 // it shows changes, and the proof inputs are kept across rebuilds, so live updates never wipe a
@@ -99,6 +101,8 @@ export function paymentPanel(activityId: string): PaymentPanel {
       mine.busy,
       mine.error,
       signup?.status,
+      signup?.hold_expires_at,
+      myPayments.offers("sandbox"),
     ]);
     if (key === shownKey) return;
     shownKey = key;
@@ -129,12 +133,20 @@ export function paymentPanel(activityId: string): PaymentPanel {
     return h(
       "div",
       { class: "signup-buttons payment-choices", testid: "payment-choices" },
-      button("Pay by card (sandbox)", "payment-pay-sandbox", busy, () => void myPayments.start(activityId, "sandbox"), "primary"),
+      myPayments.offers("sandbox")
+        ? button("Test payment (sandbox, no money)", "payment-pay-sandbox", busy, () => void myPayments.start(activityId, "sandbox"), "primary")
+        : null,
       button("Bank transfer / cash", "payment-pay-manual", busy, () => {
         editingProof = false;
         void myPayments.start(activityId, "manual");
       }),
     );
+  }
+
+  /** "Pay by card instead", where the server offers the sandbox. */
+  function switchToSandbox(busy: boolean): HTMLButtonElement | null {
+    if (!myPayments.offers("sandbox")) return null;
+    return button("Test payment (sandbox) instead", "payment-switch-sandbox", busy, () => void myPayments.start(activityId, "sandbox"), "link");
   }
 
   function status(p: Payment): HTMLElement {
@@ -190,6 +202,7 @@ export function paymentPanel(activityId: string): PaymentPanel {
 
   function render(state: PanelState, p: Payment | null, price: Price | null, busy: boolean): Child[] {
     const amount = amountOf(p, price);
+    const heldUntil = last?.entry.signup?.hold_expires_at ?? null;
     switch (state) {
       case "hidden":
         return [];
@@ -203,7 +216,7 @@ export function paymentPanel(activityId: string): PaymentPanel {
         ];
       case "checkout":
         return [
-          h("div", { class: "payment-head" }, "Card payment of ", h("strong", {}, amount), " started. ", status(p!)),
+          h("div", { class: "payment-head" }, "Test card payment of ", h("strong", {}, amount), " started. ", status(p!)),
           h(
             "div",
             { class: "signup-buttons" },
@@ -221,11 +234,7 @@ export function paymentPanel(activityId: string): PaymentPanel {
             " to the organiser (or pay in cash), then enter the reference so they can confirm it.",
           ),
           proofForm(p!, busy),
-          h(
-            "div",
-            { class: "signup-buttons" },
-            button("Pay by card instead", "payment-switch-sandbox", busy, () => void myPayments.start(activityId, "sandbox"), "link"),
-          ),
+          h("div", { class: "signup-buttons" }, switchToSandbox(busy)),
         ];
       case "awaiting":
         return [
@@ -237,7 +246,12 @@ export function paymentPanel(activityId: string): PaymentPanel {
             userText(p!.reference ?? "", "payment-reference", "payment-reference"),
             p!.note ? h("div", { class: "muted" }, "Note: ", userText(p!.note, "payment-note")) : null,
           ),
-          h("p", { class: "muted", testid: "payment-waiting" }, "Waiting for the organiser to confirm it."),
+          h(
+            "p",
+            { class: "muted", testid: "payment-waiting" },
+            "Waiting for the organiser to confirm it.",
+            heldUntil ? ` Your seat is held until ${formatWhen(heldUntil)}.` : "",
+          ),
           h(
             "div",
             { class: "signup-buttons" },
@@ -253,7 +267,7 @@ export function paymentPanel(activityId: string): PaymentPanel {
               rerender();
               reference.focus();
             }),
-            button("Pay by card instead", "payment-switch-sandbox", busy, () => void myPayments.start(activityId, "sandbox"), "link"),
+            switchToSandbox(busy),
           ),
         ];
       case "failed":
@@ -282,6 +296,10 @@ export function paymentPanel(activityId: string): PaymentPanel {
             status(p!),
             p!.status === "paid" ? h("span", { class: "muted" }, ` ${formatWhen(p!.updated_at)}`) : null,
           ),
+          p!.test ? h("p", { class: "muted", testid: "payment-test" }, "A test payment: no money moved.") : null,
+          p!.status === "failed" && p!.failure_reason
+            ? h("p", { class: "muted" }, "Not accepted: ", userText(p!.failure_reason, "payment-failure-reason"))
+            : null,
           p!.status === "refund_pending"
             ? h("p", { class: "muted" }, "Your refund is on its way.")
             : null,

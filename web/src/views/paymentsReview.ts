@@ -1,8 +1,10 @@
 // The organiser's payment review on the activity page (`GET /api/activities/{id}/payments`):
-// totals (gross, refunded, net), then each payment with its payer, amount, provider, status,
-// reference and note, and its ledger history. Pending manual payments with a reference can be
-// confirmed or rejected (with a reason); a manual refund in progress can be marked done. The list
-// is fetched again after each action and whenever the activity may have changed.
+// totals of real money (gross, refunded, net) and, apart, of test (sandbox) payments, then each
+// payment with its payer, amount, provider, status, reference and note, and its ledger history.
+// Manual payments with a reference can be confirmed or rejected (with a reason), also late (the
+// payment expired): confirming gives the seat back if one is free, else refunds; a manual refund
+// in progress can be marked done. The list is fetched again after each action and whenever the
+// activity may have changed.
 //
 // Rows are keyed by payment and re-rendered only when their payment changes, so a rejection
 // reason being typed survives a refresh of the list.
@@ -27,9 +29,9 @@ interface Payer {
   handle: string | null;
 }
 
-/** A manual payment the organiser can decide: pending, with the payer's reference. */
+/** A manual payment the organiser can decide: pending or expired (late), with a reference. */
 export function awaitsReview(p: Payment): boolean {
-  return p.provider === "manual" && p.status === "pending" && Boolean(p.reference);
+  return p.provider === "manual" && (p.status === "pending" || p.status === "expired") && Boolean(p.reference);
 }
 
 export function paymentsReview(activityId: string): PaymentsReview {
@@ -113,6 +115,13 @@ export function paymentsReview(activityId: string): PaymentsReview {
       h("dt", {}, "Currency"),
       h("dd", { testid: "payments-currency" }, cur ?? "—"),
     );
+    // Sandbox money is not money: never added to the totals above.
+    if (t.test && (t.test.gross || t.test.refunded)) {
+      totalsEl.append(
+        ...item("Test payments (no money)", "payments-test-gross", t.test.gross),
+        ...item("Test refunds", "payments-test-refunded", t.test.refunded),
+      );
+    }
   }
 
   function renderRows(): void {
@@ -186,6 +195,7 @@ export function paymentsReview(activityId: string): PaymentsReview {
         ),
         h("strong", { testid: "payment-amount", dataset: { amount: p.amount, currency: p.currency } }, formatAmount(p.amount, p.currency)),
         h("span", { class: "pill", testid: "payment-provider", dataset: { provider: p.provider } }, PROVIDER_LABEL[p.provider] ?? p.provider),
+        p.test ? h("span", { class: "pill warn", testid: "payment-test" }, "TEST") : null,
         h(
           "span",
           { class: `pill payment-${p.status}`, testid: "payment-row-status", dataset: { status: p.status } },
@@ -204,6 +214,15 @@ export function paymentsReview(activityId: string): PaymentsReview {
     }
 
     const tools = h("div", { class: "signup-buttons payment-tools" });
+    if (awaitsReview(p) && p.status === "expired") {
+      li.append(
+        h(
+          "p",
+          { class: "muted", testid: "payment-late" },
+          "Reviewed after the hold ran out: confirming gives the seat back if one is free, otherwise the payment is refunded.",
+        ),
+      );
+    }
     if (awaitsReview(p)) {
       const reasonInput = rejecting.get(p.id);
       if (reasonInput) {
@@ -260,7 +279,7 @@ export function paymentsReview(activityId: string): PaymentsReview {
                 click: () => {
                   const input = h("input", {
                     testid: "payment-reject-reason",
-                    attrs: { maxlength: 500, placeholder: "Reason (shown to the payer)", "aria-label": "Reason" },
+                    attrs: { maxlength: 500, placeholder: "Reason (shown to the payer, who has a normal hold left to pay again)", "aria-label": "Reason" },
                   });
                   rejecting.set(p.id, input);
                   renderRows();

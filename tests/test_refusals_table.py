@@ -1,0 +1,225 @@
+"""The table of refusable requests that tests/test_refusals.py sends (no tests in this module).
+
+A case names its route exactly as ``/openapi.json`` does (``"PATCH /api/activities/{id}"``) or
+its Socket.IO event as ``"sio <event>"``, who sends it (a persona of the world, or ``nobody``),
+what it targets (``on``: the value of the path's one parameter), its body and the error code
+(and ``conflict`` reason) it must get. Strings may name the world's ids as ``{A}``, ``{pm}``...:
+the public circle ``P`` and private ``Q`` (alice is in both; bob, carol, dave and wendy in ``P``;
+eve in neither), the activities ``A`` (capacity 2: alice and bob confirmed, wendy waitlisted),
+``T`` (alice checked in), ``X`` (cancelled), ``M`` (paid: carol holds a seat with a manual
+payment ``pm``, dave paid by sandbox ``ps``) and ``Qa`` (in the private circle), alice's message
+``msg`` in ``P`` and the DM ``dm`` of alice and bob.
+"""
+
+# One case per line reads as a table (fmt: off below keeps it so).
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+NOBODY = "nobody"
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Case:
+    route: str
+    who: str
+    expect: str
+    body: Any = ...  # ``...``: no body; a callable(world) is evaluated when the case is sent
+    on: str = ""
+    params: dict[str, str] | None = None
+    reason: str | None = None
+    signed: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
+    id: str = ""
+
+    @property
+    def path(self) -> str:
+        return re.sub(r"\{\w+\}", lambda _: self.on, self.route.split(" ", 1)[1])
+
+
+def http(route: str, who: str, expect: str, on: str = "", body: Any = ..., **kw: Any) -> Case:
+    return Case(route, who, expect, body, on, **kw)
+
+
+def sio(event: str, who: str, expect: str, body: Any, **kw: Any) -> Case:
+    return Case(f"sio {event}", who, expect, body, **kw)
+
+
+async def alice_ticket_for_t(w: Any) -> dict[str, str]:
+    """A fresh ticket of alice's for ``T`` (tickets are valid for a minute)."""
+    resp = await w.api["alice"].get(f"/api/activities/{w.ids['T']}/ticket")
+    return {"code": resp.json()["code"]}
+
+
+def _webhook_event(payment: str) -> Callable[[Any], dict[str, Any]]:
+    def make(w: Any) -> dict[str, Any]:
+        return {
+            "id": f"evt_refused_{payment}",
+            "type": "payment.succeeded",
+            "payment_id": w.ids[payment],
+            "amount": 500,
+            "currency": "EUR",
+        }
+
+    return make
+
+
+NEW_ACTIVITY = {
+    "title": "Another",
+    "category": "outdoors",
+    "starts_at": "{start}",
+    "ends_at": "{late}",
+    "location": {"name": "Here"},
+    "capacity": 3,
+}
+MOVE = {
+    "title": "Moved",
+    "capacity": 9,
+    "starts_at": "{start}",
+    "ends_at": "{late}",
+    "location": {"name": "Elsewhere"},
+    "signup_deadline": "{late}",
+}
+AUTH = "/api/auth"
+ACT = "/api/activities/{id}"
+CIRCLE = "/api/circles/{id}"
+PAY = "/api/payments/{id}"
+FORGED_BEARER = (("Authorization", "Bearer forged.token.value"),)
+
+# fmt: off
+CASES: list[Case] = [
+    # accounts
+    http(f"POST {AUTH}/register", NOBODY, "invalid", body={"handle": "NO!", "password": PASSWORD, "display_name": "x"}),
+    http(f"POST {AUTH}/register", NOBODY, "conflict", body={"handle": "{owner_handle}", "password": PASSWORD, "display_name": "Again"}, reason="handle_taken"),
+    http(f"POST {AUTH}/login", NOBODY, "unauthorized", body={"handle": "{alice_handle}", "password": "not her password"}),
+    http(f"POST {AUTH}/login", NOBODY, "invalid", body={"handle": "{alice_handle}"}),
+    http(f"POST {AUTH}/logout", NOBODY, "unauthorized"),
+    http(f"POST {AUTH}/logout", NOBODY, "unauthorized", headers=FORGED_BEARER),
+    http("GET /api/me", NOBODY, "unauthorized"),
+    http("POST /api/me/calendar-keys/rotate", NOBODY, "unauthorized"),
+    http("POST /api/me/calendar-keys/rotate", NOBODY, "unauthorized", headers=FORGED_BEARER),
+    # circles
+    http("POST /api/circles", NOBODY, "unauthorized", body={"name": "N", "category": "x"}),
+    http("POST /api/circles", "alice", "invalid", body={"name": "", "category": "x"}),
+    http("POST /api/circles", "alice", "invalid", body={"name": "N", "category": "x", "visibility": "secret"}),
+    http("GET /api/circles", "alice", "invalid", params={"sort": "name"}),
+    http(f"GET {CIRCLE}", "eve", "not_found", on="{Q}"),
+    http(f"POST {CIRCLE}/join", "eve", "not_found", on="{Q}", body={}),
+    http(f"POST {CIRCLE}/join", "eve", "not_found", on="{Q}", body={"invite": "{public_invite}"}),
+    http(f"POST {CIRCLE}/join", "eve", "invalid", on="{P}", body={"invite": 5}),
+    http(f"POST {CIRCLE}/leave", "owner", "conflict", on="{P}", reason="owner"),
+    http(f"POST {CIRCLE}/leave", "eve", "forbidden", on="{P}"),
+    http(f"POST {CIRCLE}/leave", "eve", "not_found", on="{Q}"),
+    http(f"GET {CIRCLE}/members", "eve", "forbidden", on="{P}"),
+    http(f"POST {CIRCLE}/invites", "alice", "forbidden", on="{P}"),
+    http(f"POST {CIRCLE}/invites", "eve", "not_found", on="{Q}"),
+    # activities
+    http(f"POST {CIRCLE}/activities", "alice", "forbidden", on="{P}", body=NEW_ACTIVITY),
+    http(f"POST {CIRCLE}/activities", "owner", "invalid", on="{P}", body={**NEW_ACTIVITY, "ends_at": "{early}"}),
+    http(f"POST {CIRCLE}/activities", "eve", "not_found", on="{Q}", body=NEW_ACTIVITY),
+    http(f"GET {CIRCLE}/activities", "eve", "not_found", on="{Q}"),
+    http(f"GET {CIRCLE}/activities", "alice", "invalid", on="{P}", params={"when": "soon"}),
+    http("GET /api/me/activities", "alice", "invalid", params={"when": "soon"}),
+    http("GET /api/me/activities", NOBODY, "unauthorized"),
+    http(f"GET {ACT}", "eve", "not_found", on="{Qa}"),
+    http(f"PATCH {ACT}", "alice", "forbidden", on="{A}", body={"title": "Mine now"}),
+    http(f"PATCH {ACT}", "owner", "conflict", on="{A}", body=MOVE, reason="deadline_after_start"),
+    http(f"PATCH {ACT}", "owner", "conflict", on="{A}", body={"capacity": 1, "title": "Smaller"}, reason="capacity_below_taken"),
+    http(f"PATCH {ACT}", "owner", "conflict", on="{A}", body={"ends_at": "{early}", "title": "Past"}, reason="ends_before_start"),
+    http(f"PATCH {ACT}", "owner", "conflict", on="{M}", body={"price": {"amount": 900, "currency": "EUR"}, "title": "Dearer"}, reason="price_locked"),
+    http(f"PATCH {ACT}", "owner", "invalid", on="{A}", body={"starts_at": None, "title": "Null start"}),
+    http(f"PATCH {ACT}", "owner", "invalid", on="{A}", body={"location": None, "title": "Null place"}),
+    http(f"PATCH {ACT}", "owner", "invalid", on="{A}", body={"capacity": None, "title": "Null seats"}),
+    http(f"PATCH {ACT}", "owner", "invalid", on="{A}", body={"status": "open", "title": "Mass assignment"}),
+    http(f"PATCH {ACT}", "eve", "not_found", on="{Qa}", body={"title": "x"}),
+    http(f"POST {ACT}/cancel", "alice", "forbidden", on="{A}", body={}),
+    http(f"POST {ACT}/cancel", "owner", "invalid", on="{A}", body={"reason": 5}),
+    http(f"POST {ACT}/cancel", "eve", "not_found", on="{Qa}", body={}),
+    http(f"GET {ACT}/attendees", "alice", "forbidden", on="{A}"),
+    http(f"GET {ACT}/ticket", "wendy", "forbidden", on="{A}"),
+    http(f"GET {ACT}/ticket.svg", "alice", "conflict", on="{A}", params={"code": "forged"}, reason="invalid_code"),
+    http(f"POST {ACT}/checkin", "alice", "forbidden", on="{A}", body={"code": "x"}),
+    http(f"POST {ACT}/checkin", "owner", "conflict", on="{A}", body={"code": "garbage"}, reason="invalid_code"),
+    http(f"POST {ACT}/checkin", "owner", "conflict", on="{T}", body=alice_ticket_for_t, reason="already_checked_in"),
+    http(f"GET {ACT}/calendar.ics", NOBODY, "unauthorized", on="{A}"),
+    http(f"GET {ACT}/calendar.ics", NOBODY, "not_found", on="{A}", params={"key": "forged"}),
+    # notifications
+    http("GET /api/notifications", "alice", "invalid", params={"unread": "maybe"}),
+    http("POST /api/notifications/read", "alice", "invalid", body={}),
+    http("POST /api/notifications/read", "alice", "invalid", body={"ids": ["$gt"]}),
+    # payments
+    http(f"POST {ACT}/payment", "alice", "conflict", on="{A}", body={"provider": "manual"}, reason="no_hold"),
+    http(f"POST {ACT}/payment", "carol", "invalid", on="{M}", body={"provider": "paypal"}),
+    http(f"POST {ACT}/payment", "eve", "not_found", on="{Qa}", body={"provider": "manual"}),
+    http(f"GET {PAY}", "eve", "not_found", on="{pm}"),
+    http(f"POST {PAY}/proof", "owner", "forbidden", on="{pm}", body={"reference": "REF1"}),
+    http(f"POST {PAY}/proof", "dave", "conflict", on="{ps}", body={"reference": "REF1"}, reason="wrong_provider"),
+    http(f"POST {PAY}/proof", "eve", "not_found", on="{pm}", body={"reference": "REF1"}),
+    http(f"POST {PAY}/proof", "carol", "invalid", on="{pm}", body={}),
+    http(f"POST {PAY}/confirm", "carol", "forbidden", on="{pm}", body={}),
+    http(f"POST {PAY}/confirm", "owner", "conflict", on="{ps}", body={}, reason="wrong_provider"),
+    http(f"POST {PAY}/confirm", "owner", "invalid", on="{pm}", body={"amount": 1}),
+    http(f"POST {PAY}/reject", "carol", "forbidden", on="{pm}", body={}),
+    http(f"POST {PAY}/reject", "eve", "not_found", on="{pm}", body={}),
+    http(f"POST {PAY}/refunded", "carol", "forbidden", on="{pm}", body={}),
+    http(f"POST {PAY}/refunded", "owner", "conflict", on="{ps}", body={}, reason="wrong_provider"),
+    http(f"GET {ACT}/payments", "alice", "forbidden", on="{M}"),
+    http("POST /api/payments/webhook/{provider}", NOBODY, "bad_request", on="sandbox", body=_webhook_event("pm")),
+    http("POST /api/payments/webhook/{provider}", NOBODY, "bad_request", on="sandbox", body=_webhook_event("ps"), headers=(("Circles-Signature", "t=1,v1=00"),)),
+    http("POST /api/payments/webhook/{provider}", NOBODY, "invalid", on="sandbox", body={"id": "evt_bad"}, signed=True),
+    http("POST /api/payments/webhook/{provider}", NOBODY, "not_found", on="paypal", body=_webhook_event("ps"), signed=True),
+    http("GET /api/payments/providers", NOBODY, "unauthorized"),
+    http(f"POST {PAY}/sandbox/complete", NOBODY, "unauthorized", on="{ps}", body={}),
+    http(f"POST {PAY}/sandbox/complete", "owner", "forbidden", on="{ps}", body={}),
+    http(f"POST {PAY}/sandbox/complete", "eve", "not_found", on="{ps}", body={}),
+    http(f"POST {PAY}/sandbox/complete", "carol", "conflict", on="{pm}", body={}, reason="wrong_provider"),
+    http(f"POST {PAY}/sandbox/complete", "dave", "conflict", on="{ps}", body={}, reason="not_payable"),
+    # Socket.IO events
+    sio("conversations", "alice", "invalid", {"x": 1}),
+    sio("message:send", "eve", "not_found", {"conversation_id": "{convP}", "client_id": "r1", "text": "hi"}),
+    sio("message:send", "eve", "not_found", {"conversation_id": "{dm}", "client_id": "r2", "text": "hi"}),
+    sio("message:send", "alice", "invalid", {"conversation_id": "{convP}", "client_id": "r3", "text": "   "}),
+    sio("message:edit", "bob", "forbidden", {"message_id": "{msg}", "text": "mine"}),
+    sio("message:edit", "alice", "invalid", {"message_id": "{msg}", "text": ""}),
+    sio("message:delete", "bob", "forbidden", {"message_id": "{msg}"}),
+    sio("message:delete", "eve", "not_found", {"message_id": "{msg}"}),
+    sio("history", "eve", "not_found", {"conversation_id": "{convQ}"}),
+    sio("sync", "eve", "not_found", {"conversation_id": "{convQ}", "since_rev": 0}),
+    sio("sync", "alice", "invalid", {"conversation_id": "{convP}", "since_rev": -1}),
+    sio("read", "eve", "not_found", {"conversation_id": "{convP}", "seq": 1}),
+    sio("read", "alice", "invalid", {"conversation_id": "{convP}", "seq": -1}),
+    sio("typing", "eve", "not_found", {"conversation_id": "{convP}"}),
+    sio("dm:open", "alice", "invalid", {"user_id": "{alice_id}"}),
+    sio("dm:open", "eve", "forbidden", {"user_id": "{alice_id}"}),
+    sio("dm:open", "alice", "not_found", {"user_id": "{nosuch}"}),
+    sio("activity:signup", "eve", "conflict", {"activity_id": "{X}"}, reason="activity_cancelled"),
+    sio("activity:signup", "eve", "not_found", {"activity_id": "{Qa}"}),
+    sio("activity:signup", "alice", "invalid", {"activity_id": 5}),
+    sio("activity:cancel", "alice", "conflict", {"activity_id": "{T}"}, reason="already_checked_in"),
+    sio("activity:cancel", "eve", "conflict", {"activity_id": "{A}"}, reason="not_signed_up"),
+    sio("activity:accept_offer", "wendy", "conflict", {"activity_id": "{A}"}, reason="no_offer"),
+    sio("activity:decline_offer", "alice", "conflict", {"activity_id": "{A}"}, reason="no_offer"),
+    sio("activity:reconfirm", "eve", "conflict", {"activity_id": "{A}", "going": True}, reason="not_signed_up"),
+    sio("activity:reconfirm", "alice", "invalid", {"activity_id": "{A}", "going": "yes"}),
+]
+# fmt: on
+
+# Routes and events with nothing to refuse, each with the reason. None so far: every route
+# needs a session, a key or a valid body, and every event a payload.
+NOT_REFUSABLE: dict[str, str] = {}
+
+
+def _name(c: Case) -> str:
+    return f"{c.route} as {c.who}: {c.reason or c.expect}"
+
+
+_seen: Counter[str] = Counter()
+for _i, _c in enumerate(CASES):
+    _seen[_name(_c)] += 1
+    object.__setattr__(_c, "id", f"{_name(_c)} #{_seen[_name(_c)]}")
