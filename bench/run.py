@@ -1103,7 +1103,7 @@ def _provision_key() -> str:
     ordinary server edits keep the cache; a cached database is also checked with one
     authenticated call before it is used.
     """
-    h = hashlib.sha256(b"circles-bench-provision-v1")
+    h = hashlib.sha256(b"circles-bench-provision-v2")  # v2: FerretDB on PostgreSQL
     names = ("models.py", "repository.py", "mongo.py", "tokens.py", "passwords.py")
     for path in sorted(p for p in (ROOT / "server").rglob("*.py") if p.name in names):
         h.update(path.relative_to(ROOT).as_posix().encode())
@@ -1140,6 +1140,7 @@ async def start_circles(
     cleanup.append(redis)
     env = {
         "MONGODB_URL": ferret.url,
+        "FERRETDB_POSTGRESQL_URL": ferret.extra["postgres_url"],
         "REDIS_URL": redis.url,
         "DATA_DIR": str(data / "server"),
         "SEED_DEMO": "0",
@@ -1178,6 +1179,7 @@ async def start_circles(
             )
             cleanup.append(ferret)
             env["MONGODB_URL"] = ferret.url
+            env["FERRETDB_POSTGRESQL_URL"] = ferret.extra["postgres_url"]
             server = await loop.run_in_executor(
                 None, lambda: infra.start_server(env, log_dir, port)
             )
@@ -1202,6 +1204,7 @@ async def start_circles(
         ferret = await loop.run_in_executor(None, infra.start_ferretdb, data / "ferretdb", log_dir)
         cleanup.append(ferret)
         env["MONGODB_URL"] = ferret.url
+        env["FERRETDB_POSTGRESQL_URL"] = ferret.extra["postgres_url"]
         # measure on a fresh process: registration (argon2) leaves memory behind that would
         # blur the per-connection RSS figure
         server = await loop.run_in_executor(None, lambda: infra.start_server(env, log_dir, port))

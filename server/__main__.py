@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from server.core.embedded import EmbeddedDatabaseError, find_ferretdb
+from server.core.postgres import ClusterError, find_pg_bin
 from server.settings import Settings
 
 
@@ -19,7 +20,8 @@ def main() -> None:
     if settings.embedded_db:
         try:
             find_ferretdb(settings.ferretdb_bin)
-        except EmbeddedDatabaseError as exc:
+            find_pg_bin(settings.postgres_bin)
+        except (EmbeddedDatabaseError, ClusterError) as exc:
             print(str(exc), file=sys.stderr)
             sys.exit(1)
     from server.app import create_app

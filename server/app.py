@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import container as wiring
-from server.core.embedded import EmbeddedFerretDB
+from server.core.embedded import EmbeddedDatabase
 from server.core.mongo import ping
 from server.http.openapi import build_openapi
 from server.http.routing import to_starlette
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> Any:
     embedded = (
-        EmbeddedFerretDB(settings.data_dir, settings.ferretdb_bin) if settings.embedded_db else None
+        EmbeddedDatabase(settings.data_dir, settings.ferretdb_bin, settings.postgres_bin)
+        if settings.embedded_db
+        else None
     )
     url = settings.mongodb_url or (embedded.url if embedded else "")
     c = wiring.build(settings, url, mongo_listeners)
@@ -40,7 +42,9 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
         if embedded is not None:
             await embedded.start()
         try:
-            await c.init_storage()
+            await c.init_storage(
+                embedded.postgres_url if embedded else settings.ferretdb_postgresql_url
+            )
             if embedded is not None and settings.seed_demo:
                 from server.seed import seed_demo
 
