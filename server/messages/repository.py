@@ -14,7 +14,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.errors import Unavailable
-from server.core.mongo import Db, Index, retry_busy
+from server.core.mongo import Db, Index, find_by_ids, retry_busy
 from server.messages.models import Conversation, Message, NewMessage, Participation
 
 INDEXES = {
@@ -35,7 +35,6 @@ INDEXES = {
 
 
 MAX_CACHED = 100_000
-FEW = 8  # up to this many ids are fetched one by one (see _by_ids)
 
 
 @dataclass
@@ -76,15 +75,6 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
         circle_id=doc.get("circle_id"),
         members=tuple(doc.get("members", ())),
     )
-
-
-async def _by_ids(collection: Any, ids: list[str]) -> list[dict[str, Any]]:
-    """The documents with these ``_id``s. Up to ``FEW`` are read one by one: FerretDB v1 filters
-    an exact ``_id`` in SQLite but an ``$in`` in Go, after decoding every document."""
-    if len(ids) <= FEW:
-        found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
-        return [d for d in found if d is not None]
-    return [d async for d in collection.find({"_id": {"$in": ids}})]
 
 
 class MessageRepository:
@@ -129,9 +119,13 @@ class MessageRepository:
 
     async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int, int]]:
         """Conversations with their current rev and the highest seq assigned."""
-        cursor = self._conversations.find({"_id": {"$in": ids}})
-        found = [_conversation(d) async for d in cursor]
-        return {c.id: (c, *await self.top(c.id)) for c in found}
+
+        async def one(conversation_id: str) -> tuple[Conversation, int, int] | None:
+            conv = await self.get_conversation(conversation_id)
+            return (conv, *await self.top(conv.id)) if conv else None
+
+        found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
+        return {f[0].id: f for f in found if f is not None}
 
     async def claim_revs(
         self, conversation_id: str, mids: list[str], new: bool
@@ -268,16 +262,21 @@ class MessageRepository:
 
     async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
         """Mark claims whose change was not written (refused), so readers stop waiting."""
-        if revs:
-            await retry_busy(
-                lambda: self._revs.update_many(
-                    {"_id": {"$in": [rev_id(conversation_id, r) for r in revs]}},
-                    {"$set": {"void": True}},
+        await asyncio.gather(  # one exact _id each: an $in would read every claim on FerretDB
+            *(
+                retry_busy(
+                    partial(
+                        self._revs.update_one,
+                        {"_id": rev_id(conversation_id, r)},
+                        {"$set": {"void": True}},
+                    )
                 )
+                for r in revs
             )
+        )
 
     async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
-        docs = await _by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
+        docs = await find_by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
         return {int(d["rev"]): d for d in docs}
 
     async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
@@ -287,7 +286,7 @@ class MessageRepository:
         return [d async for d in cursor]
 
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
-        return {d["_id"]: _message(d) for d in await _by_ids(self._messages, ids)}
+        return {d["_id"]: _message(d) for d in await find_by_ids(self._messages, ids)}
 
     async def top(self, conversation_id: str) -> tuple[int, int]:
         """The conversation's current rev and the highest seq assigned (read, not remembered)."""
@@ -374,8 +373,11 @@ class MessageRepository:
         return int(doc["seq"]) if doc else 0
 
     async def by_client_keys(self, keys: list[str]) -> dict[str, Message]:
-        cursor = self._messages.find({"client_key": {"$in": keys}})
-        return {d["client_key"]: _message(d) async for d in cursor}
+        """The stored messages with these client keys (one indexed lookup each)."""
+        found = await asyncio.gather(
+            *(self._messages.find_one({"client_key": k}) for k in dict.fromkeys(keys))
+        )
+        return {d["client_key"]: _message(d) for d in found if d is not None}
 
     async def insert_batch(
         self, items: list[tuple[NewMessage, int, int]], deleted: bool = False
