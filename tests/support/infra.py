@@ -161,7 +161,8 @@ def start_postgres(root: Path, log_dir: Path, settings: dict[str, str] | None = 
     cluster.prepare()
     port = free_port()
     log_path = cluster.log_path
-    popen = cluster.spawn(port, settings)
+    # each log entry names its database: tests read the plans of their own database
+    popen = cluster.spawn(port, {"log_line_prefix": "%m [%p] %d ", **(settings or {})})
     deadline = time.monotonic() + 60
     while True:
         if popen.poll() is not None:
