@@ -1,4 +1,8 @@
-"""python -m server: run Circles on uvicorn with the settings from the environment."""
+"""python -m server: run Circles on uvicorn with the settings from the environment.
+
+``python -m server migrate --from-sqlite OLD_DATA_DIR`` copies an old embedded SQLite store into
+the configured database instead (server/core/migrate.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ from server.settings import Settings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["migrate"]:
+        from server.core.migrate import main as migrate
+
+        migrate(sys.argv[2:])
+        return
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

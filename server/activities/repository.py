@@ -274,6 +274,15 @@ class ActivityRepository:
         )
         return [d["_id"] async for d in cursor]
 
+    async def flag_deadlines(self) -> int:
+        """Set ``has_deadline`` on activities stored before the flag existed (a store migrated
+        from SQLite), so the sweeper finds their deadlines. Returns how many it flagged."""
+        result = await self._activities.update_many(
+            {"has_deadline": {"$exists": False}, "next_deadline": {"$ne": None}},
+            {"$set": {"has_deadline": True}},
+        )
+        return result.modified_count
+
     # reminder schedules -----------------------------------------------------------------
 
     async def add_schedule(

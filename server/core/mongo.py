@@ -59,7 +59,7 @@ def make_client(
     )
 
 
-async def ensure_indexes(db: Db, declared: dict[str, list[Index]]) -> None:
+async def ensure_indexes(db: AsyncDatabase[Any], declared: dict[str, list[Index]]) -> None:
     """Create every declared index (idempotent)."""
     for collection, indexes in declared.items():
         for index in indexes:
