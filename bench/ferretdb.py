@@ -54,7 +54,12 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
             await coll.create_index([("client_key", 1)], unique=True)
             await coll.create_index([("conversation_id", 1), ("seq", 1)], unique=True)
             if gin:
-                declared = {"messages": [Index([("client_key", 1)], "client_key", unique=True)]}
+                declared = {
+                    "messages": [
+                        Index([("client_key", 1)], "client_key", unique=True),
+                        Index([("conversation_id", 1), ("seq", 1)], "conversation_seq"),
+                    ]
+                }
                 await pgindex.mirror(ferret.extra["postgres_url"], "bench", declared)
             for start in range(0, size, 1000):
                 await coll.insert_many([doc(i) for i in range(start, min(size, start + 1000))])
@@ -83,6 +88,18 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                     "find $in of 5 _ids",
                     lambda _: coll.find(
                         {"_id": {"$in": [doc(pick())["_id"] for _ in range(5)]}}
+                    ).to_list(),
+                ),
+                (
+                    "5 find_one by _id, gathered",
+                    lambda _: asyncio.gather(
+                        *(coll.find_one({"_id": doc(pick())["_id"]}) for _ in range(5))
+                    ),
+                ),
+                (
+                    "newest 50 of a conversation",
+                    lambda _: coll.find(
+                        {"conversation_id": f"c{pick() % 10}"}, sort=[("seq", -1)], limit=50
                     ).to_list(),
                 ),
                 ("insert_many of 1", lambda _: insert(1)),

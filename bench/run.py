@@ -449,7 +449,10 @@ class Runner:
         cpu0 = (
             procstat.cpu_seconds(srv_pids),
             procstat.cpu_seconds(gen_pids),
-            {k: procstat.cpu_seconds([p]) for k, p in target.infra_pids.items()},
+            {
+                k: procstat.cpu_seconds(procstat.descendants(p))
+                for k, p in target.infra_pids.items()
+            },
             procstat.machine_busy_seconds(),
         )
         t0 = time.monotonic()
@@ -466,7 +469,10 @@ class Runner:
         cpu_send = (
             procstat.cpu_seconds(srv_pids),
             procstat.cpu_seconds(gen_pids),
-            {k: procstat.cpu_seconds([p]) for k, p in target.infra_pids.items()},
+            {
+                k: procstat.cpu_seconds(procstat.descendants(p))
+                for k, p in target.infra_pids.items()
+            },
             procstat.machine_busy_seconds(),
         )
         sent_by_room: dict[str, int] = {}
@@ -1210,7 +1216,7 @@ async def start_circles(
         server = await loop.run_in_executor(None, lambda: infra.start_server(env, log_dir, port))
         cleanup.append(server)
         log(f"  restarted Circles for measurement: pid {server.popen.pid}")
-    for proc in (ferret, redis, server):
+    for proc in (ferret, *ferret.companions, redis, server):
         boost(proc.popen.pid)
     env_shown = {k: v for k, v in env.items() if k != "SECRET_KEY"}
     return Target(
@@ -1221,7 +1227,11 @@ async def start_circles(
         config={"env": env_shown, "provision_key": key},
         tokens=prov["tokens"],
         rooms=prov["rooms"],
-        infra_pids={"ferretdb": ferret.popen.pid, "redis": redis.popen.pid},
+        infra_pids={  # PostgreSQL's work is done by its postmaster's children (descendants)
+            "ferretdb": ferret.popen.pid,
+            "postgres": ferret.companions[0].popen.pid,
+            "redis": redis.popen.pid,
+        },
     )
 
 
