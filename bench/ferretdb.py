@@ -57,7 +57,7 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                 declared = {
                     "messages": [
                         Index([("client_key", 1)], "client_key", unique=True),
-                        Index([("conversation_id", 1), ("seq", 1)], "conversation_seq"),
+                        Index([("conversation_id", 1), ("seq", 1)], "conv_seq", equality=2),
                     ]
                 }
                 await pgindex.mirror(ferret.extra["postgres_url"], "bench", declared)
@@ -77,6 +77,13 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                 first = top[0]
                 top[0] += n
                 await coll.insert_many([doc(i) for i in range(first, first + n)])
+
+            async def newest_by_seq(_: int) -> Any:
+                c = pick() % 10  # doc i is seq i of conversation c{i % 10}
+                last = max(i for i in range(max(0, size - 10), size) if i % 10 == c)
+                seqs = range(max(c, last - 490), last + 1, 10)
+                lookups = (coll.find_one({"conversation_id": f"c{c}", "seq": s}) for s in seqs)
+                return await asyncio.gather(*lookups)
 
             cases: list[tuple[str, Op]] = [
                 ("find_one by _id", lambda _: coll.find_one({"_id": doc(pick())["_id"]})),
@@ -102,6 +109,7 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                         {"conversation_id": f"c{pick() % 10}"}, sort=[("seq", -1)], limit=50
                     ).to_list(),
                 ),
+                ("newest 50 by seq, gathered", newest_by_seq),
                 ("insert_many of 1", lambda _: insert(1)),
                 ("insert_many of 20", lambda _: insert(20)),
             ]

@@ -218,7 +218,7 @@ async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> No
 
 
 async def test_the_check_sees_a_query_that_lost_its_index(watched: Watched) -> None:
-    """Without the GIN index on ``messages.conversation_id``, history scans the messages."""
+    """Without the GIN indexes on ``messages``, history scans the messages."""
     url = watched.server.url
     alice = await register(url, "alice")
     try:
@@ -227,12 +227,11 @@ async def test_the_check_sees_a_query_that_lost_its_index(watched: Watched) -> N
         with psycopg.connect(watched.ferret.extra["postgres_url"], autocommit=True) as conn:
             found = conn.execute(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname LIKE %s",
-                (watched.schema, "messages%conversation_id%gin"),
+                (watched.schema, "messages%gin"),
             ).fetchall()
-            assert len(found) == 1, found
-            conn.execute(
-                sql.SQL("DROP INDEX {}").format(sql.Identifier(watched.schema, found[0][0]))
-            )
+            assert found
+            for (name,) in found:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(watched.schema, name)))
         watched.log_start = watched.log_path.stat().st_size
         sa = await Sock(url, alice.token).connect()
         try:

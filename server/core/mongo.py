@@ -33,12 +33,15 @@ Db = AsyncDatabase[Doc]
 
 @dataclass(frozen=True)
 class Index:
-    """An index a repository declares beside its collection."""
+    """An index a repository declares beside its collection. ``equality`` says how many leading
+    keys its queries match by equality: on FerretDB over PostgreSQL, those are what
+    ``core/pgindex.py`` indexes for FerretDB's ``@>`` filters."""
 
     keys: list[tuple[str, int]]
     name: str
     unique: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    equality: int = 1
 
 
 def make_client(

@@ -6,7 +6,8 @@ after fetching the matching rows. Its own indexes are btrees on ``((_jsonb->'fie
 cannot serve ``@>``: every query scans its table. So for each collection, this module creates a
 GIN ``jsonb_path_ops`` index on ``(_jsonb->'_id')`` and on the leading key of each index its
 repository declares (repositories shape their hot queries as equality on those keys), on the
-table FerretDB keeps the collection in (read from FerretDB's metadata table), and sets the
+table FerretDB keeps the collection in (read from FerretDB's metadata table; an index whose
+queries match several leading keys by equality gets one multicolumn GIN index), and sets the
 database's ``plan_cache_mode`` to ``force_custom_plan``: only a plan made for the actual field
 name can match an index expression, and a cached generic plan would scan for good.
 
@@ -32,23 +33,25 @@ METADATA_TABLE = "_ferretdb_database_metadata"  # FerretDB v1's table of collect
 LOCK_KEY = 0x43697263  # one mirroring at a time per cluster (processes start together)
 
 
-def equality_fields(declared: dict[str, list[Index]]) -> dict[str, list[str]]:
-    """Per collection, the fields to index for ``@>``: ``_id`` and each leading key."""
-    out: dict[str, list[str]] = {}
+def equality_fields(declared: dict[str, list[Index]]) -> dict[str, list[tuple[str, ...]]]:
+    """Per collection, the field groups to index for ``@>``: ``_id``, and the equality keys of
+    each declared index (several make one multicolumn GIN index, which intersects them)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
     for collection, indexes in declared.items():
-        fields = ["_id"]
+        groups: list[tuple[str, ...]] = [("_id",)]
         for index in indexes:
-            first = index.keys[0][0]
-            if first not in fields:
-                fields.append(first)
-        out[collection] = fields
+            group = tuple(key for key, _ in index.keys[: index.equality])
+            if group not in groups:
+                groups.append(group)
+        out[collection] = groups
     return out
 
 
-def index_name(table: str, field: str) -> str:
-    """``<table>_<field>_<hash>_gin``, within PostgreSQL's 63 characters."""
-    digest = hashlib.sha1(f"{table}.{field}".encode()).hexdigest()[:8]
-    readable = re.sub(r"[^a-z0-9_]", "_", f"{table[:32]}_{field[:16]}".lower())
+def index_name(table: str, fields: tuple[str, ...]) -> str:
+    """``<table>_<fields>_<hash>_gin``, within PostgreSQL's 63 characters."""
+    joined = "_".join(fields)
+    digest = hashlib.sha1(f"{table}.{'.'.join(fields)}".encode()).hexdigest()[:8]
+    readable = re.sub(r"[^a-z0-9_]", "_", f"{table[:32]}_{joined[:16]}".lower())
     return f"{readable}_{digest}_gin"
 
 
@@ -73,24 +76,24 @@ async def mirror(url: str, schema: str, declared: dict[str, list[Index]]) -> int
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         tables = await _tables(conn, schema)
-        for collection, fields in equality_fields(declared).items():
+        for collection, groups in equality_fields(declared).items():
             table = tables.get(collection)
             if table is None:
                 continue
-            for field in fields:
-                name = index_name(table, field)
+            for fields in groups:
+                name = index_name(table, fields)
                 cur = await conn.execute(
                     "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
                     (schema, name),
                 )
                 if await cur.fetchone() is not None:
                     continue
+                columns = sql.SQL(", ").join(
+                    sql.SQL("(_jsonb -> {}) jsonb_path_ops").format(sql.Literal(f)) for f in fields
+                )
                 await conn.execute(
-                    sql.SQL(
-                        "CREATE INDEX IF NOT EXISTS {} ON {} "
-                        "USING gin ((_jsonb -> {}) jsonb_path_ops)"
-                    ).format(
-                        sql.Identifier(name), sql.Identifier(schema, table), sql.Literal(field)
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ({})").format(
+                        sql.Identifier(name), sql.Identifier(schema, table), columns
                     )
                 )
                 created += 1

@@ -25,7 +25,10 @@ INDEXES = {
     ],
     "revs": [Index([("conversation_id", 1), ("rev", -1)], "conversation_rev")],
     "messages": [
-        Index([("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True),
+        # history reads a page as one (conversation_id, seq) equality per seq
+        Index(
+            [("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True, equality=2
+        ),
         # (conversation_id, sender_id, client_id) joined into one key: unique, and one $in lookup
         # finds a whole batch of retried sends.
         Index([("client_key", 1)], "client_key_unique", unique=True),
@@ -231,34 +234,43 @@ class MessageRepository:
             self._tops[conversation_id] = (rev, seq_top)
 
     async def _learn_clash(self, conversation_id: str, rev: int) -> None:
-        """Another process claimed ``rev``: find the top above it by looking claims up by
-        ``_id``, doubling the step and then halving it (claims are contiguous), and remember
-        it. A handful of exact ``_id`` reads cost less than one query on ``conversation_id``,
-        which FerretDB v1 answers by decoding every claim."""
-
-        async def claim(r: int) -> dict[str, Any] | None:
-            return await self._revs.find_one({"_id": rev_id(conversation_id, r)})
-
-        top = await claim(rev)
-        if top is None or "seq_top" not in top:
+        """Another process claimed ``rev``: find the top above it and remember it."""
+        found = await self._walk_up(conversation_id, rev)
+        if found is None:
             self._tops.pop(conversation_id, None)
             await self.top(conversation_id)
-            return
+        else:
+            self._remember_top(conversation_id, *found)
+
+    async def _walk_up(self, conversation_id: str, rev: int) -> tuple[int, int] | None:
+        """From claim ``rev``, the highest claim and its ``seq_top``, by exact ``_id`` lookups:
+        claims are contiguous and never removed, so the step doubles until a rev is unclaimed,
+        then halves (about 2 log2 of the distance). None when ``rev`` is not claimed, or was
+        claimed before claims carried seqs. A query on ``conversation_id`` would read every
+        claim of the conversation (FerretDB v1 sorts in Go)."""
+
+        async def claim(r: int) -> dict[str, Any] | None:
+            found = await self._revs.find_one({"_id": rev_id(conversation_id, r)})
+            return found if found is not None and "seq_top" in found else None
+
+        top = await claim(rev)
+        if top is None:
+            return None
         low, step, high = rev, 1, 0
         while not high:
             found = await claim(low + step)
-            if found is None or "seq_top" not in found:
+            if found is None:
                 high = low + step
             else:
                 low, top, step = low + step, found, step * 2
         while high - low > 1:
             mid = (low + high) // 2
             found = await claim(mid)
-            if found is None or "seq_top" not in found:
+            if found is None:
                 high = mid
             else:
                 low, top = mid, found
-        self._remember_top(conversation_id, low, int(top["seq_top"]))
+        return low, int(top["seq_top"])
 
     async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
         """Mark claims whose change was not written (refused), so readers stop waiting."""
@@ -279,12 +291,6 @@ class MessageRepository:
         docs = await find_by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
         return {int(d["rev"]): d for d in docs}
 
-    async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
-        cursor = self._revs.find(
-            {"conversation_id": conversation_id, "rev": {"$gt": since_rev}}, sort=[("rev", 1)]
-        )
-        return [d async for d in cursor]
-
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
         return {d["_id"]: _message(d) for d in await find_by_ids(self._messages, ids)}
 
@@ -303,7 +309,13 @@ class MessageRepository:
         return min(seq, (await self.top(conversation_id))[1])
 
     async def _top_claim(self, conversation_id: str) -> tuple[int, int]:
-        """The highest claimed rev and the highest seq assigned up to it."""
+        """The highest claimed rev and the highest seq assigned up to it: walked up by ``_id``
+        from the highest claim this process knows of (else from rev 1)."""
+        known = self._tops.get(conversation_id)
+        walked = await self._walk_up(conversation_id, max(known[0], 1) if known else 1)
+        if walked is not None:
+            return walked
+        # no claim yet, or claims from before they carried seqs: read them all
         doc = await self._revs.find_one(
             {"conversation_id": conversation_id}, sort=[("rev", DESCENDING)]
         )
@@ -435,20 +447,17 @@ class MessageRepository:
     async def history(
         self, conversation_id: str, before_seq: int | None, limit: int
     ) -> tuple[list[Message], bool]:
-        query: dict[str, Any] = {"conversation_id": conversation_id}
-        if before_seq is not None:
-            query["seq"] = {"$lt": before_seq}
-        cursor = self._messages.find(query, sort=[("seq", DESCENDING)], limit=limit + 1)
-        docs = [d async for d in cursor]
-        return [_message(d) for d in reversed(docs[:limit])], len(docs) > limit
-
-    async def changed_since(
-        self, conversation_id: str, since_rev: int, limit: int
-    ) -> tuple[list[Message], bool]:
-        cursor = self._messages.find(
-            {"conversation_id": conversation_id, "rev": {"$gt": since_rev}},
-            sort=[("rev", 1)],
-            limit=limit + 1,
+        """Up to ``limit`` messages below ``before_seq`` (else the newest), oldest first, and
+        whether older ones exist. Seqs are dense from 1, so the page is one exact
+        ``(conversation_id, seq)`` lookup per seq, run concurrently: a range with a sort would
+        read the whole conversation on FerretDB v1. A seq assigned but not yet written is
+        left out, as a query would leave it out."""
+        high = before_seq - 1 if before_seq is not None else (await self.top(conversation_id))[1]
+        low = max(1, high - limit + 1)
+        found = await asyncio.gather(
+            *(
+                self._messages.find_one({"conversation_id": conversation_id, "seq": seq})
+                for seq in range(low, high + 1)
+            )
         )
-        docs = [d async for d in cursor]
-        return [_message(d) for d in docs[:limit]], len(docs) > limit
+        return [_message(d) for d in found if d is not None], low > 1
