@@ -39,6 +39,7 @@ def doc(i: int) -> dict[str, Any]:
         "_id": f"m{i:09d}",
         "conversation_id": f"c{i % 10}",
         "seq": i,
+        "page": i // 500,  # 50 documents of each conversation per page, as history stores them
         "client_key": f"c{i % 10}|u{i % 200}|{i}",
         "text": "bench message " * 4,
     }
@@ -58,6 +59,7 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                     "messages": [
                         Index([("client_key", 1)], "client_key", unique=True),
                         Index([("conversation_id", 1), ("seq", 1)], "conv_seq", equality=2),
+                        Index([("conversation_id", 1), ("page", 1)], "conv_page", equality=2),
                     ]
                 }
                 await pgindex.mirror(ferret.extra["postgres_url"], "bench", declared)
@@ -85,6 +87,12 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                 lookups = (coll.find_one({"conversation_id": f"c{c}", "seq": s}) for s in seqs)
                 return await asyncio.gather(*lookups)
 
+            async def newest_page(_: int) -> Any:
+                c = pick() % 10
+                last = max(i for i in range(max(0, size - 10), size) if i % 10 == c)
+                page = {"conversation_id": f"c{c}", "page": last // 500}
+                return await coll.find(page).to_list()
+
             cases: list[tuple[str, Op]] = [
                 ("find_one by _id", lambda _: coll.find_one({"_id": doc(pick())["_id"]})),
                 (
@@ -110,6 +118,7 @@ async def measure(size: int, ops: int, log_dir: Path, gin: bool) -> list[tuple[s
                     ).to_list(),
                 ),
                 ("newest 50 by seq, gathered", newest_by_seq),
+                ("newest 50 as one page", newest_page),
                 ("insert_many of 1", lambda _: insert(1)),
                 ("insert_many of 20", lambda _: insert(20)),
             ]

@@ -94,9 +94,11 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
         await alice.aclose()
         await bob.aclose()
         server.stop()
-        # as the SQLite-era server stored it: without the has_deadline flag
+        # as the SQLite-era server stored them: activities without has_deadline, messages
+        # without page (history then reads them by seq)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url)
         await client["circles"]["activities"].update_many({}, {"$unset": {"has_deadline": ""}})
+        await client["circles"]["messages"].update_many({}, {"$unset": {"page": ""}})
         await client.close()
     finally:
         server.stop()

@@ -25,10 +25,11 @@ INDEXES = {
     ],
     "revs": [Index([("conversation_id", 1), ("rev", -1)], "conversation_rev")],
     "messages": [
-        # history reads a page as one (conversation_id, seq) equality per seq
         Index(
             [("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True, equality=2
         ),
+        # history: the messages of seq // PAGE, one equality lookup (see history)
+        Index([("conversation_id", 1), ("page", 1)], "conversation_page", equality=2),
         # (conversation_id, sender_id, client_id) joined into one key: unique, and one $in lookup
         # finds a whole batch of retried sends.
         Index([("client_key", 1)], "client_key_unique", unique=True),
@@ -38,6 +39,7 @@ INDEXES = {
 
 
 MAX_CACHED = 100_000
+PAGE = 50  # messages are stored with page = seq // PAGE
 
 
 @dataclass
@@ -401,6 +403,7 @@ class MessageRepository:
                 "_id": m.id,
                 "conversation_id": m.conversation_id,
                 "seq": seq,
+                "page": seq // PAGE,
                 "rev": rev,
                 "sender_id": m.sender_id,
                 "sender_name": m.sender_name,
@@ -448,16 +451,27 @@ class MessageRepository:
         self, conversation_id: str, before_seq: int | None, limit: int
     ) -> tuple[list[Message], bool]:
         """Up to ``limit`` messages below ``before_seq`` (else the newest), oldest first, and
-        whether older ones exist. Seqs are dense from 1, so the page is one exact
-        ``(conversation_id, seq)`` lookup per seq, run concurrently: a range with a sort would
-        read the whole conversation on FerretDB v1. A seq assigned but not yet written is
-        left out, as a query would leave it out."""
+        whether older ones exist. Seqs are dense from 1, so the seqs of the page are known: they
+        are read as the one to three stored pages (``seq // PAGE``) that hold them, each one
+        equality lookup, and any seq those lack (stored before messages had a page, or assigned
+        and not yet written) by ``(conversation_id, seq)``. A range with a sort would read the
+        whole conversation on FerretDB v1."""
         high = before_seq - 1 if before_seq is not None else (await self.top(conversation_id))[1]
         low = max(1, high - limit + 1)
-        found = await asyncio.gather(
+        pages = await asyncio.gather(
             *(
-                self._messages.find_one({"conversation_id": conversation_id, "seq": seq})
-                for seq in range(low, high + 1)
+                self._messages.find({"conversation_id": conversation_id, "page": page}).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
             )
         )
-        return [_message(d) for d in found if d is not None], low > 1
+        by_seq = {d["seq"]: d for docs in pages for d in docs if low <= d["seq"] <= high}
+        missing = [seq for seq in range(low, high + 1) if seq not in by_seq]
+        for d in await asyncio.gather(
+            *(
+                self._messages.find_one({"conversation_id": conversation_id, "seq": seq})
+                for seq in missing
+            )
+        ):
+            if d is not None:
+                by_seq[d["seq"]] = d
+        return [_message(by_seq[seq]) for seq in sorted(by_seq)], low > 1
