@@ -94,11 +94,13 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
         await alice.aclose()
         await bob.aclose()
         server.stop()
-        # as the SQLite-era server stored them: activities without has_deadline, messages
-        # without page (history then reads them by seq)
+        # as the SQLite-era server stored them: activities without has_deadline, messages and
+        # claims without pages (history and sync then read them by seq and by _id)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url)
-        await client["circles"]["activities"].update_many({}, {"$unset": {"has_deadline": ""}})
-        await client["circles"]["messages"].update_many({}, {"$unset": {"page": ""}})
+        db = client["circles"]
+        await db["activities"].update_many({}, {"$unset": {"has_deadline": ""}})
+        await db["messages"].update_many({}, {"$unset": {"page": "", "rev_page": ""}})
+        await db["revs"].update_many({}, {"$unset": {"page": ""}})
         await client.close()
     finally:
         server.stop()
@@ -127,6 +129,10 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
         sock = await Sock(again.url, alice.token).connect()
         page = await sock.ok("history", {"conversation_id": circle["conversation_id"]})
         assert [m["text"] for m in page["messages"] if m["kind"] == "text"] == texts
+        synced = await sock.ok(
+            "sync", {"conversation_id": circle["conversation_id"], "since_rev": 0}
+        )
+        assert [m["text"] for m in synced["messages"] if m["kind"] == "text"] == texts
         payload = {"conversation_id": circle["conversation_id"], "client_id": uuid.uuid4().hex}
         sent = await sock.ok("message:send", {**payload, "text": "after the move"})
         assert sent["message"]["seq"] == page["messages"][-1]["seq"] + 1

@@ -14,7 +14,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.errors import Unavailable
-from server.core.mongo import Db, Index, find_by_ids, retry_busy
+from server.core.mongo import Db, Doc, Index, find_by_ids, retry_busy
 from server.messages.models import Conversation, Message, NewMessage, Participation
 
 INDEXES = {
@@ -23,7 +23,11 @@ INDEXES = {
         Index([("user_id", 1)], "user"),
         Index([("conversation_id", 1)], "conversation"),
     ],
-    "revs": [Index([("conversation_id", 1), ("rev", -1)], "conversation_rev")],
+    "revs": [
+        Index([("conversation_id", 1), ("rev", -1)], "conversation_rev"),
+        # sync: the claims of rev // PAGE, one equality lookup
+        Index([("conversation_id", 1), ("page", 1)], "conversation_page", equality=2),
+    ],
     "messages": [
         Index(
             [("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True, equality=2
@@ -33,13 +37,14 @@ INDEXES = {
         # (conversation_id, sender_id, client_id) joined into one key: unique, and one $in lookup
         # finds a whole batch of retried sends.
         Index([("client_key", 1)], "client_key_unique", unique=True),
-        Index([("conversation_id", 1), ("rev", 1)], "conversation_rev"),
+        # sync: the messages whose current rev is in rev_page = rev // PAGE
+        Index([("conversation_id", 1), ("rev_page", 1)], "conversation_rev_page", equality=2),
     ],
 }
 
 
 MAX_CACHED = 100_000
-PAGE = 50  # messages are stored with page = seq // PAGE
+PAGE = 50  # messages carry page = seq // PAGE and rev_page = rev // PAGE, claims page = rev // PAGE
 
 
 @dataclass
@@ -178,6 +183,7 @@ class MessageRepository:
                         "_id": rev_id(conv_id, top + i + 1),
                         "conversation_id": conv_id,
                         "rev": top + i + 1,
+                        "page": (top + i + 1) // PAGE,
                         "mid": mid,
                         "new": new,
                         # a new message's seq; a change of an existing one carries the top on
@@ -293,6 +299,34 @@ class MessageRepository:
         docs = await find_by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
         return {int(d["rev"]): d for d in docs}
 
+    async def claims_between(self, conversation_id: str, low: int, high: int) -> dict[int, Doc]:
+        """The claims of revs ``low`` to ``high``: the stored pages that hold them (one equality
+        lookup each), then by ``_id`` any rev the pages lack (claimed before claims had a page,
+        or not claimed)."""
+        pages = await asyncio.gather(
+            *(
+                self._revs.find({"conversation_id": conversation_id, "page": page}).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
+            )
+        )
+        found = {int(d["rev"]): d for docs in pages for d in docs if low <= int(d["rev"]) <= high}
+        missing = [rev for rev in range(low, high + 1) if rev not in found]
+        return found | (await self.claims(conversation_id, missing) if missing else {})
+
+    async def changed_between(self, conversation_id: str, low: int, high: int) -> list[Message]:
+        """The messages whose current rev is ``low`` to ``high``, by rev, from the stored rev
+        pages. A message stored before messages had a rev page is not among them."""
+        pages = await asyncio.gather(
+            *(
+                self._messages.find(
+                    {"conversation_id": conversation_id, "rev_page": page}
+                ).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
+            )
+        )
+        found = [_message(d) for docs in pages for d in docs if low <= d["rev"] <= high]
+        return sorted(found, key=lambda m: m.rev)
+
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
         return {d["_id"]: _message(d) for d in await find_by_ids(self._messages, ids)}
 
@@ -405,6 +439,7 @@ class MessageRepository:
                 "seq": seq,
                 "page": seq // PAGE,
                 "rev": rev,
+                "rev_page": rev // PAGE,
                 "sender_id": m.sender_id,
                 "sender_name": m.sender_name,
                 "kind": m.kind,
@@ -443,7 +478,9 @@ class MessageRepository:
         rev; ``only_if`` adds conditions (e.g. not deleted). Returns the stored message."""
         query: dict[str, Any] = {"_id": message_id, "rev": {"$lt": rev}, **(only_if or {})}
         doc = await self._messages.find_one_and_update(
-            query, {"$set": {**changes, "rev": rev}}, return_document=ReturnDocument.AFTER
+            query,
+            {"$set": {**changes, "rev": rev, "rev_page": rev // PAGE}},
+            return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
 

@@ -331,10 +331,12 @@ class MessageService:
         claimed but not yet written (order.py): the returned rev is the highest one returned, so
         syncing from it again can never skip a change that was still being written.
 
-        Every change claims a rev naming its message, so the page is read from the claims: a
-        window of at most ``limit`` revs above ``since_rev``, each claim and each message it
-        names read by ``_id`` (a query on the conversation would read all of it on FerretDB
-        v1). A window whose claims were all voided or superseded is passed over."""
+        The page is read by rev window, at most ``limit`` revs above ``since_rev``: its claims
+        and the messages whose current rev is in it, each from the stored pages that hold them
+        (``rev // 50``: one equality lookup per page), and by ``_id`` the messages of claims
+        those pages do not explain (superseded or still being written, or stored before rev
+        pages). A query on the conversation would read all of it on FerretDB v1. A window
+        whose claims were all voided or superseded is passed over."""
         await self.require_participant(conversation_id, who.user.id)
         # The top first, then claims, then messages: a rev claimed after the top was read is
         # above every claim read, so the page never includes a change whose lower neighbours
@@ -345,18 +347,19 @@ class MessageService:
         end = since_rev
         while end < top and not messages:
             start, end = end, min(top, end + limit)
-            window = await self._repo.claims(conversation_id, list(range(start + 1, end + 1)))
+            window = await self._repo.claims_between(conversation_id, start + 1, end)
             claims.update(window)
-            named = await self._repo.get_messages(
-                list({str(c.get("mid")) for c in window.values()})
+            messages = await self._repo.changed_between(conversation_id, start + 1, end)
+            shown = {m.id for m in messages}
+            others = await self._repo.get_messages(
+                list({str(c.get("mid")) for c in window.values()} - shown)
             )
             # a message changed again above the window is read with the window of that change
-            messages = sorted(
-                (m for m in named.values() if since_rev < m.rev <= end), key=lambda m: m.rev
-            )
+            older = [m for m in others.values() if start < m.rev <= end]  # before rev pages
+            messages = sorted([*messages, *older], key=lambda m: m.rev)
             now = time.time()
             if not messages and any(
-                order.settle(c, named.get(str(c.get("mid"))), rev, now) != "skip"
+                order.settle(c, others.get(str(c.get("mid"))), rev, now) != "skip"
                 for rev, c in window.items()
             ):
                 break  # a change still being written: stop before it
