@@ -449,7 +449,10 @@ class Runner:
         cpu0 = (
             procstat.cpu_seconds(srv_pids),
             procstat.cpu_seconds(gen_pids),
-            {k: procstat.cpu_seconds([p]) for k, p in target.infra_pids.items()},
+            {
+                k: procstat.cpu_seconds(procstat.descendants(p))
+                for k, p in target.infra_pids.items()
+            },
             procstat.machine_busy_seconds(),
         )
         t0 = time.monotonic()
@@ -466,7 +469,10 @@ class Runner:
         cpu_send = (
             procstat.cpu_seconds(srv_pids),
             procstat.cpu_seconds(gen_pids),
-            {k: procstat.cpu_seconds([p]) for k, p in target.infra_pids.items()},
+            {
+                k: procstat.cpu_seconds(procstat.descendants(p))
+                for k, p in target.infra_pids.items()
+            },
             procstat.machine_busy_seconds(),
         )
         sent_by_room: dict[str, int] = {}
@@ -1103,7 +1109,7 @@ def _provision_key() -> str:
     ordinary server edits keep the cache; a cached database is also checked with one
     authenticated call before it is used.
     """
-    h = hashlib.sha256(b"circles-bench-provision-v1")
+    h = hashlib.sha256(b"circles-bench-provision-v2")  # v2: FerretDB on PostgreSQL
     names = ("models.py", "repository.py", "mongo.py", "tokens.py", "passwords.py")
     for path in sorted(p for p in (ROOT / "server").rglob("*.py") if p.name in names):
         h.update(path.relative_to(ROOT).as_posix().encode())
@@ -1140,6 +1146,7 @@ async def start_circles(
     cleanup.append(redis)
     env = {
         "MONGODB_URL": ferret.url,
+        "FERRETDB_POSTGRESQL_URL": ferret.extra["postgres_url"],
         "REDIS_URL": redis.url,
         "DATA_DIR": str(data / "server"),
         "SEED_DEMO": "0",
@@ -1178,6 +1185,7 @@ async def start_circles(
             )
             cleanup.append(ferret)
             env["MONGODB_URL"] = ferret.url
+            env["FERRETDB_POSTGRESQL_URL"] = ferret.extra["postgres_url"]
             server = await loop.run_in_executor(
                 None, lambda: infra.start_server(env, log_dir, port)
             )
@@ -1202,12 +1210,13 @@ async def start_circles(
         ferret = await loop.run_in_executor(None, infra.start_ferretdb, data / "ferretdb", log_dir)
         cleanup.append(ferret)
         env["MONGODB_URL"] = ferret.url
+        env["FERRETDB_POSTGRESQL_URL"] = ferret.extra["postgres_url"]
         # measure on a fresh process: registration (argon2) leaves memory behind that would
         # blur the per-connection RSS figure
         server = await loop.run_in_executor(None, lambda: infra.start_server(env, log_dir, port))
         cleanup.append(server)
         log(f"  restarted Circles for measurement: pid {server.popen.pid}")
-    for proc in (ferret, redis, server):
+    for proc in (ferret, *ferret.companions, redis, server):
         boost(proc.popen.pid)
     env_shown = {k: v for k, v in env.items() if k != "SECRET_KEY"}
     return Target(
@@ -1218,7 +1227,11 @@ async def start_circles(
         config={"env": env_shown, "provision_key": key},
         tokens=prov["tokens"],
         rooms=prov["rooms"],
-        infra_pids={"ferretdb": ferret.popen.pid, "redis": redis.popen.pid},
+        infra_pids={  # PostgreSQL's work is done by its postmaster's children (descendants)
+            "ferretdb": ferret.popen.pid,
+            "postgres": ferret.companions[0].popen.pid,
+            "redis": redis.popen.pid,
+        },
     )
 
 

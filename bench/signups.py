@@ -49,6 +49,7 @@ async def run(
     redis = infra.start_redis(logs)
     env = {
         "MONGODB_URL": ferret.url,
+        "FERRETDB_POSTGRESQL_URL": ferret.extra["postgres_url"],
         "MONGODB_DB": "bench",
         "REDIS_URL": redis.url,
         "DATA_DIR": str(tmp / "data"),

@@ -1,4 +1,8 @@
-"""python -m server: run Circles on uvicorn with the settings from the environment."""
+"""python -m server: run Circles on uvicorn with the settings from the environment.
+
+``python -m server migrate --from-sqlite OLD_DATA_DIR`` copies an old embedded SQLite store into
+the configured database instead (server/core/migrate.py).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,16 @@ import sys
 import uvicorn
 
 from server.core.embedded import EmbeddedDatabaseError, find_ferretdb
+from server.core.postgres import ClusterError, find_pg_bin
 from server.settings import Settings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["migrate"]:
+        from server.core.migrate import main as migrate
+
+        migrate(sys.argv[2:])
+        return
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -19,7 +29,8 @@ def main() -> None:
     if settings.embedded_db:
         try:
             find_ferretdb(settings.ferretdb_bin)
-        except EmbeddedDatabaseError as exc:
+            find_pg_bin(settings.postgres_bin)
+        except (EmbeddedDatabaseError, ClusterError) as exc:
             print(str(exc), file=sys.stderr)
             sys.exit(1)
     from server.app import create_app

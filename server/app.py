@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import container as wiring
-from server.core.embedded import EmbeddedFerretDB
+from server.core.embedded import EmbeddedDatabase
 from server.core.mongo import ping
 from server.http.bodies import BodyLimit
 from server.http.headers import SecurityHeaders
@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> Any:
     embedded = (
-        EmbeddedFerretDB(settings.data_dir, settings.ferretdb_bin) if settings.embedded_db else None
+        EmbeddedDatabase(settings.data_dir, settings.ferretdb_bin, settings.postgres_bin)
+        if settings.embedded_db
+        else None
     )
     url = settings.mongodb_url or (embedded.url if embedded else "")
     c = wiring.build(settings, url, mongo_listeners)
@@ -42,7 +44,9 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
         if embedded is not None:
             await embedded.start()
         try:
-            await c.init_storage()
+            await c.init_storage(
+                embedded.postgres_url if embedded else settings.ferretdb_postgresql_url
+            )
             if embedded is not None and settings.seed_demo:
                 from server.seed import seed_demo
 

@@ -24,7 +24,7 @@ from server.activities.repository import ActivityRepository
 from server.activities.service import ActivityService
 from server.activities.sweeper import Sweeper
 from server.activities.tickets import TicketSigner
-from server.core import passwords
+from server.core import passwords, pgindex
 from server.core.mongo import Db, Index, ensure_indexes, make_client
 from server.core.ratelimit import Backoff, Limits
 from server.core.redis import make_redis
@@ -136,8 +136,11 @@ class Container:
     events: EventTable = field(default_factory=dict)
     limits: Limits | None = None
 
-    async def init_storage(self) -> None:
+    async def init_storage(self, postgres_url: str | None) -> None:
+        """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
         await ensure_indexes(self.db, ALL_INDEXES)
+        if postgres_url:
+            await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
 
     async def close(self) -> None:
         await self.sweeper.stop()

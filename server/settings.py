@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     seed_demo: bool = True
     web_dist: Path | None = None
     ferretdb_bin: str | None = None
+    # The directory holding PostgreSQL's initdb and postgres (default: the newest installed).
+    postgres_bin: str | None = None
+    # The PostgreSQL database behind MONGODB_URL's FerretDB (FerretDB's own variable): with it,
+    # the server indexes FerretDB's tables for its queries (core/pgindex.py). Set by the
+    # embedded database itself.
+    ferretdb_postgresql_url: str | None = None
 
     session_ttl_days: int = 30
     rate_limit_messages_per_minute: int = 120

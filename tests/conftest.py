@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -51,19 +52,35 @@ class Clock:
 
 
 class Stack:
-    """The dependencies a test run shares: FerretDB and Redis (or MONGODB_URL from outside)."""
+    """The dependencies a test run shares: one PostgreSQL cluster with FerretDB on it, and
+    Redis (or MONGODB_URL from outside). Modules that need a FerretDB of their own (to stop it,
+    or to watch its queries) start one on the same cluster with ``ferretdb()``."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.clock = Clock(tmp / "clock")
         self.ferret: infra.Proc | None = None
+        self.postgres: infra.Postgres | None = None
+        self.postgres_url = ""
         if os.environ.get("MONGODB_URL"):
             self.mongo_url = os.environ["MONGODB_URL"]
         else:
-            self.ferret = infra.start_ferretdb(tmp / "ferretdb", LOGS)
+            self.pg_dir = infra.temp_dir("circles-test-pg-")  # the cluster's user must reach it
+            self.postgres = infra.start_postgres(self.pg_dir, LOGS)
+            self.ferret = self.ferretdb()
             self.mongo_url = self.ferret.url
+            self.postgres_url = self.ferret.extra["postgres_url"]
         self.redis = infra.start_redis(LOGS)
         self.redis_url = self.redis.url
+
+    def ferretdb(self, settings: dict[str, str] | None = None) -> infra.Proc:
+        """A FerretDB on a new database of the session's cluster (with per-database
+        PostgreSQL ``settings``); its ``extra["postgres_url"]`` names that database."""
+        assert self.postgres is not None, "needs the embedded stack, not MONGODB_URL"
+        return infra.start_ferretdb(
+            self.tmp / f"ferretdb_{uuid.uuid4().hex[:8]}", LOGS, postgres=self.postgres,
+            settings=settings,
+        )
 
     def server_env(self, db: str | None = None, redis: bool = True, **extra: str) -> dict[str, str]:
         env = {
@@ -77,6 +94,8 @@ class Stack:
             "CIRCLES_CLOCK_FILE": str(self.clock.path),
             "SWEEP_INTERVAL_SECONDS": "0.2",
         }
+        if self.postgres_url:
+            env["FERRETDB_POSTGRESQL_URL"] = self.postgres_url
         if redis:
             env["REDIS_URL"] = self.redis_url
         env.update(extra)
@@ -89,6 +108,9 @@ class Stack:
         self.redis.stop()
         if self.ferret is not None:
             self.ferret.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+            shutil.rmtree(self.pg_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

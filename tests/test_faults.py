@@ -46,14 +46,15 @@ DB_TIMEOUT_S = 2.0  # DB_TIMEOUT_MS in the test environment (tests/conftest.py)
 class Rig:
     """A FerretDB and a Redis of this module's own, so stopping them breaks no other test."""
 
-    def __init__(self, tmp: Path, base_env: dict[str, str]) -> None:
+    def __init__(self, tmp: Path, stack: Any) -> None:
         self.tmp = tmp
-        self.ferret = infra.start_ferretdb(tmp / "ferretdb", LOGS)
+        self.ferret = stack.ferretdb()
         self.redis = infra.start_redis(LOGS)
         self.db = "faults"
         self.base_env = {
-            **base_env,
+            **stack.server_env(redis=False),
             "MONGODB_URL": self.ferret.url,
+            "FERRETDB_POSTGRESQL_URL": self.ferret.extra["postgres_url"],
             "MONGODB_DB": self.db,
             "REDIS_URL": self.redis.url,
         }
@@ -82,7 +83,7 @@ class Rig:
 
 @pytest.fixture(scope="module")
 async def rig(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
-    r = Rig(tmp_path_factory.mktemp("faults"), stack.server_env(redis=False))
+    r = Rig(tmp_path_factory.mktemp("faults"), stack)
     yield r
     await r.close()
 

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from server.accounts.models import Session, User
 from server.core.errors import Conflict
-from server.core.mongo import Db, Index
+from server.core.mongo import Db, Index, find_by_ids
 
 INDEXES = {
     "users": [Index([("handle", 1)], "handle_unique", unique=True)],
@@ -58,8 +58,7 @@ class AccountRepository:
         return _user(doc) if doc else None
 
     async def get_users(self, user_ids: list[str]) -> dict[str, User]:
-        docs = self._users.find({"_id": {"$in": list(set(user_ids))}})
-        return {doc["_id"]: _user(doc) async for doc in docs}
+        return {doc["_id"]: _user(doc) for doc in await find_by_ids(self._users, user_ids)}
 
     async def set_calendar_key(self, user_id: str, calendar_key: str) -> None:
         """One field replaced: concurrent rotations each void the old keys, and the last wins."""

@@ -17,7 +17,8 @@ INDEXES = {
     "activities": [
         Index([("circle_id", 1), ("starts_at", 1)], "circle_starts"),
         Index([("participants", 1)], "participants"),
-        Index([("next_deadline", 1)], "next_deadline"),
+        # has_deadline first: an equality FerretDB v1 lets PostgreSQL serve from an index
+        Index([("has_deadline", 1), ("next_deadline", 1)], "has_deadline"),
     ],
     "activity_states": [Index([("activity_id", 1), ("version", -1)], "activity_version")],
     "schedules": [Index([("done", 1), ("due_at", 1)], "due")],
@@ -107,6 +108,7 @@ def to_doc(a: Activity) -> dict[str, Any]:
         "held_count": a.held_count,
         "waitlist_count": a.waitlist_count,
         "next_deadline": a.next_deadline(),
+        "has_deadline": a.next_deadline() is not None,
     }
 
 
@@ -266,8 +268,22 @@ class ActivityRepository:
         return [from_doc(d) async for d in cursor]
 
     async def due_ids(self, now: datetime, limit: int = 100) -> list[str]:
-        cursor = self._activities.find({"next_deadline": {"$lte": now}}, {"_id": 1}, limit=limit)
+        """Activities whose next offer or hold expiry has passed. The equality on
+        ``has_deadline`` picks the few activities with one from an index; the range alone
+        would read every activity on FerretDB v1."""
+        cursor = self._activities.find(
+            {"has_deadline": True, "next_deadline": {"$lte": now}}, {"_id": 1}, limit=limit
+        )
         return [d["_id"] async for d in cursor]
+
+    async def flag_deadlines(self) -> int:
+        """Set ``has_deadline`` on activities stored before the flag existed (a store migrated
+        from SQLite), so the sweeper finds their deadlines. Returns how many it flagged."""
+        result = await self._activities.update_many(
+            {"has_deadline": {"$exists": False}, "next_deadline": {"$ne": None}},
+            {"$set": {"has_deadline": True}},
+        )
+        return result.modified_count
 
     # reminder schedules -----------------------------------------------------------------
 

@@ -1,4 +1,12 @@
-"""The embedded database: a supervised FerretDB (SQLite backend) whose files live under DATA_DIR."""
+"""The embedded database: FerretDB v1 on a private PostgreSQL cluster under DATA_DIR, supervised.
+
+Without MONGODB_URL the server starts PostgreSQL (``core/postgres.py``: ``DATA_DIR/postgres``,
+created on the first start) and FerretDB (``--handler=postgresql``, state in
+``DATA_DIR/ferretdb``), each on a free loopback port. It checks once a second that both are
+alive and restarts whichever died, and stops FerretDB, then PostgreSQL, on shutdown. Both are
+started so that the kernel signals them if the server dies without a shutdown (SIGKILL
+included), so no database outlives its server.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,14 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
+
+from server.core import pgindex
+from server.core.postgres import DATABASE, Cluster, ClusterError, find_pg_bin, guarded, wait_ready
+from server.core.postgres import ensure_database as create_database
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +47,56 @@ def find_ferretdb(explicit: str | None) -> str:
     raise EmbeddedDatabaseError(INSTALL_HINT)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-class EmbeddedFerretDB:
-    """Starts FerretDB on a free loopback port, restarts it if it dies, stops it on exit."""
+def ferretdb_command(binary: str, state_dir: Path, port: int) -> list[str]:
+    """FerretDB on 127.0.0.1:``port`` on PostgreSQL; the PostgreSQL URL (with its password)
+    goes in the environment as FERRETDB_POSTGRESQL_URL, not on the command line."""
+    argv = [
+        binary,
+        "--handler=postgresql",
+        f"--state-dir={state_dir}",
+        f"--listen-addr=127.0.0.1:{port}",
+        "--debug-addr=-",
+        "--telemetry=disable",
+        "--log-level=warn",
+    ]
+    return guarded(argv, "TERM")
 
-    def __init__(self, data_dir: Path, binary: str | None) -> None:
-        self.dir = (data_dir / "ferretdb").resolve()
-        self.binary = find_ferretdb(binary)
-        self.port = _free_port()
-        self._proc: subprocess.Popen[bytes] | None = None
+
+async def wait_listening(port: int, proc: subprocess.Popen[bytes], limit: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        if proc.poll() is not None:
+            raise EmbeddedDatabaseError(f"FerretDB exited with {proc.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise EmbeddedDatabaseError(f"FerretDB did not listen on {port} within {limit}s")
+
+
+class EmbeddedDatabase:
+    """PostgreSQL and FerretDB for one server process: start, watch, restart, stop."""
+
+    def __init__(self, data_dir: Path, ferretdb_bin: str | None, postgres_bin: str | None) -> None:
+        self.ferret_dir = (data_dir / "ferretdb").resolve()
+        self.binary = find_ferretdb(ferretdb_bin)
+        try:
+            self.cluster = Cluster(data_dir / "postgres", find_pg_bin(postgres_bin))
+        except ClusterError as exc:
+            raise EmbeddedDatabaseError(str(exc)) from None
+        self.pg_port = free_port()
+        self.port = free_port()
+        self._pg: subprocess.Popen[bytes] | None = None
+        self._ferret: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -55,66 +104,100 @@ class EmbeddedFerretDB:
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
-    def _spawn(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        log_file = open(self.dir / "ferretdb.log", "ab")
-        self._proc = subprocess.Popen(
-            [
-                self.binary,
-                "--handler=sqlite",
-                f"--sqlite-url=file:{self.dir}/",
-                f"--state-dir={self.dir}",
-                f"--listen-addr=127.0.0.1:{self.port}",
-                "--debug-addr=-",
-                "--telemetry=disable",
-                "--log-level=warn",
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    @property
+    def postgres_url(self) -> str:
+        return self.cluster.url(self.pg_port, DATABASE)
 
     async def start(self) -> None:
-        self._spawn()
-        await self._wait_ready()
+        try:
+            took = await asyncio.to_thread(self.cluster.prepare)
+        except ClusterError as exc:
+            raise EmbeddedDatabaseError(str(exc)) from None
+        if took is not None:
+            log.info(
+                "first start: created the PostgreSQL cluster in %s in %.1fs",
+                self.cluster.root,
+                took,
+            )
+        try:
+            await self._start_postgres()
+            await create_database(self.postgres_url_of("postgres"), DATABASE)
+            await pgindex.configure(self.postgres_url)  # before FerretDB opens its connections
+            await self._start_ferretdb()
+        except BaseException:
+            await self.stop()
+            raise
         self._watch = asyncio.create_task(self._supervise())
-        log.info("embedded FerretDB on %s, data in %s", self.url, self.dir)
+        log.info(
+            "embedded FerretDB on %s, PostgreSQL on 127.0.0.1:%d, data in %s",
+            self.url,
+            self.pg_port,
+            self.cluster.root.parent,
+        )
 
-    async def _wait_ready(self, limit: float = 30.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while loop.time() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise EmbeddedDatabaseError(
-                    f"FerretDB exited with {self._proc.returncode}; see {self.dir / 'ferretdb.log'}"
-                )
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise EmbeddedDatabaseError(f"FerretDB did not listen on {self.port} within {limit}s")
+    async def _start_postgres(self) -> None:
+        # Spawned from the event loop's thread: the death signal follows the thread that forked.
+        self._pg = self.cluster.spawn(self.pg_port)
+        try:
+            await wait_ready(self.postgres_url_of("postgres"), self._pg, self.cluster.log_path, 60)
+        except ClusterError as exc:
+            raise EmbeddedDatabaseError(str(exc)) from None
+
+    def postgres_url_of(self, database: str) -> str:
+        return self.cluster.url(self.pg_port, database)
+
+    def _spawn_ferretdb(self) -> subprocess.Popen[bytes]:
+        self.ferret_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.ferret_dir / "ferretdb.log", "ab") as out:
+            return subprocess.Popen(
+                ferretdb_command(self.binary, self.ferret_dir, self.port),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "FERRETDB_POSTGRESQL_URL": self.postgres_url},
+                start_new_session=True,
+            )
+
+    async def _start_ferretdb(self) -> None:
+        self._ferret = self._spawn_ferretdb()  # from the loop's thread, like PostgreSQL
+        try:
+            await wait_listening(self.port, self._ferret, 30)
+        except EmbeddedDatabaseError as exc:
+            raise EmbeddedDatabaseError(f"{exc}; see {self.ferret_dir / 'ferretdb.log'}") from None
 
     async def _supervise(self) -> None:
         while not self._stopping:
             await asyncio.sleep(1.0)
-            if self._proc is not None and self._proc.poll() is not None and not self._stopping:
-                log.error("embedded FerretDB exited with %s; restarting", self._proc.returncode)
-                self._spawn()
+            for name, proc, restart in (
+                ("PostgreSQL", self._pg, self._start_postgres),
+                ("FerretDB", self._ferret, self._start_ferretdb),
+            ):
+                if self._stopping or proc is None or proc.poll() is None:
+                    continue
+                log.error("embedded %s exited with %s; restarting", name, proc.returncode)
                 try:
-                    await self._wait_ready()
+                    await restart()
+                    log.warning("embedded %s restarted", name)
                 except EmbeddedDatabaseError:
-                    log.exception("embedded FerretDB failed to restart")
+                    log.exception("embedded %s failed to restart; trying again", name)
 
     async def stop(self) -> None:
+        """FerretDB first (it holds PostgreSQL connections), then PostgreSQL (fast shutdown)."""
         self._stopping = True
         if self._watch is not None:
             self._watch.cancel()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                await asyncio.to_thread(proc.wait, 10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        await _terminate(self._ferret, signal.SIGTERM, 10)
+        await _terminate(self._pg, signal.SIGINT, 30)  # PostgreSQL's fast shutdown
+
+
+async def _terminate(
+    proc: subprocess.Popen[bytes] | None, sig: signal.Signals, grace: float
+) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        await asyncio.to_thread(proc.wait, grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        await asyncio.to_thread(proc.wait, 5)

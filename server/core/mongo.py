@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     AutoReconnect,
@@ -32,12 +33,15 @@ Db = AsyncDatabase[Doc]
 
 @dataclass(frozen=True)
 class Index:
-    """An index a repository declares beside its collection."""
+    """An index a repository declares beside its collection. ``equality`` says how many leading
+    keys its queries match by equality: on FerretDB over PostgreSQL, those are what
+    ``core/pgindex.py`` indexes for FerretDB's ``@>`` filters."""
 
     keys: list[tuple[str, int]]
     name: str
     unique: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    equality: int = 1
 
 
 def make_client(
@@ -58,13 +62,21 @@ def make_client(
     )
 
 
-async def ensure_indexes(db: Db, declared: dict[str, list[Index]]) -> None:
+async def ensure_indexes(db: AsyncDatabase[Any], declared: dict[str, list[Index]]) -> None:
     """Create every declared index (idempotent)."""
     for collection, indexes in declared.items():
         for index in indexes:
             await db[collection].create_index(
                 index.keys, name=index.name, unique=index.unique, **index.options
             )
+
+
+async def find_by_ids(collection: AsyncCollection[Doc], ids: Iterable[str]) -> list[Doc]:
+    """The documents with these ``_id``s (each id once), by one exact lookup per id, run
+    concurrently. FerretDB v1 on PostgreSQL serves an exact ``_id`` from an index, but answers
+    an ``$in`` by reading and decoding the whole collection."""
+    found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in dict.fromkeys(ids)))
+    return [d for d in found if d is not None]
 
 
 async def ping(db: Db) -> None:

@@ -14,7 +14,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.errors import Unavailable
-from server.core.mongo import Db, Index, retry_busy
+from server.core.mongo import Db, Doc, Index, find_by_ids, retry_busy
 from server.messages.models import Conversation, Message, NewMessage, Participation
 
 INDEXES = {
@@ -23,19 +23,28 @@ INDEXES = {
         Index([("user_id", 1)], "user"),
         Index([("conversation_id", 1)], "conversation"),
     ],
-    "revs": [Index([("conversation_id", 1), ("rev", -1)], "conversation_rev")],
+    "revs": [
+        Index([("conversation_id", 1), ("rev", -1)], "conversation_rev"),
+        # sync: the claims of rev // PAGE, one equality lookup
+        Index([("conversation_id", 1), ("page", 1)], "conversation_page", equality=2),
+    ],
     "messages": [
-        Index([("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True),
+        Index(
+            [("conversation_id", 1), ("seq", 1)], "conversation_seq_unique", unique=True, equality=2
+        ),
+        # history: the messages of seq // PAGE, one equality lookup (see history)
+        Index([("conversation_id", 1), ("page", 1)], "conversation_page", equality=2),
         # (conversation_id, sender_id, client_id) joined into one key: unique, and one $in lookup
         # finds a whole batch of retried sends.
         Index([("client_key", 1)], "client_key_unique", unique=True),
-        Index([("conversation_id", 1), ("rev", 1)], "conversation_rev"),
+        # sync: the messages whose current rev is in rev_page = rev // PAGE
+        Index([("conversation_id", 1), ("rev_page", 1)], "conversation_rev_page", equality=2),
     ],
 }
 
 
 MAX_CACHED = 100_000
-FEW = 8  # up to this many ids are fetched one by one (see _by_ids)
+PAGE = 50  # messages carry page = seq // PAGE and rev_page = rev // PAGE, claims page = rev // PAGE
 
 
 @dataclass
@@ -76,15 +85,6 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
         circle_id=doc.get("circle_id"),
         members=tuple(doc.get("members", ())),
     )
-
-
-async def _by_ids(collection: Any, ids: list[str]) -> list[dict[str, Any]]:
-    """The documents with these ``_id``s. Up to ``FEW`` are read one by one: FerretDB v1 filters
-    an exact ``_id`` in SQLite but an ``$in`` in Go, after decoding every document."""
-    if len(ids) <= FEW:
-        found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
-        return [d for d in found if d is not None]
-    return [d async for d in collection.find({"_id": {"$in": ids}})]
 
 
 class MessageRepository:
@@ -129,9 +129,13 @@ class MessageRepository:
 
     async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int, int]]:
         """Conversations with their current rev and the highest seq assigned."""
-        cursor = self._conversations.find({"_id": {"$in": ids}})
-        found = [_conversation(d) async for d in cursor]
-        return {c.id: (c, *await self.top(c.id)) for c in found}
+
+        async def one(conversation_id: str) -> tuple[Conversation, int, int] | None:
+            conv = await self.get_conversation(conversation_id)
+            return (conv, *await self.top(conv.id)) if conv else None
+
+        found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
+        return {f[0].id: f for f in found if f is not None}
 
     async def claim_revs(
         self, conversation_id: str, mids: list[str], new: bool
@@ -179,6 +183,7 @@ class MessageRepository:
                         "_id": rev_id(conv_id, top + i + 1),
                         "conversation_id": conv_id,
                         "rev": top + i + 1,
+                        "page": (top + i + 1) // PAGE,
                         "mid": mid,
                         "new": new,
                         # a new message's seq; a change of an existing one carries the top on
@@ -237,57 +242,93 @@ class MessageRepository:
             self._tops[conversation_id] = (rev, seq_top)
 
     async def _learn_clash(self, conversation_id: str, rev: int) -> None:
-        """Another process claimed ``rev``: find the top above it by looking claims up by
-        ``_id``, doubling the step and then halving it (claims are contiguous), and remember
-        it. A handful of exact ``_id`` reads cost less than one query on ``conversation_id``,
-        which FerretDB v1 answers by decoding every claim."""
-
-        async def claim(r: int) -> dict[str, Any] | None:
-            return await self._revs.find_one({"_id": rev_id(conversation_id, r)})
-
-        top = await claim(rev)
-        if top is None or "seq_top" not in top:
+        """Another process claimed ``rev``: find the top above it and remember it."""
+        found = await self._walk_up(conversation_id, rev)
+        if found is None:
             self._tops.pop(conversation_id, None)
             await self.top(conversation_id)
-            return
+        else:
+            self._remember_top(conversation_id, *found)
+
+    async def _walk_up(self, conversation_id: str, rev: int) -> tuple[int, int] | None:
+        """From claim ``rev``, the highest claim and its ``seq_top``, by exact ``_id`` lookups:
+        claims are contiguous and never removed, so the step doubles until a rev is unclaimed,
+        then halves (about 2 log2 of the distance). None when ``rev`` is not claimed, or was
+        claimed before claims carried seqs. A query on ``conversation_id`` would read every
+        claim of the conversation (FerretDB v1 sorts in Go)."""
+
+        async def claim(r: int) -> dict[str, Any] | None:
+            found = await self._revs.find_one({"_id": rev_id(conversation_id, r)})
+            return found if found is not None and "seq_top" in found else None
+
+        top = await claim(rev)
+        if top is None:
+            return None
         low, step, high = rev, 1, 0
         while not high:
             found = await claim(low + step)
-            if found is None or "seq_top" not in found:
+            if found is None:
                 high = low + step
             else:
                 low, top, step = low + step, found, step * 2
         while high - low > 1:
             mid = (low + high) // 2
             found = await claim(mid)
-            if found is None or "seq_top" not in found:
+            if found is None:
                 high = mid
             else:
                 low, top = mid, found
-        self._remember_top(conversation_id, low, int(top["seq_top"]))
+        return low, int(top["seq_top"])
 
     async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
         """Mark claims whose change was not written (refused), so readers stop waiting."""
-        if revs:
-            await retry_busy(
-                lambda: self._revs.update_many(
-                    {"_id": {"$in": [rev_id(conversation_id, r) for r in revs]}},
-                    {"$set": {"void": True}},
+        await asyncio.gather(  # one exact _id each: an $in would read every claim on FerretDB
+            *(
+                retry_busy(
+                    partial(
+                        self._revs.update_one,
+                        {"_id": rev_id(conversation_id, r)},
+                        {"$set": {"void": True}},
+                    )
                 )
+                for r in revs
             )
+        )
 
     async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
-        docs = await _by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
+        docs = await find_by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
         return {int(d["rev"]): d for d in docs}
 
-    async def claims_after(self, conversation_id: str, since_rev: int) -> list[dict[str, Any]]:
-        cursor = self._revs.find(
-            {"conversation_id": conversation_id, "rev": {"$gt": since_rev}}, sort=[("rev", 1)]
+    async def claims_between(self, conversation_id: str, low: int, high: int) -> dict[int, Doc]:
+        """The claims of revs ``low`` to ``high``: the stored pages that hold them (one equality
+        lookup each), then by ``_id`` any rev the pages lack (claimed before claims had a page,
+        or not claimed)."""
+        pages = await asyncio.gather(
+            *(
+                self._revs.find({"conversation_id": conversation_id, "page": page}).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
+            )
         )
-        return [d async for d in cursor]
+        found = {int(d["rev"]): d for docs in pages for d in docs if low <= int(d["rev"]) <= high}
+        missing = [rev for rev in range(low, high + 1) if rev not in found]
+        return found | (await self.claims(conversation_id, missing) if missing else {})
+
+    async def changed_between(self, conversation_id: str, low: int, high: int) -> list[Message]:
+        """The messages whose current rev is ``low`` to ``high``, by rev, from the stored rev
+        pages. A message stored before messages had a rev page is not among them."""
+        pages = await asyncio.gather(
+            *(
+                self._messages.find(
+                    {"conversation_id": conversation_id, "rev_page": page}
+                ).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
+            )
+        )
+        found = [_message(d) for docs in pages for d in docs if low <= d["rev"] <= high]
+        return sorted(found, key=lambda m: m.rev)
 
     async def get_messages(self, ids: list[str]) -> dict[str, Message]:
-        return {d["_id"]: _message(d) for d in await _by_ids(self._messages, ids)}
+        return {d["_id"]: _message(d) for d in await find_by_ids(self._messages, ids)}
 
     async def top(self, conversation_id: str) -> tuple[int, int]:
         """The conversation's current rev and the highest seq assigned (read, not remembered)."""
@@ -304,7 +345,13 @@ class MessageRepository:
         return min(seq, (await self.top(conversation_id))[1])
 
     async def _top_claim(self, conversation_id: str) -> tuple[int, int]:
-        """The highest claimed rev and the highest seq assigned up to it."""
+        """The highest claimed rev and the highest seq assigned up to it: walked up by ``_id``
+        from the highest claim this process knows of (else from rev 1)."""
+        known = self._tops.get(conversation_id)
+        walked = await self._walk_up(conversation_id, max(known[0], 1) if known else 1)
+        if walked is not None:
+            return walked
+        # no claim yet, or claims from before they carried seqs: read them all
         doc = await self._revs.find_one(
             {"conversation_id": conversation_id}, sort=[("rev", DESCENDING)]
         )
@@ -374,8 +421,11 @@ class MessageRepository:
         return int(doc["seq"]) if doc else 0
 
     async def by_client_keys(self, keys: list[str]) -> dict[str, Message]:
-        cursor = self._messages.find({"client_key": {"$in": keys}})
-        return {d["client_key"]: _message(d) async for d in cursor}
+        """The stored messages with these client keys (one indexed lookup each)."""
+        found = await asyncio.gather(
+            *(self._messages.find_one({"client_key": k}) for k in dict.fromkeys(keys))
+        )
+        return {d["client_key"]: _message(d) for d in found if d is not None}
 
     async def insert_batch(
         self, items: list[tuple[NewMessage, int, int]], deleted: bool = False
@@ -387,7 +437,9 @@ class MessageRepository:
                 "_id": m.id,
                 "conversation_id": m.conversation_id,
                 "seq": seq,
+                "page": seq // PAGE,
                 "rev": rev,
+                "rev_page": rev // PAGE,
                 "sender_id": m.sender_id,
                 "sender_name": m.sender_name,
                 "kind": m.kind,
@@ -426,27 +478,37 @@ class MessageRepository:
         rev; ``only_if`` adds conditions (e.g. not deleted). Returns the stored message."""
         query: dict[str, Any] = {"_id": message_id, "rev": {"$lt": rev}, **(only_if or {})}
         doc = await self._messages.find_one_and_update(
-            query, {"$set": {**changes, "rev": rev}}, return_document=ReturnDocument.AFTER
+            query,
+            {"$set": {**changes, "rev": rev, "rev_page": rev // PAGE}},
+            return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
 
     async def history(
         self, conversation_id: str, before_seq: int | None, limit: int
     ) -> tuple[list[Message], bool]:
-        query: dict[str, Any] = {"conversation_id": conversation_id}
-        if before_seq is not None:
-            query["seq"] = {"$lt": before_seq}
-        cursor = self._messages.find(query, sort=[("seq", DESCENDING)], limit=limit + 1)
-        docs = [d async for d in cursor]
-        return [_message(d) for d in reversed(docs[:limit])], len(docs) > limit
-
-    async def changed_since(
-        self, conversation_id: str, since_rev: int, limit: int
-    ) -> tuple[list[Message], bool]:
-        cursor = self._messages.find(
-            {"conversation_id": conversation_id, "rev": {"$gt": since_rev}},
-            sort=[("rev", 1)],
-            limit=limit + 1,
+        """Up to ``limit`` messages below ``before_seq`` (else the newest), oldest first, and
+        whether older ones exist. Seqs are dense from 1, so the seqs of the page are known: they
+        are read as the one to three stored pages (``seq // PAGE``) that hold them, each one
+        equality lookup, and any seq those lack (stored before messages had a page, or assigned
+        and not yet written) by ``(conversation_id, seq)``. A range with a sort would read the
+        whole conversation on FerretDB v1."""
+        high = before_seq - 1 if before_seq is not None else (await self.top(conversation_id))[1]
+        low = max(1, high - limit + 1)
+        pages = await asyncio.gather(
+            *(
+                self._messages.find({"conversation_id": conversation_id, "page": page}).to_list()
+                for page in range(low // PAGE, high // PAGE + 1)
+            )
         )
-        docs = [d async for d in cursor]
-        return [_message(d) for d in docs[:limit]], len(docs) > limit
+        by_seq = {d["seq"]: d for docs in pages for d in docs if low <= d["seq"] <= high}
+        missing = [seq for seq in range(low, high + 1) if seq not in by_seq]
+        for d in await asyncio.gather(
+            *(
+                self._messages.find_one({"conversation_id": conversation_id, "seq": seq})
+                for seq in missing
+            )
+        ):
+            if d is not None:
+                by_seq[d["seq"]] = d
+        return [_message(by_seq[seq]) for seq in sorted(by_seq)], low > 1

@@ -325,23 +325,48 @@ class MessageService:
     ) -> tuple[list[Message], int, bool]:
         """Messages changed after ``since_rev``, by rev, stopping before the first rev that is
         claimed but not yet written (order.py): the returned rev is the highest one returned, so
-        syncing from it again can never skip a change that was still being written."""
+        syncing from it again can never skip a change that was still being written.
+
+        The page is read by rev window, at most ``limit`` revs above ``since_rev``: its claims
+        and the messages whose current rev is in it, each from the stored pages that hold them
+        (``rev // 50``: one equality lookup per page), and by ``_id`` the messages of claims
+        those pages do not explain (superseded or still being written, or stored before rev
+        pages). A query on the conversation would read all of it on FerretDB v1. A window
+        whose claims were all voided or superseded is passed over."""
         await self.require_participant(conversation_id, who.user.id)
-        # Claims first: a rev claimed after this read is higher than all of them, so capping the
-        # page at the highest claim seen keeps out changes whose lower neighbours are unknown.
-        claims = await self._repo.claims_after(conversation_id, since_rev)
-        messages, has_more = await self._repo.changed_since(conversation_id, since_rev, limit)
+        # The top first, then claims, then messages: a rev claimed after the top was read is
+        # above every claim read, so the page never includes a change whose lower neighbours
+        # are unknown.
+        top, _ = await self._repo.top(conversation_id)
+        claims: dict[int, dict[str, Any]] = {}
+        messages: list[Message] = []
+        end = since_rev
+        while end < top and not messages:
+            start, end = end, min(top, end + limit)
+            window = await self._repo.claims_between(conversation_id, start + 1, end)
+            claims.update(window)
+            messages = await self._repo.changed_between(conversation_id, start + 1, end)
+            shown = {m.id for m in messages}
+            others = await self._repo.get_messages(
+                list({str(c.get("mid")) for c in window.values()} - shown)
+            )
+            # a message changed again above the window is read with the window of that change
+            older = [m for m in others.values() if start < m.rev <= end]  # before rev pages
+            messages = sorted([*messages, *older], key=lambda m: m.rev)
+            now = time.time()
+            if not messages and any(
+                order.settle(c, others.get(str(c.get("mid"))), rev, now) != "skip"
+                for rev, c in window.items()
+            ):
+                break  # a change still being written: stop before it
         if not messages:
             return [], since_rev, False
-        cap = max((int(c["rev"]) for c in claims), default=since_rev)
-        if messages[-1].rev > cap:
-            messages = [m for m in messages if m.rev <= cap]
-            has_more = True
+        has_more = end < top
         last = messages[-1].rev if messages else since_rev
         in_page = {m.id: m.rev for m in messages}
         open_claims = [
             c
-            for c in claims
+            for c in (claims[rev] for rev in sorted(claims))
             if int(c["rev"]) <= last and in_page.get(str(c.get("mid")), -1) < int(c["rev"])
         ]
         if open_claims:

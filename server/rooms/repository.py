@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index, retry_busy
+from server.core.mongo import Db, Index, find_by_ids, retry_busy
 from server.rooms.models import Circle, Membership, Role
 
 INDEXES = {
@@ -67,7 +66,7 @@ class CircleRepository:
         return _circle(d) if d else None
 
     async def get_circles(self, ids: list[str]) -> dict[str, Circle]:
-        return {d["_id"]: _circle(d) async for d in self._circles.find({"_id": {"$in": ids}})}
+        return {d["_id"]: _circle(d) for d in await find_by_ids(self._circles, ids)}
 
     async def search(
         self,
@@ -77,16 +76,29 @@ class CircleRepository:
         tag: str | None,
         limit: int = 100,
     ) -> list[Circle]:
-        """Public circles plus ``visible_ids``; ``q`` matches the name as a literal substring."""
-        query: dict[str, Any] = {"$or": [{"visibility": "public"}, {"_id": {"$in": visible_ids}}]}
+        """Public circles plus ``visible_ids``, most members first; ``q`` matches the name as a
+        literal substring. Two indexed lookups (public circles by ``visibility``, the others by
+        ``_id``) merged here: FerretDB v1 would answer an ``$or`` or ``$in`` by reading every
+        circle."""
+        query: dict[str, Any] = {"visibility": "public"}
         if q:
             query["name"] = {"$regex": re.escape(q), "$options": "i"}
         if category:
             query["category"] = category
         if tag:
             query["tags"] = tag
-        cursor = self._circles.find(query, sort=[("member_count", DESCENDING)], limit=limit)
-        return [_circle(d) async for d in cursor]
+        found = {d["_id"]: d async for d in self._circles.find(query)}
+        rest = [i for i in dict.fromkeys(visible_ids) if i not in found]
+        needle = q.lower() if q else None
+        for d in await find_by_ids(self._circles, rest):
+            if (
+                (needle is None or needle in d["name"].lower())
+                and (category is None or d["category"] == category)
+                and (tag is None or tag in d.get("tags", ()))
+            ):
+                found[d["_id"]] = d
+        ranked = sorted(found.values(), key=lambda d: -int(d.get("member_count", 0)))
+        return [_circle(d) for d in ranked[:limit]]
 
     async def recount_members(self, circle_id: str) -> None:
         """Set ``member_count`` from the memberships themselves. A recount rather than ``$inc``:

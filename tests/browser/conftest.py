@@ -23,7 +23,7 @@ if str(_ROOT) not in sys.path:  # `pytest` run from another directory
     sys.path.insert(0, str(_ROOT))
 
 from tests.browser.helpers import PASSWORD, Client, Server, User, unique_handle  # noqa: E402
-from tests.support.infra import ROOT, start_ferretdb, start_server, temp_dir  # noqa: E402
+from tests.support.infra import ROOT, start_server, temp_dir  # noqa: E402
 
 WEB = ROOT / "web"
 DIST = WEB / "dist"
@@ -67,14 +67,15 @@ def _ensure_web_built() -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
+def server(stack: Any) -> Iterator[Server]:
     _ensure_web_built()
     logs = ROOT / "test-artifacts" / "logs"
-    db = start_ferretdb(temp_dir("circles-browser-db-"), logs)
+    db = stack.ferretdb()
     data_dir = temp_dir("circles-browser-data-")
     proc = start_server(
         {
             "MONGODB_URL": db.url,
+            "FERRETDB_POSTGRESQL_URL": db.extra["postgres_url"],
             "MONGODB_DB": "circles_browser",
             "DATA_DIR": str(data_dir),
             "SEED_DEMO": "0",

@@ -1,0 +1,244 @@
+"""Every query of the main flows is served by an index: no sequential scan of the table of any
+collection (every one of them grows with use: messages, claims, participations, memberships,
+notifications, activity states, payment events, sessions, and users, circles, activities too).
+
+The flows run against a server of this module's own, on a FerretDB whose PostgreSQL database
+logs the plan of every statement (``auto_explain``) and plans with ``enable_seqscan=off``: at test
+sizes PostgreSQL would rightly scan a tiny table, but with sequential scans priced out a plan
+still shows ``Seq Scan`` only when no index can serve the statement. FerretDB v1 pushes only
+top-level scalar equality down to PostgreSQL, so a query shaped otherwise (``$in``, a range
+alone, ``$or``) or an equality on a field without a declared index makes this test fail.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from server.core.pgindex import METADATA_TABLE
+from tests.support import infra
+from tests.support.activities import post_activity
+from tests.support.client import PASSWORD, Api, Sock, register
+
+pytestmark = pytest.mark.slow
+
+WATCH = {
+    "session_preload_libraries": "auto_explain",
+    "auto_explain.log_min_duration": "0",
+    "enable_seqscan": "off",
+}
+ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \w+ \[\d+\] (\S*) ", re.M)
+
+
+@dataclass
+class Watched:
+    server: infra.Proc
+    ferret: infra.Proc
+    schema: str
+    log_path: Path
+    log_start: int
+
+    def scans(self) -> dict[str, list[str]]:
+        """Collection → the statements whose plan scanned its table, since the module began."""
+        url = self.ferret.extra["postgres_url"]
+        database = url.rsplit("/", 1)[1]
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                sql.SQL("SELECT _jsonb ->> 'table', _jsonb ->> '_id' FROM {}").format(
+                    sql.Identifier(self.schema, METADATA_TABLE)
+                )
+            ).fetchall()
+        collection_of = dict(rows)
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_start)
+            text = f.read().decode(errors="replace")
+        found: dict[str, list[str]] = {}
+        starts = list(ENTRY.finditer(text))
+        for i, m in enumerate(starts):
+            if m.group(1) != database:
+                continue
+            entry = text[m.start() : starts[i + 1].start() if i + 1 < len(starts) else len(text)]
+            for table in re.findall(r"Seq Scan on (?:\w+\.)?(\w+)", entry):
+                if table in collection_of:
+                    query = re.search(r"Query Text: (.*)", entry)
+                    found.setdefault(collection_of[table], []).append(
+                        query.group(1) if query else entry
+                    )
+        return found
+
+
+@pytest.fixture(scope="module")
+async def watched(stack: Any) -> AsyncIterator[Watched]:
+    if stack.postgres is None:
+        pytest.skip("needs the PostgreSQL stack (MONGODB_URL is set)")
+    log_path = stack.postgres.cluster.log_path
+    start = log_path.stat().st_size
+    ferret = stack.ferretdb(WATCH)
+    schema = f"scan_{uuid.uuid4().hex[:8]}"
+    env = stack.server_env(
+        db=schema, MONGODB_URL=ferret.url, FERRETDB_POSTGRESQL_URL=ferret.extra["postgres_url"]
+    )
+    server = stack.start(**env)
+    try:
+        yield Watched(server, ferret, schema, log_path, start)
+    finally:
+        server.stop()
+        ferret.stop()
+
+
+def cid() -> str:
+    return uuid.uuid4().hex
+
+
+async def send(sock: Sock, conversation_id: str, text: str) -> dict[str, Any]:
+    payload = {"conversation_id": conversation_id, "client_id": cid(), "text": text}
+    return (await sock.ok("message:send", payload))["message"]
+
+
+async def chat(url: str, alice: Api, bob: Api, carol: Api) -> dict[str, Any]:
+    """Circles, joins, handshakes, sends, edits, history, sync, reads, DMs."""
+    login = await alice.post(
+        "/api/auth/login", {"handle": alice.user["handle"], "password": PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    circle = await alice.create_circle("Index walkers")
+    await bob.join(circle["id"])
+    await carol.join(circle["id"])
+    sa, sb = await Sock(url, alice.token).connect(), await Sock(url, bob.token).connect()
+    try:
+        conv = circle["conversation_id"]
+        sent = [await send(sa, conv, f"m{i}") for i in range(12)]
+        await sb.wait_for("message:new", lambda e: e["message"]["id"] == sent[-1]["id"])
+        await sa.ok("message:edit", {"message_id": sent[1]["id"], "text": "edited"})
+        await sa.ok("message:delete", {"message_id": sent[2]["id"]})
+        page = await sb.ok("history", {"conversation_id": conv, "limit": 3})
+        await sb.ok("history", {"conversation_id": conv, "limit": 3, "before_seq": 3})
+        synced = await sb.ok("sync", {"conversation_id": conv, "since_rev": 0})
+        await sb.ok("sync", {"conversation_id": conv, "since_rev": synced["rev"] - 2})
+        await sb.ok("conversations")
+        await sb.ok("read", {"conversation_id": conv, "seq": page["messages"][-1]["seq"]})
+        dm = (await sa.ok("dm:open", {"user_id": bob.id}))["conversation"]
+        await send(sa, dm["id"], "psst")
+        await sb.ok("dm:open", {"user_id": alice.id})
+        await sb.ok("history", {"conversation_id": dm["id"]})
+        await sb.ok("sync", {"conversation_id": dm["id"], "since_rev": 0})
+        for path in (
+            "/api/me",
+            "/api/circles",
+            f"/api/circles/{circle['id']}",
+            f"/api/circles/{circle['id']}/members",
+        ):
+            assert (await alice.get(path)).status_code == 200, path
+    finally:
+        await sa.close()
+        await sb.close()
+    return circle
+
+
+async def activities(url: str, clock: Any, alice: Api, bob: Api, carol: Api, circle: Any) -> None:
+    """Sign-up, waitlist, cancel, offer, accept; reads of activities and attendees."""
+    sb, sc = await Sock(url, bob.token).connect(), await Sock(url, carol.token).connect()
+    try:
+        act = await post_activity(alice, circle, clock.now(), capacity=1)
+        await sb.ok("activity:signup", {"activity_id": act["id"]})
+        await sc.ok("activity:signup", {"activity_id": act["id"]})
+        await sb.ok("activity:cancel", {"activity_id": act["id"]})
+        await sc.wait_for("notification", lambda e: e["notification"]["kind"] == "offer")
+        await sc.ok("activity:accept_offer", {"activity_id": act["id"]})
+        for path in (
+            f"/api/activities/{act['id']}",
+            f"/api/activities/{act['id']}/attendees",
+            f"/api/circles/{circle['id']}/activities",
+            "/api/me/activities",
+        ):
+            assert (await alice.get(path)).status_code == 200, path
+    finally:
+        await sb.close()
+        await sc.close()
+
+
+async def payments(url: str, clock: Any, alice: Api, bob: Api, circle: Any) -> None:
+    """A paid seat: hold, sandbox checkout, signed webhook, ledger and notification reads."""
+    price = {"amount": 1500, "currency": "EUR"}
+    act = await post_activity(alice, circle, clock.now(), capacity=2, price=price)
+    sb = await Sock(url, bob.token).connect()
+    try:
+        await sb.ok("activity:signup", {"activity_id": act["id"]})
+        resp = await bob.post(f"/api/activities/{act['id']}/payment", {"provider": "sandbox"})
+        assert resp.status_code == 201, resp.text
+        payment = resp.json()["payment"]
+        async with httpx.AsyncClient(timeout=30) as http:
+            page = await http.get(payment["checkout_url"])
+            found = re.search(r"action='([^']+)'", page.text)
+            assert found, page.text
+            done = await http.post(url + found.group(1).replace("&amp;", "&"))
+            assert done.status_code in (200, 303), done.text
+        await sb.wait_for(
+            "notification", lambda e: e["notification"]["kind"] == "payment_succeeded"
+        )
+        assert (await bob.get(f"/api/payments/{payment['id']}")).status_code == 200
+        assert (await alice.get(f"/api/activities/{act['id']}/payments")).status_code == 200
+        listed = await bob.get("/api/notifications")
+        assert listed.status_code == 200, listed.text
+        first = listed.json()["notifications"][0]["id"]
+        for body in ({"ids": [first]}, {"all": True}):
+            marked = await bob.post("/api/notifications/read", body)
+            assert marked.status_code in (200, 204), marked.text
+    finally:
+        await sb.close()
+    assert (await bob.post("/api/auth/logout")).status_code in (200, 204)
+
+
+async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
+    url = watched.server.url
+    alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
+    try:
+        circle = await chat(url, alice, bob, carol)
+        await activities(url, clock, alice, bob, carol, circle)
+        await payments(url, clock, alice, bob, circle)
+        clock.advance(timedelta(minutes=1).total_seconds())
+    finally:
+        for api in (alice, bob, carol):
+            await api.aclose()
+    scans = watched.scans()
+    growing = {c: sorted(set(q)) for c, q in scans.items()}
+    assert not growing, "sequential scans of collections' tables:\n" + "\n".join(
+        f"  {c}: {q}" for c, qs in growing.items() for q in qs
+    )
+
+
+async def test_the_check_sees_a_query_that_lost_its_index(watched: Watched) -> None:
+    """Without the GIN indexes on ``messages``, history scans the messages."""
+    url = watched.server.url
+    alice = await register(url, "alice")
+    try:
+        circle = await alice.create_circle("Lost index")
+        conv = circle["conversation_id"]
+        with psycopg.connect(watched.ferret.extra["postgres_url"], autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname LIKE %s",
+                (watched.schema, "messages%gin"),
+            ).fetchall()
+            assert found
+            for (name,) in found:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(watched.schema, name)))
+        watched.log_start = watched.log_path.stat().st_size
+        sa = await Sock(url, alice.token).connect()
+        try:
+            await send(sa, conv, "hello")
+            await sa.ok("history", {"conversation_id": conv})
+        finally:
+            await sa.close()
+    finally:
+        await alice.aclose()
+    assert "messages" in watched.scans()
