@@ -144,6 +144,46 @@ async def test_the_review_window_never_runs_past_the_start(make_user, make_sock,
     assert at(hold) == at(act["starts_at"])
 
 
+async def test_moving_the_start_earlier_cuts_a_review_hold_to_the_new_start(
+    make_user, make_sock, clock
+):
+    """The review window was capped at the old start; an edit that brings the start forward
+    must not leave the seat held past the new one."""
+    organiser = await make_user("organiser")
+    circle = await organiser.create_circle("Paid things")
+    act = await post_activity(
+        organiser, circle, clock.now(), starts_in=timedelta(days=5), capacity=1, price=PRICE
+    )
+    alice, sa, _ = await signed_up(make_user, make_sock, act, "alice")
+    bob, sb, _ = await signed_up(make_user, make_sock, act, "bob")
+    payment = await manual(alice, act)
+    await proof(alice, payment, "TX 5")
+    reviewed = at((await activity(alice, act["id"]))["my_signup"]["hold_expires_at"])
+    assert reviewed > clock.now() + timedelta(hours=70)
+
+    new_start = (clock.now() + timedelta(hours=2)).replace(microsecond=0)
+    moved = await organiser.request(
+        "PATCH",
+        f"/api/activities/{act['id']}",
+        json={
+            "starts_at": new_start.isoformat(),
+            "ends_at": (new_start + timedelta(hours=2)).isoformat(),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert at(moved.json()["activity"]["starts_at"]) == new_start
+    mine = (await activity(alice, act["id"]))["my_signup"]
+    assert mine["status"] == "pending_payment"
+    assert at(mine["hold_expires_at"]) <= new_start
+    assert await seats(organiser, act) == 1
+
+    clock.advance(2 * 3600 + 60)  # past the new start: the hold ends, nobody is offered a seat
+    await eventually(lambda: _is(my_status(alice, act), "cancelled"))
+    await eventually(lambda: _is(status_of(alice, payment), "expired"))
+    assert await my_status(bob, act) == "waitlisted"
+    assert await seats(organiser, act) == 0
+
+
 async def test_late_proofs_can_still_be_confirmed_or_rejected(make_user, make_sock, clock):
     """The holds ran out before the references arrived: confirming gives the seat back while
     one is free; rejecting a late proof leaves the seat with whoever has it."""

@@ -30,6 +30,8 @@ def apply(a: Activity, data: PatchActivityIn, now: datetime) -> list[Effect]:
     if data.payment_review_hours is not None:  # for transfer references sent from now on
         a.payment_review_hours = data.payment_review_hours
     a.starts_at, a.ends_at = starts, ends
+    if a.starts_at < before.starts_at:
+        effects += rules.start_moved_earlier(a, now)
     if data.location is not None:
         loc = data.location
         a.location = Location(loc.name, loc.address, loc.lat, loc.lng)

@@ -267,6 +267,17 @@ def hold_for_review(
     return []
 
 
+def start_moved_earlier(a: Activity, now: datetime) -> Effects:
+    """The start was brought forward: no seat stays held for payment past the new start (a
+    review window was capped at the old one). The sweep expires the holds and the payments at
+    their new time as usual."""
+    for e in a.entries.values():
+        if e.status == "pending_payment" and e.hold_expires_at and e.hold_expires_at > a.starts_at:
+            e.hold_expires_at = a.starts_at
+            e.updated_at = now
+    return []
+
+
 def payment_rejected(a: Activity, user_id: str, payment_id: str, now: datetime) -> Effects:
     """The organiser rejected the payment holding this seat. The sign-up stays
     ``pending_payment`` (PROTOCOL §4) so the payer can pay again, but a review window the

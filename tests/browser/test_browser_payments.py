@@ -242,6 +242,11 @@ def test_manual_payment_rejected_then_confirmed_by_the_organiser_and_refunded(
     expect(panel.get_by_test_id("payment-reference")).to_have_text("TR-0001 <b>bold</b>")
     expect(panel.get_by_test_id("payment-status")).to_have_attribute("data-status", "pending")
     first_payment = panel.get_attribute("data-payment-id")
+    # the sign-up line says the seat waits for olga's review, not a countdown to pay
+    expect(mine.get_by_test_id("activity-my-status")).to_contain_text(
+        "Seat held for the organiser's review until"
+    )
+    expect(mine.get_by_test_id("activity-hold-countdown")).to_have_count(0)
     ann_c.screenshot("payment-manual-awaiting")
 
     # olga reviews it and rejects it with a reason

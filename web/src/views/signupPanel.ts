@@ -4,7 +4,8 @@
 
 import { activities, type ActivityEntry } from "../activities";
 import { h } from "../dom";
-import { formatMoney } from "../format";
+import { formatMoney, formatWhen } from "../format";
+import { myPayments } from "../payments";
 import type { ActivityStatus, Price, Signup } from "../types";
 import { countdown } from "./live";
 
@@ -76,7 +77,7 @@ export function signupPanel(id: string, info: SeatInfo, entry: ActivityEntry): H
       );
     }
   } else {
-    describe(text, signup);
+    describe(text, id, signup);
     if (signup.reconfirm_pending && ACTIVE.has(signup.status)) {
       panel.append(
         h(
@@ -112,7 +113,7 @@ export function signupPanel(id: string, info: SeatInfo, entry: ActivityEntry): H
   return panel;
 }
 
-function describe(text: HTMLElement, s: Signup): void {
+function describe(text: HTMLElement, id: string, s: Signup): void {
   switch (s.status) {
     case "confirmed":
       text.append(h("strong", {}, "You're going."));
@@ -134,6 +135,16 @@ function describe(text: HTMLElement, s: Signup): void {
       }
       break;
     case "pending_payment":
+      if (inReview(id, s) && s.hold_expires_at) {
+        // Not a countdown to pay: the reference is sent, the organiser has until then to look.
+        text.append(
+          h("strong", {}, "Seat held for the organiser's review"),
+          " until ",
+          h("time", { testid: "activity-hold-until", attrs: { datetime: s.hold_expires_at } }, formatWhen(s.hold_expires_at)),
+          ".",
+        );
+        break;
+      }
       text.append(h("strong", {}, "Seat held until you pay. "));
       if (s.hold_expires_at) text.append("Pay within ", countdown(s.hold_expires_at, "activity-hold-countdown"), ".");
       break;
@@ -143,4 +154,10 @@ function describe(text: HTMLElement, s: Signup): void {
   if (s.reconfirmed_at && !s.reconfirm_pending && s.status !== "cancelled") {
     text.append(" ", h("span", { class: "pill", testid: "activity-reconfirmed" }, "re-confirmed"));
   }
+}
+
+/** A bank transfer / cash reference for the payment holding the seat waits for the organiser. */
+function inReview(id: string, s: Signup): boolean {
+  const p = myPayments.current(id, s);
+  return p !== null && p.provider === "manual" && p.status === "pending" && Boolean(p.reference);
 }
