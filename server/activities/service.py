@@ -18,7 +18,7 @@ from server.activities.repository import ActivityRepository
 from server.activities.schemas import CreateActivityIn, PatchActivityIn
 from server.activities.tickets import Ticket, TicketSigner
 from server.core import clock
-from server.core.errors import Conflict, NotFound, Unauthorized
+from server.core.errors import Conflict, DomainError, NotFound, Unauthorized
 from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.service import MessageService
@@ -177,7 +177,22 @@ class ActivityService:
                 raise NotFound("no such activity")
             rules.check_signup(current, user.id, clock.now())
             await self._circles.join(user, circle_id, None)
+            try:
+                return await self.engine.apply(
+                    activity_id, lambda s: rules.signup(s, user.id, clock.now())
+                )
+            except DomainError:
+                # Refused after the join (cancelled or closed meanwhile, which under concurrent
+                # sign-ups is no rare moment): undo the join, so the refusal changes nothing.
+                await self._undo_join(user, circle_id)
+                raise
         return await self.engine.apply(activity_id, lambda s: rules.signup(s, user.id, clock.now()))
+
+    async def _undo_join(self, user: User, circle_id: str) -> None:
+        try:
+            await self._circles.leave(user, circle_id)
+        except DomainError:  # already left (a concurrent refusal undid the same join)
+            pass
 
     async def _visible_circle(self, user: User, activity_id: str) -> tuple[str, str | None]:
         """The activity's circle and the user's role in it; ``not_found`` unless visible. Reads
