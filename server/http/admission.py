@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 1024  # admissions between sweeps of connections that ended as websockets
 RETRY_AFTER = 10
 REPORT_EVERY = 10.0  # seconds between log lines about refused connections
+# A header timer that fires this much past its time found the event loop stalled: it waits this
+# long again, so that bytes the stall left unread are read first.
+LATE_GRACE_SECONDS = 0.5
 
 
 class AddressBook:
@@ -120,6 +123,7 @@ def guarded_http_protocol(settings: Settings) -> type[asyncio.Protocol]:
 
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _header_timer: asyncio.TimerHandle | None = None
+        _header_due = 0.0
         _host: str | None = None
 
         def connection_made(self, transport: Any) -> None:
@@ -149,9 +153,10 @@ def guarded_http_protocol(settings: Settings) -> type[asyncio.Protocol]:
             if not self.transport.is_closing() and self.cycle.response_complete:
                 self._expect_headers()
 
-        def _expect_headers(self) -> None:
+        def _expect_headers(self, wait: float = header_timeout) -> None:
             self._stop_waiting()
-            self._header_timer = self.loop.call_later(header_timeout, self._headers_too_slow)
+            self._header_due = self.loop.time() + wait
+            self._header_timer = self.loop.call_later(wait, self._headers_too_slow)
 
         def _stop_waiting(self) -> None:
             if self._header_timer is not None:
@@ -160,6 +165,12 @@ def guarded_http_protocol(settings: Settings) -> type[asyncio.Protocol]:
 
         def _headers_too_slow(self) -> None:
             self._header_timer = None
+            if self.loop.time() - self._header_due > LATE_GRACE_SECONDS:
+                # The event loop was stalled (a loaded machine): uvloop runs due timers before
+                # it reads the sockets, so headers that arrived meanwhile are still unread. Give
+                # them a moment to be read before deciding.
+                self._expect_headers(LATE_GRACE_SECONDS)
+                return
             if not self.transport.is_closing():
                 log.info("closing a connection from %s: no request headers in time", self._host)
                 self.transport.close()

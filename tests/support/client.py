@@ -27,7 +27,11 @@ class Api:
         self.base_url = base_url
         self.token = token
         self.user = user or {}
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=120)
+        # Idle connections are dropped well before the server's 5 s keep-alive closes them, so a
+        # request never races the server's close of the connection it was sent on.
+        self.http = httpx.AsyncClient(
+            base_url=base_url, timeout=120, limits=httpx.Limits(keepalive_expiry=2.0)
+        )
 
     @property
     def id(self) -> str:
