@@ -22,6 +22,7 @@ from server.realtime.manager import LocalManager, RedisManager
 from server.realtime.presence import Presence
 
 log = logging.getLogger(__name__)
+LATE_GRACE_SECONDS = 0.5  # see _check_connected
 
 
 class _Server(socketio.AsyncServer):  # type: ignore[misc]
@@ -89,16 +90,23 @@ class _Server(socketio.AsyncServer):  # type: ignore[misc]
         if eio_sid is not None:
             self._expect_connect(eio_sid)  # e.g. a logout: the session must not linger
 
-    def _expect_connect(self, eio_sid: str) -> None:
+    def _expect_connect(self, eio_sid: str, wait: float | None = None) -> None:
         if eio_sid in self._deadlines or eio_sid not in self.eio.sockets:
             return
-        self._deadlines[eio_sid] = asyncio.get_running_loop().call_later(
-            self.handshake_timeout, self._check_connected, eio_sid
+        loop = asyncio.get_running_loop()
+        wait = self.handshake_timeout if wait is None else wait
+        self._deadlines[eio_sid] = loop.call_later(
+            wait, self._check_connected, eio_sid, loop.time() + wait
         )
 
-    def _check_connected(self, eio_sid: str) -> None:
+    def _check_connected(self, eio_sid: str, due: float) -> None:
         self._deadlines.pop(eio_sid, None)
         if eio_sid not in self.eio.sockets:
+            return
+        if asyncio.get_running_loop().time() - due > LATE_GRACE_SECONDS:
+            # Fired late: the loop was stalled, and uvloop runs due timers before it reads the
+            # sockets, so a CONNECT that arrived meanwhile is still unread. Look again shortly.
+            self._expect_connect(eio_sid, LATE_GRACE_SECONDS)
             return
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         if sid is not None:
