@@ -268,12 +268,15 @@ def hold_for_review(
 
 
 def start_moved_earlier(a: Activity, now: datetime) -> Effects:
-    """The start was brought forward: no seat stays held for payment past the new start (a
-    review window was capped at the old one). The sweep expires the holds and the payments at
-    their new time as usual."""
+    """The start was brought forward: no seat stays held for payment, and no offer stays open,
+    past the new start (both were capped at the old one). The sweep expires the holds, the
+    payments and the offers at their new time as usual."""
     for e in a.entries.values():
         if e.status == "pending_payment" and e.hold_expires_at and e.hold_expires_at > a.starts_at:
             e.hold_expires_at = a.starts_at
+            e.updated_at = now
+        elif e.status == "offered" and e.offer_expires_at and e.offer_expires_at > a.starts_at:
+            e.offer_expires_at = a.starts_at
             e.updated_at = now
     return []
 
