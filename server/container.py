@@ -183,7 +183,9 @@ def build(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
     )
     dms = DmService(messages, circles, accounts, broadcaster)
-    notifications = NotificationService(NotificationRepository(db), broadcaster)
+    notifications = NotificationService(
+        NotificationRepository(db), broadcaster, settings.notify_digest_seconds
+    )
     activities = ActivityService(
         ActivityRepository(db),
         messages,

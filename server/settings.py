@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(default=2, ge=1, le=10)
     password_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024, le=1024 * 1024)
     hold_minutes: int = 15
+    # Window of the organiser's digest notifications (sign-ups, cancellations, ...): happenings
+    # of one kind for one activity within it make one notification, updated in place.
+    notify_digest_seconds: float = Field(default=60.0, gt=0, le=86400)
     sweep_interval_seconds: float = 1.0
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)
 

@@ -159,6 +159,7 @@ async def activities(url: str, clock: Any, alice: Api, bob: Api, carol: Api, cir
             f"/api/activities/{act['id']}/attendees",
             f"/api/circles/{circle['id']}/activities",
             "/api/me/activities",
+            "/api/me/hosting",
         ):
             assert (await alice.get(path)).status_code == 200, path
     finally:

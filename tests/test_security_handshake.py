@@ -384,6 +384,9 @@ async def test_only_register_login_and_webhooks_are_open_without_a_token(
         ("POST", "/api/payments/webhook/{provider}"),
         # Calendar apps cannot send a bearer token: a signed calendar-only key (PROTOCOL §3).
         ("GET", "/api/activities/{id}/calendar.ics"),
+        # An invite link's landing page names the circle before sign-in: the signed invite in
+        # the body is the credential, and it grants the circle's name only.
+        ("POST", "/api/circles/{id}/invite-preview"),
     }
     assert open_ops <= allowed, open_ops - allowed
     assert {("POST", "/api/auth/register"), ("POST", "/api/auth/login")} <= open_ops

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from server.accounts.models import User
 from server.activities.models import Activity, Entry
 from server.activities.schemas import (
     ActivityOut,
+    GoingOut,
     LocationOut,
+    PersonOut,
     PriceOut,
     SignupOut,
 )
+
+# Who is going, as names and avatars: the first this many, in sign-up order, and the total.
+GOING_SHOWN = 50
 
 
 def activity_out(a: Activity, now: datetime, calendar_url: str) -> ActivityOut:
@@ -64,6 +70,26 @@ def signup_out(a: Activity, e: Entry) -> SignupOut:
     )
 
 
+def going_ids(a: Activity) -> list[str]:
+    """Everyone with a confirmed seat (checked in or not), in sign-up order."""
+    going = [e for e in a.entries.values() if e.status in ("confirmed", "attended")]
+    return [e.user_id for e in sorted(going, key=lambda e: (e.created_at, e.user_id))]
+
+
+def _person(u: User) -> PersonOut:
+    return PersonOut(id=u.id, display_name=u.display_name, handle=u.handle, avatar_url=u.avatar_url)
+
+
+def going_out(a: Activity, users: dict[str, User]) -> GoingOut:
+    ids = going_ids(a)
+    organiser = users.get(a.organiser_id)
+    return GoingOut(
+        organiser=_person(organiser) if organiser else None,
+        going=[_person(users[i]) for i in ids[:GOING_SHOWN] if i in users],
+        going_count=len(ids),
+    )
+
+
 def card(a: Activity, now: datetime) -> dict[str, Any]:
     """The card carried by the activity's chat message; equal to the activity's state."""
     out = activity_out(a, now, "").model_dump(mode="json")
@@ -83,29 +109,51 @@ def card(a: Activity, now: datetime) -> dict[str, Any]:
     return {"type": "activity", "activity_id": a.id, **{k: out[k] for k in keys}}
 
 
-def _when(t: datetime) -> str:
-    return t.strftime("%a %d %b %Y %H:%M UTC")
+def iso(t: datetime) -> str:
+    """A time as it travels on the wire (UTC, milliseconds, ``Z``): clients render it in the
+    reader's own zone, so no server-written text carries a clock time (docs/protocol.md)."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def describe_changes(before: Activity, after: Activity) -> dict[str, dict[str, str]]:
-    """The material changes (time or place), old -> new, in words."""
-    changes: dict[str, dict[str, str]] = {}
-    if before.starts_at != after.starts_at:
-        changes["starts_at"] = {"from": _when(before.starts_at), "to": _when(after.starts_at)}
-    if before.ends_at != after.ends_at:
-        changes["ends_at"] = {"from": _when(before.ends_at), "to": _when(after.ends_at)}
+Change = dict[str, str]
+TIME_FIELDS = ("starts_at", "ends_at")
+
+
+def describe_changes(before: Activity, after: Activity) -> list[Change]:
+    """The material changes (time or place): ``{field, from, to}``, times as ISO values."""
+    changes: list[Change] = []
+    for name in TIME_FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append({"field": name, "from": iso(old), "to": iso(new)})
     if before.location != after.location:
 
         def place(a: Activity) -> str:
             return a.location.name + (f", {a.location.address}" if a.location.address else "")
 
-        changes["location"] = {"from": place(before), "to": place(after)}
+        changes.append({"field": "location", "from": place(before), "to": place(after)})
     return changes
 
 
-LABELS = {"starts_at": "Start", "ends_at": "End", "location": "Place"}
+WHAT = {"starts_at": "the start time", "ends_at": "the end time", "location": "the place"}
 
 
-def change_notice(title: str, changes: dict[str, dict[str, str]]) -> str:
-    parts = [f"{LABELS[k]}: {v['from']} → {v['to']}" for k, v in changes.items()]
-    return f"“{title}” changed. " + "; ".join(parts) + ". Please re-confirm on the card."
+def change_notice(title: str, changes: list[Change]) -> str:
+    """The plain fallback of a change notice: what changed, in words, never a clock time (the
+    times travel as ISO values beside it, for the reader's zone)."""
+    parts = [
+        WHAT[c["field"]] + (f" ({c['from']} → {c['to']})" if c["field"] == "location" else "")
+        for c in changes
+    ]
+    what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"“{title}” changed: {what}. Please re-confirm on the card."
+
+
+def change_card(a: Activity, changes: list[Change]) -> dict[str, Any]:
+    """The structured part of a change notice (a ``system`` message's ``card``)."""
+    return {
+        "type": "activity_changed",
+        "activity_id": a.id,
+        "title": a.title,
+        "changes": changes,
+    }

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from server.activities.models import Activity, Effect
 from server.activities.repository import ActivityRepository, to_doc
@@ -19,7 +20,8 @@ from server.core import clock
 from server.core.errors import NotFound, Unavailable
 
 Rule = Callable[[Activity], list[Effect]]
-Committed = Callable[[Activity, list[Effect]], Awaitable[None]]
+# The committed state, its effects, and the stored form of the state it replaced.
+Committed = Callable[[Activity, list[Effect], dict[str, Any]], Awaitable[None]]
 MAX_ATTEMPTS = 50
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,6 @@ class ActivityEngine:
                     all_effects.extend(outcome)
                     future.set_result(Applied(activity, outcome, changed))
             if changed:
-                await self._on_committed(activity, all_effects)
+                await self._on_committed(activity, all_effects, before)
             return
         raise Unavailable("the activity is too busy; try again")

@@ -17,6 +17,7 @@ INDEXES = {
     "activities": [
         Index([("circle_id", 1), ("starts_at", 1)], "circle_starts"),
         Index([("participants", 1)], "participants"),
+        Index([("organiser_id", 1), ("starts_at", 1)], "organiser_starts"),
         # has_deadline first: an equality FerretDB v1 lets PostgreSQL serve from an index
         Index([("has_deadline", 1), ("next_deadline", 1)], "has_deadline"),
     ],
@@ -260,6 +261,18 @@ class ActivityRepository:
     ) -> list[Activity]:
         query: dict[str, Any] = {
             "participants": user_id,
+            "ends_at": {"$gte": now} if upcoming else {"$lt": now},
+        }
+        cursor = self._activities.find(
+            query, sort=[("starts_at", ASCENDING if upcoming else DESCENDING)], limit=limit
+        )
+        return [from_doc(d) async for d in cursor]
+
+    async def of_organiser(
+        self, user_id: str, upcoming: bool, now: datetime, limit: int = 200
+    ) -> list[Activity]:
+        query: dict[str, Any] = {
+            "organiser_id": user_id,
             "ends_at": {"$gte": now} if upcoming else {"$lt": now},
         }
         cursor = self._activities.find(

@@ -16,7 +16,9 @@ from server.activities.schemas import (
     CalendarQuery,
     CancelActivityIn,
     CheckinIn,
+    CheckinUserIn,
     CreateActivityIn,
+    GoingOut,
     MyActivitiesOut,
     MyActivityOut,
     PatchActivityIn,
@@ -85,6 +87,11 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
             ]
         )
 
+    async def hosted_activities(ctx: Ctx) -> ActivitiesOut:
+        q: WhenQuery = ctx.query
+        found = await activities.hosted(ctx.who.user, q.when == "upcoming")
+        return ActivitiesOut(activities=[out(a, ctx.who.user).activity for a in found])
+
     async def ticket(ctx: Ctx) -> TicketOut:
         t = await activities.ticket(ctx.who.user, ctx.path["id"])
         return TicketOut(code=t.code, expires_at=t.expires_at)
@@ -101,6 +108,22 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
         applied, attendee = await activities.check_in(ctx.who.user, ctx.path["id"], body.code)
         a = applied.activity
         return SignupEnvelope(signup=cards.signup_out(a, a.entries[attendee]))
+
+    async def by_name(ctx: Ctx, undo: bool) -> SignupEnvelope:
+        body: CheckinUserIn = ctx.body
+        applied = await activities.check_in_user(ctx.who.user, ctx.path["id"], body.user_id, undo)
+        a = applied.activity
+        return SignupEnvelope(signup=cards.signup_out(a, a.entries[body.user_id]))
+
+    async def checkin_user(ctx: Ctx) -> SignupEnvelope:
+        return await by_name(ctx, undo=False)
+
+    async def undo_checkin(ctx: Ctx) -> SignupEnvelope:
+        return await by_name(ctx, undo=True)
+
+    async def going(ctx: Ctx) -> GoingOut:
+        a, users = await activities.people(ctx.who.user, ctx.path["id"])
+        return cards.going_out(a, users)
 
     async def calendar_ics(ctx: Ctx) -> Response:
         q: CalendarQuery = ctx.query
@@ -139,6 +162,15 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
             "Activities you signed up for",
             query=WhenQuery,
             response=MyActivitiesOut,
+            tags=t,
+        ),
+        Route(
+            "GET",
+            "/api/me/hosting",
+            hosted_activities,
+            "Activities you organise",
+            query=WhenQuery,
+            response=ActivitiesOut,
             tags=t,
         ),
         Route(
@@ -198,6 +230,32 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
             "Check in (organiser)",
             body=CheckinIn,
             response=SignupEnvelope,
+            tags=t,
+        ),
+        Route(
+            "POST",
+            "/api/activities/{id}/checkin/user",
+            checkin_user,
+            "Check in a signed-up person by name, without a code (organiser)",
+            body=CheckinUserIn,
+            response=SignupEnvelope,
+            tags=t,
+        ),
+        Route(
+            "POST",
+            "/api/activities/{id}/checkin/undo",
+            undo_checkin,
+            "Undo a check-in (organiser)",
+            body=CheckinUserIn,
+            response=SignupEnvelope,
+            tags=t,
+        ),
+        Route(
+            "GET",
+            "/api/activities/{id}/going",
+            going,
+            "The organiser and who is going (circle members)",
+            response=GoingOut,
             tags=t,
         ),
         Route(

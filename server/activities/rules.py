@@ -7,7 +7,7 @@ below is made on a consistent snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from server.activities.models import SEATED, Activity, Effect, Entry
@@ -178,7 +178,7 @@ def set_capacity(a: Activity, capacity: int, now: datetime) -> Effects:
     return promote(a, now)
 
 
-def material_change(a: Activity, now: datetime, changes: Mapping[str, object]) -> Effects:
+def material_change(a: Activity, now: datetime, changes: Sequence[Mapping[str, str]]) -> Effects:
     """Everyone confirmed or waiting is asked to re-confirm."""
     effects: Effects = []
     a.ics_sequence += 1

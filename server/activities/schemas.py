@@ -147,6 +147,12 @@ class CheckinIn(StrictIn):
     code: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
+class CheckinUserIn(StrictIn):
+    """Check-in by name (the organiser picks the person): the attendee's user id."""
+
+    user_id: Id
+
+
 class TicketSvgQuery(StrictIn):
     # The code from GET …/ticket, so the QR shows the same code as the text; else a fresh one.
     code: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
@@ -258,6 +264,21 @@ class AttendeesOut(Out):
 class TicketOut(Out):
     code: str
     expires_at: UtcDatetime
+
+
+class PersonOut(Out):
+    id: str
+    display_name: str
+    handle: str
+    avatar_url: str | None = None
+
+
+class GoingOut(Out):
+    """Who hosts and who is going (the first ``GOING_SHOWN`` of ``going_count``)."""
+
+    organiser: PersonOut | None
+    going: list[PersonOut]
+    going_count: int
 
 
 def card_payload(**fields: Any) -> dict[str, Any]:

@@ -7,18 +7,19 @@ import copy
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
-from server.activities import access, cards, edits, ical, rules
+from server.activities import access, cards, edits, hosting, ical, notices, rules
 from server.activities.engine import ActivityEngine, Applied
 from server.activities.models import Activity, Effect, Entry, Location, Price
 from server.activities.repository import ActivityRepository
 from server.activities.schemas import CreateActivityIn, PatchActivityIn
-from server.activities.tickets import Ticket, TicketSigner
+from server.activities.tickets import Ticket, TicketSigner, check_in_by_id, undo_check_in
 from server.core import clock
-from server.core.errors import Conflict, DomainError, NotFound, Unauthorized
+from server.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.service import MessageService
@@ -119,13 +120,14 @@ class ActivityService:
             return effects
 
         applied = await self.engine.apply(activity_id, edit)
-        changes = cards.describe_changes(before_box[-1], applied.activity) if before_box else {}
+        changes = cards.describe_changes(before_box[-1], applied.activity) if before_box else []
         if changes:
             await self._messages.post(
                 applied.activity.conversation_id,
                 None,
                 "system",
                 cards.change_notice(applied.activity.title, changes),
+                cards.change_card(applied.activity, changes),
             )
             await self._repo.drop_pending_schedules(activity_id)
             await self._plan_reminders(applied.activity)
@@ -162,6 +164,18 @@ class ActivityService:
     async def mine(self, user: User, upcoming: bool) -> list[tuple[Activity, Entry]]:
         found = await self._repo.of_participant(user.id, upcoming, clock.now())
         return [(a, a.entries[user.id]) for a in found if user.id in a.entries]
+
+    async def hosted(self, user: User, upcoming: bool) -> list[Activity]:
+        """The activities ``user`` organises, in circles they can still see."""
+        found = await self._repo.of_organiser(user.id, upcoming, clock.now())
+        visible: dict[str, bool] = {}
+        for circle_id in {a.circle_id for a in found}:
+            try:
+                await self._circles.role_if_visible(user.id, circle_id)
+                visible[circle_id] = True
+            except NotFound:
+                visible[circle_id] = False
+        return [a for a in found if visible[a.circle_id]]
 
     # attendee ----------------------------------------------------------------------------
 
@@ -244,6 +258,24 @@ class ActivityService:
         )
         return applied, attendee
 
+    async def check_in_user(
+        self, user: User, activity_id: str, attendee: str, undo: bool = False
+    ) -> Applied:
+        """Check ``attendee`` in by name (no code: a dead phone), or undo their check-in; both
+        idempotent, so a second tap changes nothing."""
+        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        rule = undo_check_in if undo else check_in_by_id
+        return await self.engine.apply(activity_id, lambda a: rule(a, attendee, clock.now()))
+
+    async def people(self, user: User, activity_id: str) -> tuple[Activity, dict[str, User]]:
+        """The organiser and who is going, for the circle's members only (``forbidden`` to
+        others who can see the activity): names are not shown outside a circle."""
+        a = await self.get(user, activity_id)
+        if await self._circles.role_of(a.circle_id, user.id) is None:
+            raise Forbidden("only the circle's members see who is going")
+        ids = [a.organiser_id, *cards.going_ids(a)[: cards.GOING_SHOWN]]
+        return a, await self._accounts.get_users(ids)
+
     async def calendar(self, activity_id: str, key: str | None, user: User | None) -> bytes:
         """The activity as iCalendar, for a session's user or the user a calendar key names.
         Every refusal of a key is ``not_found``, as for an activity that does not exist."""
@@ -270,7 +302,9 @@ class ActivityService:
 
     # effects -----------------------------------------------------------------------------
 
-    async def _after_commit(self, a: Activity, effects: list[Effect]) -> None:
+    async def _after_commit(
+        self, a: Activity, effects: list[Effect], before: dict[str, Any]
+    ) -> None:
         """The state is stored; now update the card in place and tell people."""
         try:
             await self._refresh_card(a)
@@ -280,7 +314,7 @@ class ActivityService:
                 async with gate:
                     await self._effect(a, effect)
 
-            await asyncio.gather(*(one(e) for e in effects))
+            await asyncio.gather(self._tell_organiser(a, before), *(one(e) for e in effects))
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
 
@@ -305,20 +339,27 @@ class ActivityService:
             await self.on_payment_effect(a, effect)
         if effect.kind == "refund_due":
             return
-        text = _notice(a, effect)
-        if text is None:
+        notice = notices.for_effect(a, effect)
+        if notice is None:
             return
-        title, body = text
         data = {
             "activity_id": a.id,
             "circle_id": a.circle_id,
-            **{
-                k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in effect.data.items()
-            },
+            **{k: (cards.iso(v) if isinstance(v, datetime) else v) for k, v in effect.data.items()},
+            **notice.data,
         }
-        if effect.kind == "activity_changed":
-            data["action"] = "activity:reconfirm"
-        await self._notes.notify(effect.user_id, effect.kind, title, body, data)
+        await self._notes.notify(effect.user_id, effect.kind, notice.title, notice.body, data)
+
+    async def _tell_organiser(self, a: Activity, before: dict[str, Any]) -> None:
+        """Count this commit's sign-up changes into the organiser's digests, one per kind. Each
+        happening's id names the committed version, so it is counted once."""
+        found = hosting.host_events(before, a, clock.now())
+        if not found:
+            return
+        users = await self._accounts.get_users(list({e.user_id for e in found}))
+        names = {uid: u.display_name for uid, u in users.items()}
+        for kind, events, render in hosting.digests(a, found, names):
+            await self._notes.digest(a.organiser_id, kind, a.id, events, render)
 
     async def _plan_reminders(self, a: Activity) -> None:
         now = clock.now()
@@ -344,14 +385,13 @@ class ActivityService:
             if a is not None and not a.cancelled:
                 for e in a.entries.values():
                     if e.status == "confirmed":
-                        title = f"Reminder: {a.title} starts in {schedule['kind']}"
-                        body = f"{cards._when(a.starts_at)} at {a.location.name}"
+                        note = notices.reminder(a, schedule["kind"])
                         if await self._notes.notify(
                             e.user_id,
                             "reminder",
-                            title,
-                            body,
-                            {"activity_id": a.id, "when": schedule["kind"]},
+                            note.title,
+                            note.body,
+                            {"activity_id": a.id, "when": schedule["kind"], **note.data},
                             key=f"reminder:{schedule['_id']}:{e.user_id}",
                         ):
                             sent += 1
@@ -365,29 +405,4 @@ class ActivityService:
 
     async def drain(self) -> None:
         await self.engine.drain()
-
-
-def _notice(a: Activity, effect: Effect) -> tuple[str, str] | None:
-    t = a.title
-    match effect.kind:
-        case "signup_confirmed":
-            return f"You're in: {t}", f"See you on {cards._when(a.starts_at)}."
-        case "waitlisted":
-            pos = a.waitlist_position(effect.user_id)
-            return f"Waitlisted: {t}", f"You are number {pos} on the waitlist."
-        case "offer":
-            until = effect.data.get("offer_expires_at")
-            return (
-                f"A seat opened up: {t}",
-                f"Claim it before {cards._when(until)}." if until else "Claim it soon.",
-            )
-        case "offer_expired":
-            return f"Offer expired: {t}", "The seat went to the next person waiting."
-        case "hold_expired":
-            return f"Seat released: {t}", "The payment did not arrive in time."
-        case "activity_changed":
-            return f"Changed: {t}", cards.change_notice(t, effect.data.get("changes", {}))
-        case "activity_cancelled":
-            reason = effect.data.get("reason") or ""
-            return f"Cancelled: {t}", reason or "The organiser cancelled this activity."
-    return None
+        await self._notes.drain()  # the organiser's digests these commits started

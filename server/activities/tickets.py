@@ -1,4 +1,5 @@
-"""Check-in tickets: signed codes that rotate every 60 seconds, and their QR image."""
+"""Check-in: tickets (signed codes that rotate every 60 seconds, and their QR image), and the
+organiser's check-in by name (for an attendee whose phone is dead) and its undo."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import datetime, timedelta
 import segno
 from itsdangerous import BadSignature, SignatureExpired
 
+from server.activities import rules
+from server.activities.models import Activity, Effect, Entry
 from server.core import clock
 from server.core.errors import Conflict
 from server.core.tokens import serializer
@@ -56,3 +59,31 @@ def qr_svg(code: str) -> bytes:
     out = io.BytesIO()
     segno.make(code, error="m").save(out, kind="svg", scale=6, border=2)
     return out.getvalue()
+
+
+def _signed_up(a: Activity, user_id: str) -> Entry:
+    e = a.entries.get(user_id)
+    if e is None or e.status == "cancelled":
+        raise Conflict("not_signed_up", "this person has not signed up")
+    return e
+
+
+def check_in_by_id(a: Activity, user_id: str, now: datetime) -> list[Effect]:
+    """Check in a signed-up person without their code. Already checked in: nothing changes (a
+    second tap at the door is not an error, unlike a QR code shown twice)."""
+    if _signed_up(a, user_id).status == "attended":
+        return []
+    return rules.check_in(a, user_id, now)  # ``not_confirmed`` without a seat
+
+
+def undo_check_in(a: Activity, user_id: str, now: datetime) -> list[Effect]:
+    """Back to ``confirmed`` (the seat stays theirs); a confirmed person stays as they are."""
+    e = _signed_up(a, user_id)
+    if e.status == "confirmed":
+        return []
+    if e.status != "attended":
+        raise Conflict("not_checked_in", "this person is not checked in")
+    e.status = "confirmed"
+    e.checked_in_at = None
+    e.updated_at = now
+    return [Effect("checkin_undone", user_id)]

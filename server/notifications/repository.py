@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.mongo import Db, Index, retry_busy
 from server.notifications.models import Notification
@@ -14,7 +14,9 @@ INDEXES = {
     "notifications": [
         Index([("user_id", 1), ("created_at", -1)], "user_created"),
         Index([("user_id", 1), ("read", 1)], "user_read"),
-    ]
+    ],
+    # What a digest notification counts: one document per happening, under a unique id.
+    "notification_events": [Index([("digest_id", 1)], "digest")],
 }
 
 
@@ -34,6 +36,7 @@ def _notification(d: dict[str, Any]) -> Notification:
 class NotificationRepository:
     def __init__(self, db: Db) -> None:
         self._col = db["notifications"]
+        self._events = db["notification_events"]
 
     async def insert(self, n: Notification) -> bool:
         """False when a notification with this id exists already (a retried step)."""
@@ -71,3 +74,47 @@ class NotificationRepository:
         if ids is not None:
             query["_id"] = {"$in": ids}
         await self._col.update_many(query, {"$set": {"read": True}})
+
+    async def get(self, notification_id: str) -> Notification | None:
+        d = await self._col.find_one({"_id": notification_id})
+        return _notification(d) if d else None
+
+    async def add_events(self, digest_id: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+        """Record happenings a digest counts, each once under its unique id (a retried step
+        records nothing twice); returns how many were new."""
+        docs = [{"_id": i, "digest_id": digest_id, **e} for i, e in events]
+        try:
+            await retry_busy(lambda: self._events.insert_many(docs, ordered=False))
+            return len(docs)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+            return int(exc.details.get("nInserted", 0))
+
+    async def count_events(self, digest_id: str) -> int:
+        return await self._events.count_documents({"digest_id": digest_id})
+
+    async def first_events(self, digest_id: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` of a digest's happenings (their fields), oldest first."""
+        cursor = self._events.find({"digest_id": digest_id}, sort=[("at", 1)], limit=limit)
+        return [{k: v for k, v in d.items() if k not in ("_id", "digest_id")} async for d in cursor]
+
+    async def put(self, n: Notification) -> None:
+        """Store ``n``, or rewrite the stored one of the same id (a digest updated in place:
+        unread again, with its new text)."""
+        if await self.insert(n):
+            return
+        await retry_busy(
+            lambda: self._col.update_one(
+                {"_id": n.id},
+                {
+                    "$set": {
+                        "title": n.title,
+                        "body": n.body,
+                        "data": n.data,
+                        "read": False,
+                        "created_at": n.created_at,
+                    }
+                },
+            )
+        )

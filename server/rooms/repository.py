@@ -100,11 +100,13 @@ class CircleRepository:
         ranked = sorted(found.values(), key=lambda d: -int(d.get("member_count", 0)))
         return [_circle(d) for d in ranked[:limit]]
 
-    async def recount_members(self, circle_id: str) -> None:
-        """Set ``member_count`` from the memberships themselves. A recount rather than ``$inc``:
-        FerretDB's ``$inc`` is not atomic under concurrency, and a recount heals any drift."""
+    async def recount_members(self, circle_id: str) -> int:
+        """Set ``member_count`` from the memberships themselves, and answer it. A recount rather
+        than ``$inc``: FerretDB's ``$inc`` is not atomic under concurrency, and a recount heals
+        any drift."""
         count = await self._members.count_documents({"circle_id": circle_id})
         await self._circles.update_one({"_id": circle_id}, {"$set": {"member_count": count}})
+        return int(count)
 
     async def insert_membership(self, m: Membership) -> bool:
         """False when the user is already a member (the id is the (circle, user) pair)."""

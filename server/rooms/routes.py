@@ -13,7 +13,10 @@ from server.rooms.schemas import (
     CircleQuery,
     CirclesOut,
     CreateCircleIn,
+    InvitedCircleOut,
     InviteOut,
+    InvitePreviewIn,
+    InvitePreviewOut,
     JoinCircleIn,
     MemberOut,
     MembershipEnvelope,
@@ -69,6 +72,11 @@ def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
     async def create_invite(ctx: Ctx) -> InviteOut:
         token, url = await circles.create_invite(ctx.who.user, ctx.path["id"])
         return InviteOut(invite=token, url=url)
+
+    async def preview_invite(ctx: Ctx) -> InvitePreviewOut:
+        body: InvitePreviewIn = ctx.body
+        circle = await circles.preview_invite(ctx.path["id"], body.invite)
+        return InvitePreviewOut(circle=InvitedCircleOut(id=circle.id, name=circle.name))
 
     tags = ["circles"]
     return [
@@ -128,6 +136,16 @@ def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
             "Mint an invite (owner/admin)",
             response=InviteOut,
             status=201,
+            tags=tags,
+        ),
+        Route(
+            "POST",
+            "/api/circles/{id}/invite-preview",
+            preview_invite,
+            "The circle an invite opens, by name (no token needed)",
+            body=InvitePreviewIn,
+            response=InvitePreviewOut,
+            auth=False,
             tags=tags,
         ),
     ]

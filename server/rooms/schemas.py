@@ -29,6 +29,10 @@ class JoinCircleIn(StrictIn):
     invite: Invite | None = None
 
 
+class InvitePreviewIn(StrictIn):
+    invite: Invite
+
+
 class CircleQuery(StrictIn):
     q: Annotated[Text, StringConstraints(max_length=80)] | None = None
     category: Slug | None = None
@@ -102,3 +106,23 @@ class MembersOut(Out):
 class InviteOut(Out):
     invite: str
     url: str
+
+
+class InvitedCircleOut(Out):
+    """What an invite already tells its holder: which circle it opens, by name. Nothing else
+    (no description, members, owner or counts) reaches someone who has not joined yet."""
+
+    id: str
+    name: str
+
+
+class InvitePreviewOut(Out):
+    circle: InvitedCircleOut
+
+
+class MemberCountOut(Out):
+    """``circle:members``: a circle's member count after someone joined or left."""
+
+    circle_id: str
+    conversation_id: str
+    member_count: int

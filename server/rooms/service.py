@@ -12,11 +12,12 @@ from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.models import Conversation
 from server.messages.service import MessageService
+from server.realtime import channels
 from server.realtime.broadcaster import Broadcaster
 from server.rooms import access
 from server.rooms.models import Circle, Membership, Role
 from server.rooms.repository import CircleRepository
-from server.rooms.schemas import CreateCircleIn
+from server.rooms.schemas import CreateCircleIn, MemberCountOut
 
 INVITE_MAX_AGE = 14 * 24 * 3600
 
@@ -82,6 +83,17 @@ class CircleService:
             raise NotFound("no such circle")
         return await self._add_member(circle, user, "member")
 
+    async def preview_invite(self, circle_id: str, invite: str) -> Circle:
+        """The circle an invite opens, for a visitor who may not be signed in. An invite that
+        does not verify (forged, expired, another purpose's token) or was minted for another
+        circle is ``not_found``, exactly as a circle that does not exist."""
+        if not self._invite_ok(invite, circle_id):
+            raise NotFound("no such invite")
+        circle = await self._repo.get_circle(circle_id)
+        if circle is None:
+            raise NotFound("no such invite")
+        return circle
+
     def _invite_ok(self, invite: str | None, circle_id: str) -> bool:
         if invite is None:
             return False
@@ -99,7 +111,7 @@ class CircleService:
             found = await self._repo.get_membership(circle.id, user.id)
             assert found is not None
             return found
-        await self._repo.recount_members(circle.id)
+        count = await self._repo.recount_members(circle.id)
         conv = Conversation(
             id=circle.conversation_id,
             kind="circle",
@@ -107,6 +119,7 @@ class CircleService:
             circle_id=circle.id,
         )
         await self._messages.add_participant(conv, user.id)
+        await self._announce_count(circle, count)
         described = await self._messages.describe(conv, user)
         await self._bus.to_user(
             user.id, "conversation:new", {"conversation": described.model_dump(mode="json")}
@@ -118,7 +131,7 @@ class CircleService:
         if membership.role == "owner":
             raise Conflict("owner", "the owner cannot leave without handing over ownership")
         await self._repo.delete_membership(circle_id, user.id)
-        await self._repo.recount_members(circle_id)
+        count = await self._repo.recount_members(circle_id)
         conv = Conversation(
             id=circle.conversation_id,
             kind="circle",
@@ -126,6 +139,18 @@ class CircleService:
             circle_id=circle.id,
         )
         await self._messages.remove_participant(conv, user.id)
+        await self._announce_count(circle, count)
+
+    async def _announce_count(self, circle: Circle, count: int) -> None:
+        """``circle:members`` to the circle's channel (its members' live sockets), after the
+        membership and the count are stored. It carries the recounted total, not a delta, so a
+        client that missed one is right again with the next."""
+        out = MemberCountOut(
+            circle_id=circle.id, conversation_id=circle.conversation_id, member_count=count
+        )
+        await self._bus.to_channel(
+            channels.conversation(circle.conversation_id), "circle:members", out.model_dump()
+        )
 
     async def members(self, user: User, circle_id: str) -> list[tuple[User, Membership]]:
         await access.require_member(self._repo, circle_id, user.id)

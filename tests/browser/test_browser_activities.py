@@ -257,6 +257,7 @@ def test_waitlisted_member_gets_the_offer_with_a_countdown_and_accepts(
 
     # ann gives up her seat: ben is offered it, with a live countdown
     card(ann_c, title).get_by_test_id("activity-cancel").click()
+    ann_c.page.get_by_test_id("confirm-ok").click()  # cancelling asks first (issue 15)
     expect(card(ann_c, title)).to_have_attribute("data-my-status", "cancelled")
     expect(ben_card).to_have_attribute("data-my-status", "offered")
     countdown = ben_card.get_by_test_id("activity-offer-countdown")

@@ -320,6 +320,7 @@ def test_invite_link_opens_client_and_joins_private_circle(
     # leaving takes the circle out of bob's sidebar; the owner has no leave button
     expect(alice_c.page.get_by_test_id("leave-button")).to_have_count(0)
     bob_c.page.get_by_test_id("leave-button").click()
+    bob_c.page.get_by_test_id("confirm-ok").click()  # leaving asks first (issue 15)
     expect(bob_c.page.get_by_test_id("explore-view")).to_be_visible()
     expect(bob_c.conversation_item(name)).to_have_count(0)
     expect(bob_c.page.get_by_test_id("circle-item").filter(has_text=name)).to_have_count(0)

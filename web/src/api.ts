@@ -7,6 +7,7 @@ import type {
   Attendee,
   AuthResult,
   Circle,
+  Going,
   Location,
   Member,
   Notification,
@@ -140,6 +141,9 @@ export const api = {
   joinCircle: (id: string, invite?: string) =>
     request<{ membership: unknown }>("POST", `/circles/${enc(id)}/join`, invite ? { invite } : {}),
   leaveCircle: (id: string) => request<void>("POST", `/circles/${enc(id)}/leave`),
+  /** The circle an invite opens, by name; needs no session (the invite link's landing page). */
+  invitePreview: (id: string, invite: string) =>
+    request<{ circle: { id: string; name: string } }>("POST", `/circles/${enc(id)}/invite-preview`, { invite }),
   createInvite: (id: string) =>
     request<{ invite: string; url: string }>("POST", `/circles/${enc(id)}/invites`, {}),
   members: (id: string) => request<{ members: Member[] }>("GET", `/circles/${enc(id)}/members`),
@@ -150,6 +154,8 @@ export const api = {
     request<{ activities: Activity[] }>("GET", `/circles/${enc(circleId)}/activities${query({ when })}`),
   myActivities: (when: When) =>
     request<{ items: Array<{ activity: Activity; signup: Signup }> }>("GET", `/me/activities${query({ when })}`),
+  hostedActivities: (when: When) =>
+    request<{ activities: Activity[] }>("GET", `/me/hosting${query({ when })}`),
   getActivity: (id: string) =>
     request<{ activity: Activity; my_signup: Signup | null }>("GET", `/activities/${enc(id)}`),
   patchActivity: (id: string, patch: ActivityPatch) =>
@@ -162,6 +168,11 @@ export const api = {
     requestText(`/activities/${enc(id)}/ticket.svg?code=${enc(code)}`, "image/svg+xml"),
   checkin: (id: string, code: string) =>
     request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin`, { code }),
+  checkinUser: (id: string, userId: string) =>
+    request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin/user`, { user_id: userId }),
+  undoCheckin: (id: string, userId: string) =>
+    request<{ signup: Signup }>("POST", `/activities/${enc(id)}/checkin/undo`, { user_id: userId }),
+  going: (id: string) => request<Going>("GET", `/activities/${enc(id)}/going`),
 
   createPayment: (activityId: string, provider: PaymentProvider) =>
     request<{ payment: Payment }>("POST", `/activities/${enc(activityId)}/payment`, { provider }),

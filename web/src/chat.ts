@@ -37,6 +37,12 @@ export class Chat {
   private refreshing: Promise<void> | null = null;
   private followUp: Promise<void> | null = null;
   private callbacks: ChatCallbacks | null = null;
+  /** How many conversation lists have been received: a view that asked after opening can
+   * tell "not in the list" (not a member) from "the list has not come yet". */
+  listed = 0;
+  /** Live member counts of circles by conversation id (`circle:members`); views redraw on
+   * the store topic `members:<conversation_id>`. */
+  readonly memberCounts = new Map<string, number>();
 
   start(token: string, callbacks: ChatCallbacks): void {
     this.stop();
@@ -56,6 +62,10 @@ export class Chat {
           store.notify("presence");
         },
         notification: ({ notification }) => notifications.onLive(notification as Notification),
+        "circle:members": ({ conversation_id, member_count }) => {
+          this.memberCounts.set(conversation_id, member_count);
+          store.notify(`members:${conversation_id}`);
+        },
       },
     });
     this.setConn("connecting");
@@ -66,6 +76,7 @@ export class Chat {
     this.conn?.close();
     this.conn = null;
     this.waiters = [];
+    this.memberCounts.clear();
   }
 
   /** Test/debug aid: drop the transport the way a network failure would. */
@@ -158,6 +169,7 @@ export class Chat {
         this.callbacks?.onConversationGone(id);
       }
     }
+    this.listed += 1;
     store.notify("conversations");
   }
 

@@ -8,7 +8,7 @@ import { h, replaceChildren } from "./dom";
 import { notifications } from "./notifications";
 import { myPayments } from "./payments";
 import { navigate, parseRoute, type Route } from "./router";
-import { clearToken, getToken, setResumeRoute, setToken, takeResumeRoute } from "./session";
+import { clearToken, getToken, peekResumeRoute, setResumeRoute, setToken, takeResumeRoute } from "./session";
 import { store } from "./store";
 import type { AuthResult } from "./types";
 import { activityView } from "./views/activity";
@@ -22,7 +22,7 @@ import { checkinView } from "./views/checkin";
 import { paymentCheckoutView } from "./views/paymentCheckout";
 import { exploreView } from "./views/explore";
 import { joinView } from "./views/join";
-import { loginView } from "./views/login";
+import { loginView, type PendingInvite } from "./views/login";
 import { newCircleView } from "./views/newCircle";
 import { shellView, type Shell } from "./views/shell";
 import type { View } from "./views/view";
@@ -60,9 +60,9 @@ function viewFor(route: Route): View {
 function render(): void {
   const route = parseRoute(window.location.hash);
   if (!getToken() || !store.me) {
-    // Links worth coming back to after signing in: invites and activities (e.g. from a
-    // notification or a shared link).
-    if (route.name === "join" || route.name === "activity" || route.name === "pay") {
+    // Links worth coming back to after signing in: invites, activities and conversations
+    // (e.g. from a notification or a shared link).
+    if (route.name === "join" || route.name === "activity" || route.name === "pay" || route.name === "conversation") {
       setResumeRoute(window.location.hash);
     }
     if (route.name !== "login") {
@@ -71,8 +71,13 @@ function render(): void {
     }
     shell?.dispose?.();
     shell = null;
-    if (root.querySelector('[data-testid="login-view"]') && !flash) return; // already showing
-    replaceChildren(root, loginView(signedIn, flash));
+    const invited = pendingInvite();
+    const inviteKey = invited ? `${invited.circleId}?${invited.invite ?? ""}` : "";
+    const showing = root.querySelector<HTMLElement>('[data-testid="login-view"]');
+    if (showing && !flash && (showing.dataset.invite ?? "") === inviteKey) return; // already showing
+    const view = loginView(signedIn, flash, invited);
+    view.dataset.invite = inviteKey;
+    replaceChildren(root, view);
     flash = null;
     return;
   }
@@ -85,6 +90,13 @@ function render(): void {
     replaceChildren(root, shell.el);
   }
   shell.show(viewFor(route));
+}
+
+/** The invite link a signed-out visitor came from (kept to be joined after signing in). */
+function pendingInvite(): PendingInvite | null {
+  const resume = peekResumeRoute();
+  const route = resume ? parseRoute(resume) : null;
+  return route?.name === "join" ? { circleId: route.circleId, invite: route.invite } : null;
 }
 
 function startSession(token: string): void {

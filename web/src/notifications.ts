@@ -31,7 +31,9 @@ export class Notifications {
       for (const n of data.notifications) {
         const held = byId.get(n.id);
         // A copy marked read here wins over an older unread one from the server.
-        byId.set(n.id, held && held.read ? { ...n, read: true } : n);
+        // (A digest that counted more since is news again.)
+        const grown = Number(n.data?.count ?? 0) > Number(held?.data?.count ?? 0);
+        byId.set(n.id, held && held.read && !grown ? { ...n, read: true } : n);
       }
       this.items = sortNewest([...byId.values()]);
       const localUnread = this.items.filter((n) => !n.read).length;
@@ -48,9 +50,15 @@ export class Notifications {
   /** A live `notification` event. */
   onLive(n: Notification): void {
     if (!n || typeof n.id !== "string") return;
-    if (!this.items.some((held) => held.id === n.id)) {
+    const held = this.items.find((it) => it.id === n.id);
+    if (!held) {
       this.items = sortNewest([n, ...this.items]);
       if (!n.read) this.unread += 1;
+    } else if (Number(n.data?.count ?? 0) > Number(held.data?.count ?? 0)) {
+      // A digest (the organiser's "3 new sign-ups") is updated in place under its id, and
+      // unread again; a late copy with a smaller count is stale.
+      this.items = sortNewest([n, ...this.items.filter((it) => it.id !== n.id)]);
+      if (held.read && !n.read) this.unread += 1;
     }
     store.notify("notifications");
     const activityId = n.data?.activity_id;

@@ -10,7 +10,7 @@
 //   #/pay/<payment_id>      the sandbox provider's test checkout (the payer only)
 //   #/circle/<id>/activities         a circle's activities (?when=past for past ones)
 //   #/circle/<id>/new-activity       post an activity (circle owner/admin)
-//   #/me/activities         my activities (?when=past for past ones)
+//   #/me/activities         my activities (?when=past for past ones, ?when=hosting for hosted)
 
 export type Route =
   | { name: "login" }
@@ -23,7 +23,7 @@ export type Route =
   | { name: "pay"; id: string }
   | { name: "circleActivities"; circleId: string; when: "upcoming" | "past" }
   | { name: "newActivity"; circleId: string }
-  | { name: "myActivities"; when: "upcoming" | "past" };
+  | { name: "myActivities"; when: "upcoming" | "past" | "hosting" };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, "");
@@ -57,7 +57,7 @@ export function parseRoute(hash: string): Route {
       if (parts[2] === "new-activity") return { name: "newActivity", circleId: parts[1] };
       return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
     case "me":
-      return { name: "myActivities", when: whenOf(params) };
+      return { name: "myActivities", when: params.get("when") === "hosting" ? "hosting" : whenOf(params) };
     default:
       return { name: "home" };
   }
@@ -83,8 +83,8 @@ export function newActivityHash(circleId: string): string {
   return `#/circle/${encodeURIComponent(circleId)}/new-activity`;
 }
 
-export function myActivitiesHash(when: "upcoming" | "past" = "upcoming"): string {
-  return `#/me/activities${when === "past" ? "?when=past" : ""}`;
+export function myActivitiesHash(when: "upcoming" | "past" | "hosting" = "upcoming"): string {
+  return `#/me/activities${when === "upcoming" ? "" : `?when=${when}`}`;
 }
 
 function safeDecode(part: string): string {

@@ -25,3 +25,8 @@ export function takeResumeRoute(): string | null {
   sessionStorage.removeItem(RESUME_KEY);
   return hash;
 }
+
+/** The route to open after signing in, left in place (e.g. to show which circle invited you). */
+export function peekResumeRoute(): string | null {
+  return sessionStorage.getItem(RESUME_KEY);
+}

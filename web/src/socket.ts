@@ -25,6 +25,7 @@ export interface ServerEvents {
   presence: (p: { user_id: string; online: boolean }) => void;
   "conversation:new": (p: { conversation: Conversation }) => void;
   notification: (p: { notification: unknown }) => void;
+  "circle:members": (p: { circle_id: string; conversation_id: string; member_count: number }) => void;
 }
 
 export interface Handlers {

@@ -40,7 +40,8 @@ export type Topic =
   | "notifications"
   | `messages:${string}`
   | `typing:${string}`
-  | `activity:${string}`;
+  | `activity:${string}`
+  | `members:${string}`;
 
 type Listener = () => void;
 

@@ -174,6 +174,21 @@ export interface Attendee extends Signup {
   handle: string;
 }
 
+/** Someone shown by name on an activity (to the circle's members only). */
+export interface Person {
+  id: string;
+  display_name: string;
+  handle: string;
+  avatar_url?: string | null;
+}
+
+/** `GET /api/activities/{id}/going`: who hosts, and the first of `going_count` going. */
+export interface Going {
+  organiser: Person | null;
+  going: Person[];
+  going_count: number;
+}
+
 export interface Notification {
   id: string;
   kind: string;

@@ -1,7 +1,8 @@
-// The activity page (#/activity/<id>): details, your sign-up and its action, the calendar link,
-// your ticket QR when you have a seat, and for the organiser (or the circle's owner/admins) the
-// edit and check-in links, cancelling, and the attendee list. Everything follows the activity's
-// live changes (card updates and notifications) without a reload.
+// The activity page (#/activity/<id>): your ticket QR at the top when you have a seat ("Checked
+// in ✓" once scanned), details with who hosts and who is going (members only), your sign-up and
+// its action ("You're hosting" for the organiser), the calendar link, and for the organiser (or
+// the circle's owner/admins) the edit and check-in links, cancelling, and the attendee list.
+// Everything follows the activity's live changes (card updates and notifications) without a reload.
 
 import { activities, activityError } from "../activities";
 import { api } from "../api";
@@ -10,15 +11,13 @@ import { formatRange, formatWhen } from "../format";
 import { activityHash, circleActivitiesHash, conversationHash } from "../router";
 import { store } from "../store";
 import type { Activity, Attendee, Circle, Signup } from "../types";
-import { countsNodes, effectiveStatus, placeNodes, priceNode, statusBadge } from "./activityCard";
-import { countdown } from "./live";
+import { countsNodes, effectiveStatus, hostingPanel, isHost, placeNodes, priceNode, statusBadge } from "./activityCard";
+import { goingNode, goingOf, organiserNode } from "./going";
 import { paymentPanel } from "./paymentPanel";
 import { paymentsReview } from "./paymentsReview";
 import { signupPanel } from "./signupPanel";
+import { ticketView } from "./ticket";
 import type { View } from "./view";
-
-/** Tickets rotate every 60 s on the server; fetch a fresh one a little before. */
-const TICKET_REFRESH_MS = 50_000;
 
 export function isOrganiser(activity: Activity, circle: Circle | null): boolean {
   return (
@@ -50,9 +49,9 @@ export function activityView(id: string): View {
     crumbs,
     h("header", { class: "pane-header" }, title),
     error,
+    ticketSlot, // first thing on a phone at the door
     details,
     mine,
-    ticketSlot,
     organiserEl,
   );
 
@@ -103,6 +102,7 @@ export function activityView(id: string): View {
     );
 
     const calendar = safeHttpUrl(a.calendar_url);
+    const going = goingOf(id, a.version);
     replaceChildren(
       details,
       h(
@@ -117,7 +117,9 @@ export function activityView(id: string): View {
         h("dt", {}, "Category"),
         h("dd", {}, h("span", { class: "pill category" }, a.category), ...a.tags.map((t) => h("span", { class: "pill tag" }, t))),
       ),
+      organiserNode(going, null),
       countsNodes(a),
+      status === "cancelled" ? null : goingNode(going, false),
       a.status === "cancelled" && a.cancel_reason
         ? h("p", { class: "error", testid: "activity-cancel-reason" }, "Cancelled: ", userText(a.cancel_reason))
         : null,
@@ -131,7 +133,7 @@ export function activityView(id: string): View {
         : null,
     );
 
-    replaceChildren(signupSlot, signupPanel(id, { ...a, status }, entry));
+    replaceChildren(signupSlot, isHost(a.organiser_id) ? hostingPanel(id, false) : signupPanel(id, { ...a, status }, entry));
     pay.update(entry, status === "cancelled");
     drawTicket(entry.signup);
     drawOrganiser(a);
@@ -144,8 +146,8 @@ export function activityView(id: string): View {
       ticket = null;
       replaceChildren(ticketSlot);
     }
-    if (seated && !ticket) {
-      ticket = Object.assign(ticketView(id), { signupStatus: seated });
+    if (signup && seated && !ticket) {
+      ticket = Object.assign(ticketView(id, signup), { signupStatus: seated });
       replaceChildren(ticketSlot, ticket.el);
     }
     ticketSlot.hidden = !ticket;
@@ -256,65 +258,6 @@ export function activityView(id: string): View {
   };
 }
 
-
-// ---- the ticket -----------------------------------------------------------------------------
-
-/** SVG text as a data: URL for an <img> (scripts in an SVG image never run). */
-function svgDataUrl(svg: string): string {
-  const bytes = new TextEncoder().encode(svg);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `data:image/svg+xml;base64,${btoa(binary)}`;
-}
-
-/** Your rotating check-in code: the QR (ticket.svg) and the code text, renewed every ~50 s. */
-function ticketView(id: string): View {
-  const img = h("img", { class: "ticket-qr", testid: "ticket-qr", attrs: { alt: "Check-in QR code", width: 220, height: 220 } });
-  const code = h("code", { class: "ticket-code", testid: "ticket-code" });
-  const expires = h("span", { class: "muted", testid: "ticket-expires" });
-  const status = h("p", { class: "error", testid: "ticket-error" });
-  const loading = h("p", { class: "muted", testid: "ticket-loading" }, "Loading your ticket…");
-  img.hidden = true; // no broken-image box before the first code arrives
-  const el = h(
-    "div",
-    { class: "ticket", testid: "activity-ticket" },
-    h("h2", {}, "Your ticket"),
-    h("p", { class: "muted" }, "Show this at the door. The code changes every minute, so a screenshot will not work later."),
-    loading,
-    img,
-    h("div", { class: "ticket-code-row" }, h("span", { class: "muted" }, "Code: "), code),
-    expires,
-    status,
-  );
-  let stopped = false;
-
-  async function load(): Promise<void> {
-    try {
-      const t = await api.ticket(id);
-      const svg = await api.ticketSvg(id, t.code); // the QR of the same code as the text
-      if (stopped) return;
-      img.src = svgDataUrl(svg);
-      img.hidden = false;
-      loading.remove();
-      code.textContent = t.code;
-      el.dataset.expiresAt = t.expires_at;
-      replaceChildren(expires, "Valid for another ", countdown(t.expires_at, "ticket-countdown", "0:00"), " (renews by itself)");
-      status.textContent = "";
-    } catch (err) {
-      if (!stopped) status.textContent = activityError(err);
-    }
-  }
-
-  void load();
-  const timer = window.setInterval(() => void load(), TICKET_REFRESH_MS);
-  return {
-    el,
-    dispose: () => {
-      stopped = true;
-      window.clearInterval(timer);
-    },
-  };
-}
 
 // ---- the attendee list (organiser) ----------------------------------------------------------
 

@@ -1,14 +1,18 @@
-// The activity card (`card.type == "activity"`) in a circle's chat: what, when, where, seats
-// left, waitlist, status, price, and your own sign-up with its one right action. The counts come
-// from the card (updated in place by `message:updated`); your sign-up from the activity state,
-// which refetches it when the card's version moves or a notification about it arrives.
+// The activity card (`card.type == "activity"`) in a circle's chat: what, when, where, who hosts
+// and who is going, seats left, waitlist, status, price, and your own sign-up with its one right
+// action (for the organiser: "You're hosting · Manage"). The counts come from the card (updated
+// in place by `message:updated`); your sign-up from the activity state, which refetches it when
+// the card's version moves or a notification about it arrives. A cancelled activity shows no
+// seats left.
 
 import { activities } from "../activities";
 import { registerCard } from "../cards";
 import { h, replaceChildren, userText } from "../dom";
 import { formatMoney, formatRange } from "../format";
 import { activityHash } from "../router";
+import { store } from "../store";
 import type { ActivityCard, ActivityStatus, Card, Location, Message, Price } from "../types";
+import { goingNode, goingOf, organiserNode } from "./going";
 import { bindLive } from "./live";
 import { cardPaymentPanel } from "./paymentPanel";
 import { myStatusKey, seatsLeft, signupPanel, type SeatInfo } from "./signupPanel";
@@ -38,8 +42,15 @@ export function priceNode(price: Price | null): HTMLElement | null {
   return h("span", { class: "pill price", testid: "activity-price" }, formatMoney(price.amount, price.currency));
 }
 
-/** Seats left, going, waitlist: the live counts of a card or an activity. */
+/** Seats left, going, waitlist: the live counts of a card or an activity (none once cancelled). */
 export function countsNodes(info: SeatInfo): HTMLElement {
+  if (info.status === "cancelled") {
+    return h(
+      "div",
+      { class: "activity-counts" },
+      h("span", { class: "seats none", testid: "activity-seats-left", dataset: { count: 0 } }, "Cancelled: no seats"),
+    );
+  }
   const left = seatsLeft(info);
   const going = info.confirmed_count;
   return h(
@@ -71,6 +82,29 @@ export function effectiveStatus(status: ActivityStatus, deadline: string | null 
   return status;
 }
 
+/**
+ * The organiser's own sign-up panel: they host, so no "Sign up" or "Join waitlist". "Manage"
+ * opens the activity page (on the page itself the organiser's tools are right below).
+ */
+export function hostingPanel(id: string, manage = true): HTMLElement {
+  return h(
+    "div",
+    { class: "signup-panel my-hosting", testid: "activity-mine", dataset: { myStatus: "hosting" } },
+    h(
+      "div",
+      { class: "my-status", testid: "activity-my-status" },
+      h("strong", {}, "You're hosting"),
+      manage ? " · " : null,
+      manage ? h("a", { testid: "activity-manage", attrs: { href: activityHash(id) } }, "Manage") : null,
+    ),
+  );
+}
+
+/** You organise this activity (the circle's other admins still sign up like anyone). */
+export function isHost(organiserId: string | null | undefined): boolean {
+  return Boolean(organiserId) && organiserId === store.me?.id;
+}
+
 function asActivityCard(card: Card): ActivityCard | null {
   const ok =
     typeof card.activity_id === "string" &&
@@ -82,7 +116,7 @@ function asActivityCard(card: Card): ActivityCard | null {
   return ok ? (card as unknown as ActivityCard) : null;
 }
 
-function activityCardView(raw: Card, _message: Message): HTMLElement {
+function activityCardView(raw: Card, message: Message): HTMLElement {
   const card = asActivityCard(raw);
   if (!card) return h("div", { class: "muted", testid: "activity-card-invalid" }, "Activity unavailable");
   const c: ActivityCard = card;
@@ -104,8 +138,11 @@ function activityCardView(raw: Card, _message: Message): HTMLElement {
     const entry = activities.get(id);
     const status = effectiveStatus(c.status, entry.activity?.signup_deadline);
     const info = { ...c, status };
-    el.dataset.seatsLeft = String(seatsLeft(c));
-    el.dataset.myStatus = myStatusKey(entry);
+    // The card is posted by the organiser, so its sender tells before the activity is fetched.
+    const hosting = isHost(entry.activity?.organiser_id ?? message.sender_id);
+    const going = goingOf(id, c.version);
+    el.dataset.seatsLeft = String(status === "cancelled" ? 0 : seatsLeft(c));
+    el.dataset.myStatus = hosting ? "hosting" : myStatusKey(entry);
     el.dataset.status = status;
     replaceChildren(
       body,
@@ -122,8 +159,10 @@ function activityCardView(raw: Card, _message: Message): HTMLElement {
         h("time", { attrs: { datetime: c.starts_at } }, formatRange(c.starts_at, c.ends_at)),
       ),
       h("div", { class: "activity-where", testid: "activity-place" }, placeNodes(c.location)),
+      organiserNode(going, message.sender_name),
       countsNodes(c),
-      signupPanel(id, info, entry),
+      status === "cancelled" ? null : goingNode(going, true),
+      hosting ? hostingPanel(id) : signupPanel(id, info, entry),
     );
     pay.update(entry, status === "cancelled");
   }

@@ -7,7 +7,8 @@ import { activities, activityError } from "../activities";
 import { api, type ActivityPatch, type NewActivity } from "../api";
 import { openCircle, parseTags, slug } from "../circles";
 import { h, replaceChildren, userText } from "../dom";
-import { currencyDigits, fromLocalInput, toLocalInput } from "../format";
+import { CURRENCIES, currencyLabel, toMajor, toMinor } from "../currencies";
+import { formatAmount, fromLocalInput, toLocalInput } from "../format";
 import { activityHash, navigate } from "../router";
 import type { Activity, Circle } from "../types";
 import type { View } from "./view";
@@ -24,7 +25,7 @@ interface Fields {
   locationAddress: HTMLInputElement;
   capacity: HTMLInputElement;
   priceAmount: HTMLInputElement;
-  priceCurrency: HTMLInputElement;
+  priceCurrency: HTMLSelectElement;
   offerWindow: HTMLInputElement;
 }
 
@@ -39,7 +40,16 @@ function makeFields(): Fields {
       testid: "activity-form-description",
       attrs: { name: "description", rows: 3, maxlength: 4000, placeholder: "What to bring, where to meet…" },
     }),
-    category: input("category", { required: true, maxlength: 32, placeholder: "outdoors", pattern: "[a-z0-9-]{1,32}" }),
+    // A list to pick from, free text allowed (made a slug on blur). The `-` is escaped: pattern
+    // attributes are compiled with the `v` flag, where a bare `-` in a class is an error.
+    category: input("category", {
+      required: true,
+      maxlength: 32,
+      placeholder: "outdoors",
+      pattern: "[a-z0-9\\-]{1,32}",
+      list: CATEGORY_LIST_ID,
+      autocomplete: "off",
+    }),
     tags: input("tags", { placeholder: "hiking, beginners" }),
     starts: input("starts", { type: "datetime-local", required: true }),
     ends: input("ends", { type: "datetime-local", required: true }),
@@ -47,10 +57,37 @@ function makeFields(): Fields {
     locationName: input("location-name", { required: true, maxlength: 200, placeholder: "Trailhead car park" }),
     locationAddress: input("location-address", { maxlength: 400, placeholder: "1 Forest Road" }),
     capacity: input("capacity", { type: "number", required: true, min: 1, max: 100000, step: 1, value: 10 }),
-    priceAmount: input("price-amount", { type: "number", min: 0, step: 1, placeholder: "free" }),
-    priceCurrency: input("price-currency", { maxlength: 3, placeholder: "EUR", pattern: "[A-Za-z]{3}" }),
+    priceAmount: input("price-amount", { inputmode: "decimal", placeholder: "free", autocomplete: "off" }),
+    priceCurrency: currencyPicker(),
     offerWindow: input("offer-window", { type: "number", min: 1, max: 10080, step: 1, value: 30 }),
   };
+}
+
+const CATEGORY_LIST_ID = "activity-categories";
+/** Suggestions for the category; any other slug may be typed. */
+const CATEGORIES = [
+  "sports", "outdoors", "running", "cycling", "hiking", "games", "board-games", "learning",
+  "languages", "books", "music", "arts", "crafts", "film", "food", "tech", "social", "wellness",
+  "family", "volunteering", "travel",
+];
+
+function categoryList(extra: string | null): HTMLDataListElement {
+  const options = extra && !CATEGORIES.includes(extra) ? [extra, ...CATEGORIES] : CATEGORIES;
+  return h(
+    "datalist",
+    { testid: "activity-form-category-list", attrs: { id: CATEGORY_LIST_ID } },
+    ...options.map((c) => h("option", { attrs: { value: c } })),
+  );
+}
+
+function currencyPicker(): HTMLSelectElement {
+  const select = h(
+    "select",
+    { testid: "activity-form-price-currency", attrs: { name: "price-currency", "aria-label": "Currency" } },
+    ...CURRENCIES.map((c) => h("option", { attrs: { value: c } }, currencyLabel(c))),
+  );
+  select.value = "EUR";
+  return select;
 }
 
 function layout(f: Fields, mode: "create" | "edit"): HTMLElement[] {
@@ -59,7 +96,13 @@ function layout(f: Fields, mode: "create" | "edit"): HTMLElement[] {
   return [
     field("Title", f.title),
     field("Description", f.description),
-    h("div", { class: "field-row" }, field("Category", f.category), field("Tags (comma separated)", f.tags)),
+    h(
+      "div",
+      { class: "field-row" },
+      field("Category", f.category, "Pick one or type your own."),
+      categoryList(null),
+      field("Tags (comma separated)", f.tags),
+    ),
     h("div", { class: "field-row" }, field("Starts", f.starts), field("Ends", f.ends)),
     field("Sign-up deadline (optional)", f.deadline, "Empty: sign-ups close at the start."),
     h("div", { class: "field-row" }, field("Place", f.locationName), field("Address (optional)", f.locationAddress)),
@@ -67,7 +110,7 @@ function layout(f: Fields, mode: "create" | "edit"): HTMLElement[] {
       "div",
       { class: "field-row" },
       field("Capacity", f.capacity),
-      field("Price in minor units (optional)", f.priceAmount, "e.g. 1250 = 12.50"),
+      field("Price (optional)", f.priceAmount, "e.g. 12.50; empty = free"),
       field("Currency", f.priceCurrency),
     ),
     mode === "create" ? field("Offer window (minutes)", f.offerWindow, "How long a freed seat is held for the next person waiting.") : h("span", {}),
@@ -88,27 +131,23 @@ function check(f: Fields): string | null {
   const capacity = Number(f.capacity.value);
   if (!Number.isInteger(capacity) || capacity < 1) return "The capacity must be a whole number of at least 1.";
   if (f.priceAmount.value.trim()) {
-    const amount = Number(f.priceAmount.value);
-    if (!Number.isInteger(amount) || amount < 0) return "The price is a whole number of minor units (e.g. cents).";
-    if (!/^[A-Za-z]{3}$/.test(f.priceCurrency.value.trim())) return "Give the price's currency (e.g. EUR).";
+    const parsed = toMinor(f.priceAmount.value, f.priceCurrency.value);
+    if (!parsed.ok) return `Price: ${parsed.error}`;
   }
   return null;
 }
 
+/** The price on the wire: minor units of the picked currency (null: free). */
 function priceOf(f: Fields): { amount: number; currency: string } | null {
   if (!f.priceAmount.value.trim()) return null;
-  return { amount: Number(f.priceAmount.value), currency: f.priceCurrency.value.trim().toUpperCase() };
+  const parsed = toMinor(f.priceAmount.value, f.priceCurrency.value);
+  return parsed.ok ? { amount: parsed.minor, currency: f.priceCurrency.value } : null;
 }
 
 function priceHint(f: Fields, hint: HTMLElement): void {
-  const amount = Number(f.priceAmount.value);
-  const currency = f.priceCurrency.value.trim().toUpperCase();
-  if (!f.priceAmount.value.trim() || !/^[A-Z]{3}$/.test(currency) || !Number.isFinite(amount)) {
-    hint.textContent = "";
-    return;
-  }
-  const digits = currencyDigits(currency);
-  hint.textContent = `= ${(amount / 10 ** digits).toFixed(digits)} ${currency}`;
+  const text = f.priceAmount.value.trim();
+  const parsed = text ? toMinor(text, f.priceCurrency.value) : null;
+  hint.textContent = !parsed ? "" : parsed.ok ? `Price: ${formatAmount(parsed.minor, f.priceCurrency.value)}` : parsed.error;
 }
 
 // ---- create -------------------------------------------------------------------------------
@@ -123,6 +162,7 @@ export function newActivityView(circleId: string): View {
 
   f.category.addEventListener("blur", () => (f.category.value = slug(f.category.value)));
   for (const el of [f.priceAmount, f.priceCurrency]) el.addEventListener("input", () => priceHint(f, hint));
+  f.priceCurrency.addEventListener("change", () => priceHint(f, hint));
 
   const form = h(
     "form",
@@ -188,6 +228,7 @@ export function newActivityView(circleId: string): View {
       circle = c;
       replaceChildren(heading, "New activity in ", userText(c.name, "activity-form-circle"));
       if (!f.category.value) f.category.value = c.category;
+      el.querySelector(`#${CATEGORY_LIST_ID}`)?.replaceWith(categoryList(c.category));
       if (c.my_role !== "owner" && c.my_role !== "admin") {
         error.textContent = "Only the circle's owner and admins can post activities.";
         submit.disabled = true;
@@ -212,8 +253,14 @@ function fill(f: Fields, a: Activity): Record<FieldName, string> {
   f.locationName.value = a.location.name;
   f.locationAddress.value = a.location.address ?? "";
   f.capacity.value = String(a.capacity);
-  f.priceAmount.value = a.price ? String(a.price.amount) : "";
-  f.priceCurrency.value = a.price?.currency ?? "";
+  f.priceAmount.value = a.price && a.price.amount > 0 ? toMajor(a.price.amount, a.price.currency) : "";
+  if (a.price) {
+    // A currency outside the list (the server takes any three letters) is still shown.
+    if (!CURRENCIES.includes(a.price.currency)) {
+      f.priceCurrency.append(h("option", { attrs: { value: a.price.currency } }, a.price.currency));
+    }
+    f.priceCurrency.value = a.price.currency;
+  }
   return snapshot(f);
 }
 
@@ -270,6 +317,7 @@ export function editActivityView(id: string): View {
 
   f.category.addEventListener("blur", () => (f.category.value = slug(f.category.value)));
   for (const el of [f.priceAmount, f.priceCurrency]) el.addEventListener("input", () => priceHint(f, hint));
+  f.priceCurrency.addEventListener("change", () => priceHint(f, hint));
   const warnMaterial = () => {
     if (!initial) return;
     const material =

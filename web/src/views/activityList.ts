@@ -20,8 +20,10 @@ const MY_STATUS: Record<string, string> = {
   attended: "attended",
 };
 
-function tabs(when: When, hashOf: (w: When) => string): HTMLElement {
-  const tab = (w: When, label: string) =>
+type Tab = When | "hosting";
+
+function tabs<T extends Tab>(when: T, hashOf: (w: T) => string, extra: Array<[T, string]> = []): HTMLElement {
+  const tab = (w: T, label: string) =>
     h(
       "a",
       {
@@ -31,10 +33,14 @@ function tabs(when: When, hashOf: (w: When) => string): HTMLElement {
       },
       label,
     );
-  return h("nav", { class: "tabs" }, tab("upcoming", "Upcoming"), tab("past", "Past"));
+  const base: Array<[T, string]> = [
+    ["upcoming" as T, "Upcoming"],
+    ["past" as T, "Past"],
+  ];
+  return h("nav", { class: "tabs" }, ...[...base, ...extra].map(([w, label]) => tab(w, label)));
 }
 
-function activityItem(a: Activity, signup: Signup | null): HTMLElement {
+function activityItem(a: Activity, signup: Signup | null, hosting = false): HTMLElement {
   activities.applyActivity(a);
   return h(
     "li",
@@ -47,6 +53,7 @@ function activityItem(a: Activity, signup: Signup | null): HTMLElement {
       signup
         ? h("span", { class: `pill signup-${signup.status}`, testid: "activity-item-my-status", dataset: { status: signup.status } }, MY_STATUS[signup.status] ?? signup.status)
         : null,
+      hosting ? h("span", { class: "pill hosting", testid: "activity-item-hosting" }, "You're hosting") : null,
     ),
     h("div", { class: "activity-when muted" }, h("time", { attrs: { datetime: a.starts_at } }, formatRange(a.starts_at, a.ends_at))),
     h("div", { class: "activity-where" }, placeNodes(a.location)),
@@ -91,14 +98,14 @@ export function circleActivitiesView(circleId: string, when: When): View {
   return { el };
 }
 
-export function myActivitiesView(when: When): View {
+export function myActivitiesView(when: Tab): View {
   const status = h("p", { class: "muted", testid: "activity-list-status", attrs: { role: "status" } }, "Loading…");
   const list = h("ul", { class: "activity-list", testid: "activity-list" });
   const el = h(
     "section",
     { class: "pane activity-pane", testid: "my-activities-view" },
     h("header", { class: "pane-header" }, h("h1", {}, "My activities")),
-    tabs(when, myActivitiesHash),
+    tabs<Tab>(when, myActivitiesHash, [["hosting", "Hosting"]]),
     status,
     list,
   );
@@ -107,13 +114,22 @@ export function myActivitiesView(when: When): View {
   async function load(): Promise<void> {
     const mine = ++generation;
     try {
+      if (when === "hosting") {
+        // Activities you organise (GET /api/me/hosting), soonest first.
+        const { activities: hosted } = await api.hostedActivities("upcoming");
+        if (mine !== generation) return;
+        replaceChildren(list, ...hosted.map((a) => activityItem(a, null, true)));
+        status.textContent = hosted.length ? "" : "You are not hosting anything coming up.";
+        list.dataset.loaded = "true";
+        return;
+      }
       const { items } = await api.myActivities(when);
       if (mine !== generation) return;
       replaceChildren(list, ...items.map((it) => activityItem(it.activity, it.signup)));
       status.textContent = items.length
         ? ""
         : when === "upcoming"
-          ? "You have not signed up for anything coming up."
+          ? "You have not signed up for anything coming up. Activities you organise are under Hosting."
           : "Nothing in the past yet.";
       list.dataset.loaded = "true";
     } catch (err) {

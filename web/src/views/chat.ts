@@ -7,6 +7,7 @@ import { h, replaceChildren, userText } from "../dom";
 import { circleActivitiesHash, navigate, newActivityHash } from "../router";
 import { store, type ConvState } from "../store";
 import type { Circle } from "../types";
+import { confirmAction } from "./confirm";
 import { plural } from "./explore";
 import { KeyedList, type KeyedItem } from "./keyedList";
 import { membersView } from "./members";
@@ -21,12 +22,35 @@ export function chatView(id: string): View {
   const el = h("section", { class: "pane chat", testid: "chat-view", dataset: { conversationId: id } });
   let inner: View | null = null;
 
+  // Lists received after this view opened: once one has come without this conversation, the
+  // viewer is not in it (a private circle, or a wrong link: the two are not told apart).
+  const listedAtOpen = chat.listed;
   function mountWhenKnown(): void {
     const state = store.get(id);
+    if (!state && !inner && chat.listed > listedAtOpen) showNotMember();
     if (!state || inner) return;
     inner = conversationPane(state);
     replaceChildren(el, inner.el);
     void chat.openConversation(id).catch((err) => console.warn("open failed", err));
+  }
+
+  function showNotMember(): void {
+    if (el.querySelector('[data-testid="chat-private"]')) return;
+    replaceChildren(
+      el,
+      h(
+        "div",
+        { class: "dead-end", testid: "chat-private", attrs: { role: "status" } },
+        h("h1", {}, "This circle is private: ask for an invite"),
+        h(
+          "p",
+          { class: "muted" },
+          "Only its members can read it. Ask a member for an invite link and open that link to join. ",
+          "(If you were sent this link, it may also be mistyped.)",
+        ),
+        h("a", { class: "button primary", testid: "chat-private-explore", attrs: { href: "#/explore" } }, "Explore public circles"),
+      ),
+    );
   }
 
   el.append(h("p", { class: "muted center", testid: "chat-loading" }, "Loading conversation…"));
@@ -75,7 +99,7 @@ function conversationPane(state: ConvState): View {
         subtitle,
         h("span", { class: `pill ${circle.visibility}` }, circle.visibility),
         h("span", { class: "pill category" }, circle.category),
-        h("span", {}, plural(circle.member_count, "member")),
+        h("span", { testid: "chat-member-count", dataset: { count: circle.member_count } }, plural(circle.member_count, "member")),
         circle.description ? userText(circle.description, "chat-description", "description") : null,
       );
     } else if (peer) {
@@ -98,7 +122,7 @@ function conversationPane(state: ConvState): View {
         actions.append(h("button", { testid: "invite-button", attrs: { type: "button" }, on: { click: createInvite } }, "Invite"));
       }
       if (circle && circle.my_role !== "owner") {
-        actions.append(h("button", { class: "danger", testid: "leave-button", attrs: { type: "button" }, on: { click: leave } }, "Leave"));
+        actions.append(h("button", { class: "danger", testid: "leave-button", attrs: { type: "button" }, on: { click: () => void leave() } }, "Leave"));
       }
     }
   }
@@ -140,6 +164,18 @@ function conversationPane(state: ConvState): View {
 
   async function leave(): Promise<void> {
     if (!circle) return;
+    const ok = await confirmAction({
+      title: `Leave ${circle.name}?`,
+      message: [
+        ["You stop getting its messages and it leaves your list of conversations."],
+        circle.visibility === "private"
+          ? ["This circle is private: to come back you will need a new invite from an owner or admin."]
+          : ["It is a public circle: you can join again from Explore."],
+      ],
+      confirm: "Leave circle",
+      keep: "Stay",
+    });
+    if (!ok) return;
     try {
       await api.leaveCircle(circle.id);
       await chat.refreshConversations();
@@ -314,6 +350,12 @@ function conversationPane(state: ConvState): View {
     store.subscribe(`typing:${id}`, renderTyping),
     store.subscribe("presence", renderHeader),
     store.subscribe("conversations", renderHeader),
+    store.subscribe(`members:${id}`, () => {
+      const count = chat.memberCounts.get(id);
+      if (!circle || count === undefined) return;
+      circle = { ...circle, member_count: count };
+      renderHeader();
+    }),
   );
   renderHeader();
   renderMessages();

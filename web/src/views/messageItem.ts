@@ -4,6 +4,7 @@
 import { renderCard } from "../cards";
 import { formatTime, h, initials, linkified, userText } from "../dom";
 import type { PendingMessage } from "../store";
+import { changeNoticeText } from "../time";
 import type { Message } from "../types";
 
 export interface MessageContext {
@@ -33,7 +34,7 @@ export function messageItem(msg: Message, ctx: MessageContext): HTMLElement {
       h(
         "div",
         { class: "system-notice", testid: "system-notice", attrs: { role: "note" } },
-        h("div", { class: "system-text", testid: "message-text" }, userText(msg.text)),
+        h("div", { class: "system-text", testid: "message-text" }, userText(changeNoticeText(msg.card, msg.text))),
         h("time", { class: "muted", attrs: { datetime: msg.created_at } }, formatTime(msg.created_at)),
       ),
     );

@@ -17,7 +17,7 @@ export function newCircleView(): View {
   });
   const category = h("input", {
     testid: "new-circle-category",
-    attrs: { required: true, maxlength: 32, placeholder: "sports", pattern: "[a-z0-9-]{1,32}" },
+    attrs: { required: true, maxlength: 32, placeholder: "sports", pattern: "[a-z0-9\\-]{1,32}" },
   });
   const tags = h("input", {
     testid: "new-circle-tags",

@@ -7,6 +7,7 @@ import { formatTime, h, replaceChildren, userText } from "../dom";
 import { notifications } from "../notifications";
 import { activityHash, navigate } from "../router";
 import { store } from "../store";
+import { notificationText } from "../time";
 import type { Notification } from "../types";
 import type { View } from "./view";
 
@@ -20,6 +21,12 @@ const KIND_ICON: Record<string, string> = {
   activity_changed: "✎",
   activity_cancelled: "✗",
   reminder: "!",
+  host_signup: "+",
+  host_cancelled: "−",
+  host_waitlist_moved: "↑",
+  host_offer_accepted: "✓",
+  host_offer_lapsed: "×",
+  host_reconfirmed: "✓",
   payment_succeeded: "$",
   refund_succeeded: "$",
 };
@@ -103,6 +110,7 @@ export function notificationsBell(): View {
   document.addEventListener("keydown", onKey);
 
   function item(n: Notification): HTMLElement {
+    const body = notificationText(n);
     const activityId = typeof n.data?.activity_id === "string" ? n.data.activity_id : null;
     const open = async () => {
       if (!n.read) notifications.markRead([n.id]).catch((err) => (error.textContent = describeError(err)));
@@ -128,7 +136,7 @@ export function notificationsBell(): View {
           "span",
           { class: "notif-text" },
           userText(n.title, "notif-title", "notif-title"),
-          n.body ? userText(n.body, "notif-body", "notif-body muted") : null,
+          body ? userText(body, "notif-body", "notif-body muted") : null,
           h("time", { class: "muted", attrs: { datetime: n.created_at } }, formatTime(n.created_at)),
         ),
       ),

@@ -3,10 +3,14 @@
 // change of time or place. Shared by the chat card and the activity page.
 
 import { activities, type ActivityEntry } from "../activities";
+import { api } from "../api";
 import { h } from "../dom";
 import { formatMoney, formatWhen } from "../format";
 import { myPayments } from "../payments";
+import { store } from "../store";
 import type { ActivityStatus, Price, Signup } from "../types";
+import { cancelConsequences } from "./cancelConsequences";
+import { confirmAction } from "./confirm";
 import { countdown } from "./live";
 
 /** What the panel needs to know about the activity (from the card or the activity). */
@@ -100,11 +104,11 @@ export function signupPanel(id: string, info: SeatInfo, entry: ActivityEntry): H
       );
     } else if (signup.status === "confirmed" || signup.status === "pending_payment") {
       if (!signup.reconfirm_pending) {
-        buttons.append(button("Cancel my spot", "activity-cancel", () => void activities.cancel(id), "danger"));
+        buttons.append(button("Cancel my spot", "activity-cancel", () => void askCancel(id, info, entry), "danger"));
       }
     } else if (signup.status === "waitlisted") {
       if (!signup.reconfirm_pending) {
-        buttons.append(button("Leave waitlist", "activity-cancel", () => void activities.cancel(id), "danger"));
+        buttons.append(button("Leave waitlist", "activity-cancel", () => void askCancel(id, info, entry), "danger"));
       }
     }
   }
@@ -160,4 +164,44 @@ function describe(text: HTMLElement, id: string, s: Signup): void {
 function inReview(id: string, s: Signup): boolean {
   const p = myPayments.current(id, s);
   return p !== null && p.provider === "manual" && p.status === "pending" && Boolean(p.reference);
+}
+
+let asking = false;
+
+/** "Cancel my spot" / "Leave waitlist" ask first, saying what it costs (seat, place, refund). */
+async function askCancel(id: string, info: SeatInfo, entry: ActivityEntry): Promise<void> {
+  if (asking) return; // a second click while the first one's dialog is coming
+  asking = true;
+  try {
+    await askCancelOnce(id, info, entry);
+  } finally {
+    asking = false;
+  }
+}
+
+async function askCancelOnce(id: string, info: SeatInfo, entry: ActivityEntry): Promise<void> {
+  // The counts at the moment of the click (is it full now?): the panel may have been drawn
+  // before the counts that include your own seat arrived. One quick read; on failure, what is held.
+  try {
+    const data = await api.getActivity(id);
+    activities.applyActivity(data.activity);
+    if (data.my_signup) activities.applySignup(id, data.my_signup, false);
+  } catch {
+    // the dialog still says what it can from the copy held
+  }
+  const fresh = activities.get(id);
+  const signup = fresh.signup ?? entry.signup;
+  if (!signup || !["confirmed", "pending_payment", "waitlisted"].includes(signup.status)) {
+    store.notify(`activity:${id}`); // it changed meanwhile: show what it is now
+    return;
+  }
+  const seats: SeatInfo = fresh.activity ?? info;
+  const waiting = signup.status === "waitlisted";
+  const ok = await confirmAction({
+    title: waiting ? "Leave the waitlist?" : "Cancel your spot?",
+    message: cancelConsequences(id, seats, fresh, signup, seatsLeft(seats)),
+    confirm: waiting ? "Leave waitlist" : "Cancel my spot",
+    keep: waiting ? "Stay on the waitlist" : "Keep my spot",
+  });
+  if (ok) await activities.cancel(id);
 }
