@@ -7,12 +7,12 @@ import copy
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
-from server.activities import access, cards, edits, hosting, ical, notices, rules
+from server.activities import access, cards, edits, hosting, ical, notices, reminders, rules
 from server.activities.engine import ActivityEngine, Applied
 from server.activities.models import Activity, Effect, Entry, Location, Price
 from server.activities.repository import ActivityRepository
@@ -27,7 +27,6 @@ from server.notifications.service import NotificationService
 from server.rooms.service import CircleService
 
 log = logging.getLogger(__name__)
-REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
 PaymentHook = Callable[[Activity, Effect], Awaitable[None]]
 
 
@@ -362,40 +361,10 @@ class ActivityService:
             await self._notes.digest(a.organiser_id, kind, a.id, events, render)
 
     async def _plan_reminders(self, a: Activity) -> None:
-        now = clock.now()
-        for kind, before in REMINDERS.items():
-            due = a.starts_at - before
-            if due > now and not a.cancelled:
-                await self._repo.add_schedule(
-                    f"{a.id}:{kind}:{a.starts_at.isoformat()}", a.id, kind, due
-                )
+        await reminders.plan(self._repo, a)
 
     async def send_due_reminders(self, lease_seconds: float = 60) -> int:
-        """Send every due reminder once: lease it, notify each confirmed attendee under a key
-        (so a retry after a crash stores nothing twice), then mark it done."""
-        sent = 0
-        while True:
-            now = clock.now()
-            schedule = await self._repo.claim_due_schedule(
-                now, now + timedelta(seconds=lease_seconds)
-            )
-            if schedule is None:
-                return sent
-            a = await self._repo.get(schedule["activity_id"])
-            if a is not None and not a.cancelled:
-                for e in a.entries.values():
-                    if e.status == "confirmed":
-                        note = notices.reminder(a, schedule["kind"])
-                        if await self._notes.notify(
-                            e.user_id,
-                            "reminder",
-                            note.title,
-                            note.body,
-                            {"activity_id": a.id, "when": schedule["kind"], **note.data},
-                            key=f"reminder:{schedule['_id']}:{e.user_id}",
-                        ):
-                            sent += 1
-            await self._repo.finish_schedule(schedule["_id"])
+        return await reminders.send_due(self._repo, self._notes, lease_seconds)
 
     async def expire_due(self) -> int:
         ids = await self._repo.due_ids(clock.now())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import replace
 from typing import Any, get_args
 
 from server.accounts.models import User
@@ -13,19 +12,18 @@ from server.activities import rules
 from server.activities.models import Activity, Effect
 from server.activities.service import ActivityService
 from server.core import clock
-from server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from server.core.errors import Conflict, Forbidden, Invalid
 from server.core.ids import new_id
 from server.messages.service import MessageService
 from server.notifications.service import NotificationService
-from server.payments import access
-from server.payments.models import TRANSITIONS, LedgerEvent, Payment, PaymentStatus
+from server.payments import access, ledger
+from server.payments.models import LedgerEvent, Payment, PaymentStatus
 from server.payments.money import format_money
 from server.payments.providers import ManualProvider, Provider, SandboxProvider
 from server.payments.repository import PaymentRepository
 from server.payments.schemas import WebhookIn
 
 log = logging.getLogger(__name__)
-PAID_STATES = ("paid", "refund_pending", "refunded")
 # A transfer reference is taken while the payment is open, and late, once it expired.
 OPEN_TO_PROOF: tuple[PaymentStatus, ...] = ("pending", "expired")
 ANY_STATUS: tuple[PaymentStatus, ...] = tuple(get_args(PaymentStatus))
@@ -347,28 +345,7 @@ class PaymentService:
         data: dict[str, Any],
         keep: tuple[PaymentStatus, ...] = (),
     ) -> Payment:
-        """Append the next ledger event if ``to`` may follow the current status, or (to record
-        data such as a reference) the current status again if it is one of ``keep``; otherwise
-        (out of order, repeated) return the payment unchanged."""
-        for _ in range(20):
-            p = await self._repo.get(payment_id)
-            if p is None:
-                raise NotFound("no such payment")
-            if p.status in keep:
-                status = p.status
-            elif to is not None and to in TRANSITIONS[p.status]:
-                status = to
-            else:
-                return p
-            now = clock.now()
-            fields = {k: v for k, v in data.items() if k in ("reference", "note", "failure_reason")}
-            nxt = replace(p, status=status, version=p.version + 1, updated_at=now, **fields)
-            if status != "failed" and "failure_reason" not in fields:
-                nxt.failure_reason = None if status == "paid" else nxt.failure_reason
-            event = LedgerEvent(p.id, nxt.version, status, reason, now, data)
-            if await self._repo.append(nxt, event):
-                return nxt
-        raise Conflict("busy", "the payment is changing; try again")
+        return await ledger.transition(self._repo, payment_id, to, reason, data, keep)
 
     async def _card(self, p: Payment, a: Activity) -> None:
         """Post the payment card into the DM between payer and organiser."""
@@ -400,10 +377,4 @@ class PaymentService:
 
     @staticmethod
     def totals(payments: list[Payment], test: bool) -> tuple[str | None, int, int]:
-        """(currency, gross, refunded) of the real payments, or of the test ones with ``test``:
-        sandbox money is never added to real money."""
-        mine = [p for p in payments if p.test == test]
-        gross = sum(p.amount for p in mine if p.status in PAID_STATES)
-        refunded = sum(p.amount for p in mine if p.status == "refunded")
-        currency = (mine or payments)[0].currency if payments else None
-        return currency, gross, refunded
+        return ledger.totals(payments, test)
