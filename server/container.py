@@ -138,7 +138,7 @@ class Container:
 
     async def init_storage(self, postgres_url: str | None) -> None:
         """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
-        await ensure_indexes(self.db, ALL_INDEXES)
+        await ensure_indexes(self.db, ALL_INDEXES, unique_only=bool(postgres_url))
         if postgres_url:
             await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
 

@@ -114,7 +114,7 @@ async def migrate(
         for name in names:
             if await dst_db[name].find_one({}) is not None:
                 raise MigrationError(f"{name} is not empty in the target database")
-        await ensure_indexes(dst_db, declared)
+        await ensure_indexes(dst_db, declared, unique_only=bool(postgres_url))
         if postgres_url:
             await pgindex.mirror(postgres_url, db_name, declared)
         out = []

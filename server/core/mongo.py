@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
@@ -14,6 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     AutoReconnect,
+    CollectionInvalid,
     ConnectionFailure,
     ExecutionTimeout,
     NetworkTimeout,
@@ -62,10 +64,28 @@ def make_client(
     )
 
 
-async def ensure_indexes(db: AsyncDatabase[Any], declared: dict[str, list[Index]]) -> None:
-    """Create every declared index (idempotent)."""
+async def ensure_indexes(
+    db: AsyncDatabase[Any], declared: dict[str, list[Index]], unique_only: bool = False
+) -> None:
+    """Create every declared index (idempotent). With ``unique_only`` (FerretDB v1 over
+    PostgreSQL, where core/pgindex.py's GIN mirrors serve the equality filters) only the unique
+    ones: FerretDB's own indexes there are btrees its pushed-down ``@>`` filters cannot use, and
+    one on an array field refuses every write of a document whose array passes 2,704 bytes (an
+    activity of about 75 participants). Each collection is created, so that its table exists to
+    be mirrored, and declared non-unique indexes made before are dropped."""
+    existing = set(await db.list_collection_names()) if unique_only else set()
     for collection, indexes in declared.items():
+        if unique_only and collection not in existing:
+            with contextlib.suppress(CollectionInvalid):  # another process made it meanwhile
+                await db.create_collection(collection)
+        names = (
+            {i["name"] async for i in await db[collection].list_indexes()} if unique_only else set()
+        )
         for index in indexes:
+            if unique_only and not index.unique:
+                if index.name in names:
+                    await db[collection].drop_index(index.name)
+                continue
             await db[collection].create_index(
                 index.keys, name=index.name, unique=index.unique, **index.options
             )
