@@ -178,7 +178,7 @@ async def amain(opts: argparse.Namespace, started: datetime, out_dir: Path, out_
         t0 = time.monotonic()
         await build(srv.url, world, log)
         result["setup_s"] = round(time.monotonic() - t0, 1)
-        pop = Populator(ferret.url, DB_NAME, world, log)
+        pop = Populator(ferret.url, DB_NAME, world, log, redis.url)
         await pop.read_tops()
         world.server_made()
         for stage, size in enumerate(sizes):

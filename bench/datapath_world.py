@@ -26,9 +26,11 @@ from bench.run import _api
 from server.core import clock
 from server.core.ids import new_id
 from server.core.mongo import make_client
+from server.core.redis import make_redis
 from server.messages.models import NewMessage
 from server.messages.repository import Claims, MessageRepository
 from server.messages.service import dm_id
+from server.messages.tops import SharedTops
 
 Log = Callable[[str], None]
 WORDS = (
@@ -257,15 +259,23 @@ async def _first_messages(w: Worker, world: World) -> None:
 class Populator:
     """Grows every conversation to its target with the server's own repository code."""
 
-    def __init__(self, mongo_url: str, db_name: str, world: World, log: Log) -> None:
+    def __init__(
+        self, mongo_url: str, db_name: str, world: World, log: Log, redis_url: str | None = None
+    ) -> None:
         self.client = make_client(mongo_url, 120_000, pool_size=8)
-        self.repo = MessageRepository(self.client[db_name])
+        # as the server's writer does, it shares the tops it claims (messages/tops.py)
+        self.redis = make_redis(redis_url, 4) if redis_url else None
+        self.hints = SharedTops(self.redis, db_name)
+        self.repo = MessageRepository(self.client[db_name], self.hints)
         self.world = world
         self.log = log
         self.done = 0
         self.edits = 0
 
     async def close(self) -> None:
+        await self.hints.drain()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.client.close()
 
     async def read_tops(self) -> None:
@@ -274,7 +284,11 @@ class Populator:
             conv.rev_top, conv.seq_top = await self.repo.top(conv.id)
 
     async def grow(self, size: int, chunk: int, edit_rate: float, workers: int = 2) -> float:
+        known = {c.id: c.seq_top for c in self.world.convs}
         await self.read_tops()
+        for conv in self.world.convs:  # what the server posted itself meanwhile (join notices)
+            for seq in range(known[conv.id] + 1, conv.seq_top + 1):
+                self.world.written.setdefault((conv.id, seq), ("server", ""))
         targets = self.world.targets(size)
         todo = sum(t - c.seq_top for t, c in zip(targets, self.world.convs, strict=True))
         t0 = time.monotonic()
@@ -306,6 +320,7 @@ class Populator:
             )
         finally:
             tick.cancel()
+        await self.hints.drain()
         await self.read_tops()
         stored = sum(c.seq_top for c in self.world.convs)
         if stored != size:

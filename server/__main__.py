@@ -2,6 +2,9 @@
 
 ``python -m server migrate --from-sqlite OLD_DATA_DIR`` copies an old embedded SQLite store into
 the configured database instead (server/core/migrate.py).
+
+``python -m server openapi`` prints the OpenAPI document the server serves at /openapi.json, with
+no database or network (scripts/openapi writes it to web/openapi.json).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ def main() -> None:
         from server.core.migrate import main as migrate
 
         migrate(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["openapi"]:
+        print_openapi()
         return
     settings = Settings()
     logging.basicConfig(
@@ -57,6 +63,20 @@ def main() -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+def print_openapi() -> None:
+    """The document is built exactly as create_app builds it, from the wired route and event
+    tables; the database and Redis clients are made but never connect."""
+    import json
+
+    from server import container as wiring
+    from server.app import VERSION
+    from server.http.openapi import build_openapi
+
+    c = wiring.build(Settings(), "mongodb://127.0.0.1:9/unused")
+    doc = build_openapi(c.routes, VERSION, c.events)
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,14 @@ from starlette.staticfiles import StaticFiles
 from server import container as wiring
 from server.core.embedded import EmbeddedDatabase
 from server.core.mongo import ping
-from server.http.bodies import BodyLimit
+from server.http.bodies import BodyLimit, Streamed
 from server.http.headers import SecurityHeaders
 from server.http.openapi import build_openapi
 from server.http.routing import MAX_BODY_BYTES, to_starlette
 from server.settings import Settings
+from server.share import web as share_web
+from server.uploads.models import TooLarge
+from server.uploads.routes import FORM_OVERHEAD
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -37,7 +40,7 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
     )
     url = settings.mongodb_url or (embedded.url if embedded else "")
     c = wiring.build(settings, url, mongo_listeners)
-    openapi = build_openapi(c.routes, VERSION)
+    openapi = build_openapi(c.routes, VERSION, c.events)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,6 +55,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
 
                 await seed_demo(c)
             c.sweeper.start()
+            if c.uploads is not None:
+                c.uploads.start()
             log.info("Circles listening on %s", settings.base_url)
             yield
         finally:
@@ -78,6 +83,7 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
         Route("/openapi.json", openapi_json),
         *[to_starlette(r, c.accounts.authenticate, c.limits) for r in c.routes],
     ]
+    routes.extend(share_web.routes(c.share, c.limits))  # share pages and posters (HTML, images)
     routes.extend(_web_routes(settings))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = c
@@ -88,6 +94,13 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
         engineio_path="/socket.io/",
         engineio_limit=settings.max_frame_bytes,
         timeout=settings.handshake_timeout_seconds,
+        # uploads read their own (multipart) body, up to the file limit plus the form's framing
+        streamed={
+            "/api/uploads": Streamed(
+                settings.upload_max_bytes + FORM_OVERHEAD,
+                lambda _: TooLarge(settings.upload_max_bytes),
+            )
+        },
     )
     # Outermost: it needs uvicorn's own send (websockets only; HTTP passes straight through).
     return c.sio.eio.connections.wrap(SecurityHeaders(guarded))

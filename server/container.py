@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import socketio
 from redis.asyncio import Redis
@@ -29,13 +30,21 @@ from server.core.mongo import Db, Index, ensure_indexes, make_client
 from server.core.ratelimit import Backoff, Limits
 from server.core.redis import make_redis
 from server.core.tokens import TokenSigner
+from server.discovery import routes as discovery_routes
+from server.discovery.indexer import DiscoveryIndexer
+from server.discovery.repository import INDEXES as DISCOVERY_INDEXES
+from server.discovery.repository import DiscoveryRepository
+from server.discovery.service import DiscoveryService
 from server.dm import handlers as dm_handlers
 from server.dm.service import DmService
 from server.http.routing import Route
 from server.messages import handlers as message_handlers
 from server.messages.repository import INDEXES as MESSAGE_INDEXES
 from server.messages.repository import MessageRepository
+from server.messages.repository_extras import INDEXES as CHAT_INDEXES
+from server.messages.repository_extras import ChatRepository
 from server.messages.service import MessageService
+from server.messages.tops import SharedTops
 from server.notifications import routes as notification_routes
 from server.notifications.repository import INDEXES as NOTIFICATION_INDEXES
 from server.notifications.repository import NotificationRepository
@@ -46,24 +55,62 @@ from server.payments.repository import INDEXES as PAYMENT_INDEXES
 from server.payments.repository import PaymentRepository
 from server.payments.service import PaymentService
 from server.payments.webhooks import WebhookInbox
+from server.posts import routes as post_routes
+from server.posts.access import PostAccess
+from server.posts.repository import INDEXES as POST_INDEXES
+from server.posts.repository import PostRepository
+from server.posts.service import PostService
+from server.profiles import routes as profile_routes
+from server.profiles.service import ProfileService
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import EventTable
 from server.realtime.manager import LocalManager, RedisManager
 from server.realtime.presence import Presence
 from server.realtime.server import RealtimeGateway, make_sio
+from server.referrals import routes as referral_routes
+from server.referrals.repository import INDEXES as REFERRAL_INDEXES
+from server.referrals.repository import ReferralRepository
+from server.referrals.service import ReferralService
+from server.referrals.visits import VisitCounter, visitor_key
+from server.rooms import page_routes as circle_page_routes
 from server.rooms import routes as room_routes
+from server.rooms.follows import FollowService
+from server.rooms.follows_repository import INDEXES as FOLLOW_INDEXES
+from server.rooms.follows_repository import FollowRepository
+from server.rooms.notices import MemberNotices
+from server.rooms.page import CirclePageService
+from server.rooms.page_repository import CirclePageRepository
 from server.rooms.repository import INDEXES as ROOM_INDEXES
 from server.rooms.repository import CircleRepository
 from server.rooms.service import CircleService
+from server.search import routes as search_routes
+from server.search.indexer import SearchIndexer
+from server.search.repository import INDEXES as SEARCH_INDEXES
+from server.search.repository import SearchRepository
+from server.search.service import SearchService
 from server.settings import Settings
+from server.share import routes as share_routes
+from server.share.links import Links, going_key
+from server.share.service import ShareService
+from server.uploads import routes as upload_routes
+from server.uploads.repository import INDEXES as UPLOAD_INDEXES
+from server.uploads.repository import UploadRepository
+from server.uploads.service import UploadService
 
 ALL_INDEXES: dict[str, list[Index]] = {
     **ACCOUNT_INDEXES,
     **MESSAGE_INDEXES,
+    **CHAT_INDEXES,
     **ROOM_INDEXES,
     **ACTIVITY_INDEXES,
     **NOTIFICATION_INDEXES,
     **PAYMENT_INDEXES,
+    **UPLOAD_INDEXES,
+    **SEARCH_INDEXES,
+    **DISCOVERY_INDEXES,
+    **FOLLOW_INDEXES,
+    **REFERRAL_INDEXES,
+    **POST_INDEXES,
 }
 
 
@@ -112,6 +159,9 @@ class _Directory:
     async def online(self, user_ids: list[str]) -> dict[str, bool]:
         return await self._presence.online_many(user_ids)
 
+    async def users_by_handles(self, handles: list[str]) -> dict[str, User]:
+        return await self._accounts.users_by_handles(handles)
+
 
 @dataclass
 class Container:
@@ -132,9 +182,13 @@ class Container:
     activities: ActivityService
     sweeper: Sweeper
     payments: PaymentService
+    share: ShareService
     routes: list[Route] = field(default_factory=list)
     events: EventTable = field(default_factory=dict)
     limits: Limits | None = None
+    uploads: UploadService | None = None
+    search_indexer: SearchIndexer | None = None
+    discovery_indexer: DiscoveryIndexer | None = None
 
     async def init_storage(self, postgres_url: str | None) -> None:
         """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
@@ -144,7 +198,15 @@ class Container:
 
     async def close(self) -> None:
         await self.sweeper.stop()
+        if self.uploads is not None:
+            await self.uploads.stop()
+        if self.search_indexer is not None:
+            await self.search_indexer.stop()
         await self.activities.drain()
+        if self.discovery_indexer is not None:
+            await self.discovery_indexer.drain()
+        if self.circles.notices is not None:
+            await self.circles.notices.drain()
         await self.messages.drain()
         await self.mongo.close()
         if self.redis is not None:
@@ -177,11 +239,26 @@ def build(
     accounts = AccountService(
         AccountRepository(db), signer, timedelta(days=settings.session_ttl_days), broadcaster
     )
-    messages = MessageService(MessageRepository(db), broadcaster)
+    # where a fresh process starts walking up a conversation's claims (messages/tops.py)
+    tops = SharedTops(redis, settings.mongodb_db)
+    messages = MessageService(MessageRepository(db, tops), broadcaster, ChatRepository(db))
     manager.resolver = messages.resolve  # live delivery fills rev gaps from the database
+    uploads = UploadService(
+        UploadRepository(db),
+        messages,
+        settings.upload_max_bytes,
+        settings.upload_pending_hours,
+        settings.upload_sweep_seconds,
+    )
+    messages.attachments = uploads
+    indexer = SearchIndexer(SearchRepository(db), messages, settings.search_index_delay_seconds)
+    messages.observers.append(indexer.observe)
+    search = SearchService(SearchRepository(db), indexer, messages)
     circles = CircleService(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
     )
+    if settings.member_notice_seconds > 0:
+        circles.notices = MemberNotices(messages, settings.member_notice_seconds)
     dms = DmService(messages, circles, accounts, broadcaster)
     notifications = NotificationService(
         NotificationRepository(db), broadcaster, settings.notify_digest_seconds
@@ -197,6 +274,26 @@ def build(
         settings.base_url,
         settings.hold_minutes,
     )
+    messages.mentions.notifier = notifications
+    follows = FollowService(FollowRepository(db), circles, CircleRepository(db))
+    visits = VisitCounter(redis, settings.mongodb_db, visitor_key(key))
+    referrals = ReferralService(ReferralRepository(db), accounts, activities, circles, visits)
+    activities.referrals = circles.referrals = referrals  # credits share links (referrals/)
+    circle_pages = CirclePageService(
+        circles, CirclePageRepository(db), activities, follows, accounts
+    )
+    # circle posts (posts/): the circle page lists the newest, uploads serve their images
+    posts = PostService(
+        PostRepository(db), PostAccess(circles, PostRepository(db)), accounts, activities, uploads
+    )
+    circle_pages.recent_posts = posts.recent_for_page
+    uploads.circles = posts
+    profiles = ProfileService(accounts, circles, activities, uploads)
+    # one repository for both: its bucket cache is dropped by the indexer's own writes
+    cards = DiscoveryRepository(db)
+    discovery_indexer = DiscoveryIndexer(cards, activities, follows, notifications)
+    activities.watchers.append(discovery_indexer.on_commit)  # cards after every commit
+    discovery = DiscoveryService(cards, follows, activities, accounts, notifications)
     sweeper = Sweeper(activities, settings.sweep_interval_seconds)
     secrets_ = webhook_secrets(settings, key)
     payments = PaymentService(
@@ -209,6 +306,12 @@ def build(
         settings.payment_providers,
     )
     inbox = WebhookInbox(PaymentRepository(db), payments, secrets_)
+    # Share pages and posters write times out for people not signed in; activities carry no
+    # zone of their own yet, so they are shown in UTC, naming it (server/share/facts.py).
+    share = ShareService(
+        activities, circles, accounts, Links(settings.base_url, going_key(key)), ZoneInfo("UTC")
+    )
+    share.visits = visits  # share-page visits that carry a ref, counted for the organisers
 
     events: EventTable = {
         **message_handlers.handlers(messages, settings.rate_limit_messages_per_minute),
@@ -241,6 +344,14 @@ def build(
         *activity_routes.routes(activities, accounts.authenticate),
         *notification_routes.routes(notifications),
         *payment_routes.routes(payments, inbox),
+        *upload_routes.routes(uploads),
+        *search_routes.routes(search),
+        *share_routes.routes(share),
+        *discovery_routes.routes(discovery, follows),
+        *referral_routes.routes(referrals),
+        *circle_page_routes.routes(circle_pages, activities),
+        *post_routes.routes(posts),
+        *profile_routes.routes(profiles),
     ]
     return Container(
         settings=settings,
@@ -260,9 +371,13 @@ def build(
         activities=activities,
         sweeper=sweeper,
         payments=payments,
+        share=share,
         routes=routes,
         events=events,
         limits=limits,
+        uploads=uploads,
+        search_indexer=indexer,
+        discovery_indexer=discovery_indexer,
     )
 
 

@@ -77,7 +77,18 @@ class Settings(BaseSettings):
     # of one kind for one activity within it make one notification, updated in place.
     notify_digest_seconds: float = Field(default=60.0, gt=0, le=86400)
     sweep_interval_seconds: float = 1.0
+    # Search indexing runs in rounds at most this often, each conversation's new messages in
+    # one batch (a search catches its conversations up first, so it never waits for a round).
+    search_index_delay_seconds: float = Field(default=2.0, ge=0, le=60)
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)
+    # Uploads (POST /api/uploads): the largest file accepted (bytes); how long an upload no
+    # message carries is kept; how often each process looks for such uploads to delete.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=512 * 1024 * 1024)
+    upload_pending_hours: float = Field(default=24.0, gt=0)
+    upload_sweep_seconds: float = Field(default=60.0, gt=0)
+    # Joins and leaves of a circle within this many seconds (per process) make one system
+    # message in its conversation; 0: no such messages.
+    member_notice_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @field_validator("cors_origins", "trusted_proxies", "connection_cap_exempt", mode="before")
     @classmethod

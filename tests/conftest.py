@@ -30,6 +30,9 @@ FAST_LIMITS = {
     "LOG_LEVEL": "warning",
     # The test provider is off unless enabled (production default: manual only).
     "PAYMENT_PROVIDERS": "manual,sandbox",
+    # No join/leave system messages: tests count the messages of their conversations
+    # (tests/test_system_messages.py turns them on).
+    "MEMBER_NOTICE_SECONDS": "0",
 }
 
 

@@ -12,6 +12,8 @@ alone, ``$or``) or an equality on a field without a declared index makes this te
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -22,12 +24,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from PIL import Image
 from psycopg import sql
 
 from server.core.pgindex import METADATA_TABLE
 from tests.support import infra
 from tests.support.activities import post_activity
 from tests.support.client import PASSWORD, Api, Sock, register
+from tests.support.posts import image, post_image, publish, upload_for, whole_feed
 
 pytestmark = pytest.mark.slow
 
@@ -196,13 +200,166 @@ async def payments(url: str, clock: Any, alice: Api, bob: Api, circle: Any) -> N
     assert (await bob.post("/api/auth/logout")).status_code in (200, 204)
 
 
+async def chat_features(url: str, alice: Api, bob: Api, circle: Any) -> None:
+    """Replies, reactions, mentions, pins and the sidebar (issue 11)."""
+    sa, sb = await Sock(url, alice.token).connect(), await Sock(url, bob.token).connect()
+    try:
+        conv = circle["conversation_id"]
+        first = await send(sa, conv, "question")
+        reply = {"conversation_id": conv, "client_id": cid(), "text": "answer"}
+        await sb.ok("message:send", {**reply, "reply_to": first["id"]})
+        await sa.ok("message:edit", {"message_id": first["id"], "text": "question, edited"})
+        await sb.ok("reaction:add", {"message_id": first["id"], "emoji": "👍"})
+        await sb.ok("reaction:remove", {"message_id": first["id"], "emoji": "👍"})
+        mention = await send(sa, conv, f"@{bob.user['handle']} look")
+        await sb.ok("conversations")
+        await sb.ok("read", {"conversation_id": conv, "seq": mention["seq"]})
+        await sa.ok("message:pin", {"message_id": first["id"]})
+        await sb.ok("pins", {"conversation_id": conv})
+        await sa.ok("message:unpin", {"message_id": first["id"]})
+        await sa.ok("message:delete", {"message_id": first["id"]})
+        await sb.ok("sync", {"conversation_id": conv, "since_rev": first["rev"]})
+    finally:
+        await sa.close()
+        await sb.close()
+
+
+async def uploads_and_search(url: str, alice: Api, bob: Api, circle: Any) -> None:
+    """An upload (GridFS), attached, served, hidden by a delete; searches (issue 11)."""
+    conv = circle["conversation_id"]
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (9, 99, 199)).save(image, "PNG")
+    resp = await alice.http.post(
+        "/api/uploads",
+        files={"file": ("a.png", image.getvalue(), "image/png")},
+        data={"conversation_id": conv},
+        headers={"Authorization": f"Bearer {alice.token}"},
+    )
+    assert resp.status_code == 201, resp.text
+    up = resp.json()["upload"]
+    sa = await Sock(url, alice.token).connect()
+    try:
+        body = {"conversation_id": conv, "client_id": cid(), "text": "needle in a haystack"}
+        sent = (await sa.ok("message:send", {**body, "attachments": [up["id"]]}))["message"]
+        for path in (up["url"], up["thumbnail"]):
+            assert (await bob.get(path)).status_code == 200, path
+        for _ in range(50):  # the index follows the log
+            found = (await bob.get("/api/search", params={"q": "needle"})).json()["results"]
+            if found:
+                break
+            await asyncio.sleep(0.1)
+        assert [r["message_id"] for r in found] == [sent["id"]]
+        for params in (
+            {"q": "haystack", "conversation_id": conv},
+            {"q": "needle haystack", "sender": alice.id, "limit": "1"},
+        ):
+            assert (await bob.get("/api/search", params=params)).status_code == 200
+        await sa.ok("message:edit", {"message_id": sent["id"], "text": "needle moved"})
+        await sa.ok("message:delete", {"message_id": sent["id"]})
+        assert (await bob.get(up["url"])).status_code == 404
+        await asyncio.sleep(0.5)  # the index's own writes after the delete
+    finally:
+        await sa.close()
+
+
+async def discovery(clock: Any, alice: Api, bob: Api, circle: Any) -> None:
+    """Discovery lists and sections, following, push to members (issue 12)."""
+    place = {"name": "Park", "lat": 52.52, "lng": 13.405}
+    act = await post_activity(
+        alice, circle, clock.now(), tags=["sunrise"], location=place, title="Sunrise walk"
+    )
+    assert (await bob.post(f"/api/circles/{circle['id']}/follow")).status_code == 200
+    for params in (
+        {},
+        {"tag": "sunrise"},
+        {"category": "outdoors"},
+        {"q": "sunrise walk"},
+        {"near": "52.5,13.4", "radius_km": "20"},
+        {"following": "true"},
+        {"circle": circle["id"]},
+    ):
+        resp = await bob.get("/api/activities", params=params)
+        assert resp.status_code == 200, (params, resp.text)
+    assert (await bob.get("/api/discover", params={"near": "52.5,13.4"})).status_code == 200
+    assert (await bob.get("/api/me/following")).status_code == 200
+    assert (await alice.post(f"/api/activities/{act['id']}/push")).status_code == 200
+    assert (await bob.request("DELETE", f"/api/circles/{circle['id']}/follow")).status_code == 200
+
+
+async def referrals_and_circle_page(url: str, clock: Any, alice: Api, carol: Api) -> None:
+    """Sign-up and join credited to a share link, the counts, the circle page (issue 12)."""
+    dave = await register(url, "dave")
+    try:
+        circle = await alice.create_circle("Referred", description="About us")
+        act = await post_activity(alice, circle, clock.now(), title="Shared walk")
+        via = {"ref": carol.user["handle"], "ch": "poster"}
+        sd = await Sock(url, dave.token).connect()
+        try:
+            await sd.ok("activity:signup", {"activity_id": act["id"], **via})
+        finally:
+            await sd.close()
+        other = await alice.create_circle("Referred too")
+        joined = await dave.post(f"/api/circles/{other['id']}/join", {"ref": carol.id})
+        assert joined.status_code == 200, joined.text
+        found = await alice.get(f"/api/activities/{act['id']}/referrals")
+        assert found.status_code == 200 and found.json()["total"] == 1, found.text
+        found = await alice.get(f"/api/circles/{other['id']}/referrals")
+        assert found.status_code == 200 and found.json()["total"] == 1, found.text
+        for who in (dave, carol):
+            assert (await who.get(f"/api/circles/{circle['id']}/page")).status_code == 200
+    finally:
+        await dave.aclose()
+
+
+async def posts_and_profiles(url: str, alice: Api, carol: Api) -> None:
+    """Circle posts with an image, likes, comments, both feeds; profiles and avatars (issue 12,
+    items 6 and 7)."""
+    circle = await alice.create_circle("Posting")
+    await carol.join(circle["id"])
+    post = await publish(
+        alice,
+        circle["id"],
+        text="hello",
+        tags=["news"],
+        images=[await post_image(alice, circle["id"])],
+    )
+    await publish(alice, circle["id"], text="again")
+    for call in (
+        carol.request("PUT", f"/api/posts/{post['id']}/like"),
+        carol.post(f"/api/posts/{post['id']}/comments", {"text": "nice"}),
+        carol.get(f"/api/posts/{post['id']}/comments"),
+        carol.get(f"/api/posts/{post['id']}"),
+        carol.get(post["images"][0]["url"]),
+        carol.request("DELETE", f"/api/posts/{post['id']}/like"),
+        alice.request(
+            "PUT", f"/api/circles/{circle['id']}/posts/settings", json={"members_can_post": True}
+        ),
+        carol.get(f"/api/users/{alice.id}/profile"),
+        carol.get(f"/api/users/by-handle/{alice.user['handle']}"),
+        alice.request("PATCH", "/api/me/profile", json={"bio": "hi", "interests": ["tea"]}),
+    ):
+        resp = await call
+        assert resp.status_code in (200, 201), resp.text
+    assert len(await whole_feed(carol, f"/api/circles/{circle['id']}/posts")) == 2
+    assert len(await whole_feed(carol, f"/api/users/{alice.id}/posts")) == 2
+    avatar = await upload_for(alice, {"purpose": "avatar"}, image((60, 40)))
+    assert avatar.status_code == 201, avatar.text
+    await alice.ok("PUT", "/api/me/avatar", {"upload_id": avatar.json()["upload"]["id"]})
+    assert (await alice.request("DELETE", f"/api/posts/{post['id']}")).status_code == 204
+
+
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
     url = watched.server.url
     alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
     try:
         circle = await chat(url, alice, bob, carol)
+        await chat_features(url, alice, bob, circle)
         await activities(url, clock, alice, bob, carol, circle)
         await payments(url, clock, alice, bob, circle)
+        await uploads_and_search(url, alice, carol, circle)  # bob logged out
+        await discovery(clock, alice, carol, circle)
+        await referrals_and_circle_page(url, clock, alice, carol)
+        await posts_and_profiles(url, alice, carol)
         clock.advance(timedelta(minutes=1).total_seconds())
     finally:
         for api in (alice, bob, carol):

@@ -55,9 +55,14 @@ CODES = {
 }
 EVENT_FIELDS: dict[str, list[str]] = {
     "conversations": [],
-    "message:send": ["conversation_id", "client_id", "text"],
+    "message:send": ["conversation_id", "client_id", "text", "reply_to", "attachments"],
     "message:edit": ["message_id", "text"],
     "message:delete": ["message_id"],
+    "reaction:add": ["message_id", "emoji"],
+    "reaction:remove": ["message_id", "emoji"],
+    "message:pin": ["message_id"],
+    "message:unpin": ["message_id"],
+    "pins": ["conversation_id"],
     "history": ["conversation_id", "before_seq", "limit"],
     "sync": ["conversation_id", "since_rev", "limit"],
     "read": ["conversation_id", "seq"],

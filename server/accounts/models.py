@@ -16,6 +16,12 @@ class User:
     avatar_url: str | None = None
     # Signed into every calendar key the user is given; replacing it (a rotation) voids them all.
     calendar_key: str = ""
+    # profile (server/profiles/): interests as tags, a city, whether attended activities show,
+    # and the upload the avatar is (avatar_url serves it)
+    interests: tuple[str, ...] = ()
+    city: str | None = None
+    show_attended: bool = False
+    avatar_id: str | None = None
 
 
 @dataclass(frozen=True)

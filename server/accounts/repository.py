@@ -26,7 +26,17 @@ def _user(doc: dict[str, Any]) -> User:
         bio=doc.get("bio"),
         avatar_url=doc.get("avatar_url"),
         calendar_key=doc.get("calendar_key", ""),
+        interests=tuple(doc.get("interests", ())),
+        city=doc.get("city"),
+        show_attended=bool(doc.get("show_attended", False)),
+        avatar_id=doc.get("avatar_id"),
     )
+
+
+# User fields a profile edit may set, as stored
+PROFILE_FIELDS = frozenset(
+    {"display_name", "bio", "interests", "city", "show_attended", "avatar_id", "avatar_url"}
+)
 
 
 class AccountRepository:
@@ -63,6 +73,17 @@ class AccountRepository:
     async def set_calendar_key(self, user_id: str, calendar_key: str) -> None:
         """One field replaced: concurrent rotations each void the old keys, and the last wins."""
         await self._users.update_one({"_id": user_id}, {"$set": {"calendar_key": calendar_key}})
+
+    async def update_profile(self, user_id: str, changes: dict[str, object]) -> User | None:
+        """Replace the given profile fields (one ``$set``: concurrent edits of different fields
+        both land, of the same field the last one wins)."""
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
+        stored = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
+        if stored:
+            await self._users.update_one({"_id": user_id}, {"$set": stored})
+        return await self.get_user(user_id)
 
     async def count_users(self) -> int:
         return await self._users.count_documents({})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Protocol
 
@@ -78,8 +79,24 @@ class AccountService:
     async def get_users(self, user_ids: list[str]) -> dict[str, User]:
         return await self._repo.get_users(user_ids)
 
+    async def users_by_handles(self, handles: list[str]) -> dict[str, User]:
+        """The users with these handles, by handle (one unique-index lookup each)."""
+        found = await asyncio.gather(*(self._repo.credentials(h) for h in dict.fromkeys(handles)))
+        return {f[0].handle: f[0] for f in found if f is not None}
+
     async def count_users(self) -> int:
         return await self._repo.count_users()
+
+    async def update_profile(self, user_id: str, changes: dict[str, object]) -> User:
+        """Profile fields (server/profiles/ decides what and who); the user as stored after."""
+        user = await self._repo.update_profile(user_id, changes)
+        if user is None:
+            raise Unauthorized("user no longer exists")
+        return user
+
+    async def by_handle(self, handle: str) -> User | None:
+        found = await self._repo.credentials(handle)
+        return found[0] if found else None
 
     async def rotate_calendar_key(self, user: User) -> None:
         """Void every calendar key ``user`` was given (they name the old value)."""

@@ -10,7 +10,16 @@ from server.activities.schemas import ActivityRef, ReconfirmIn, SignupEnvelope
 from server.activities.service import ActivityService
 from server.core import clock
 from server.core.ratelimit import Budget
+from server.core.schemas import Id
 from server.realtime.events import Call, Event, EventTable
+from server.referrals.fields import ReferralFields
+
+
+class SignupIn(ReferralFields):
+    """``activity:signup``: the activity, and the share link it came from (``ref``, ``ch``)."""
+
+    activity_id: Id
+
 
 # Every sign-up change rewrites the activity and re-sends its card to the whole circle: the five
 # events share one per-user budget, so toggling sign-up and cancel cannot flood a circle.
@@ -24,8 +33,9 @@ def _signup(applied: Applied, user_id: str) -> BaseModel:
 
 def handlers(activities: ActivityService) -> EventTable:
     async def signup(call: Call) -> BaseModel:
-        d: ActivityRef = call.data  # type: ignore[assignment]
-        return _signup(await activities.signup(call.who.user, d.activity_id), call.who.user.id)
+        d: SignupIn = call.data  # type: ignore[assignment]
+        applied = await activities.signup(call.who.user, d.activity_id, d.via())
+        return _signup(applied, call.who.user.id)
 
     async def cancel(call: Call) -> BaseModel:
         d: ActivityRef = call.data  # type: ignore[assignment]
@@ -56,7 +66,7 @@ def handlers(activities: ActivityService) -> EventTable:
         return _signup(applied, call.who.user.id)
 
     return {
-        "activity:signup": Event(ActivityRef, signup, SIGNUP),
+        "activity:signup": Event(SignupIn, signup, SIGNUP),
         "activity:cancel": Event(ActivityRef, cancel, SIGNUP),
         "activity:accept_offer": Event(ActivityRef, accept, SIGNUP),
         "activity:decline_offer": Event(ActivityRef, decline, SIGNUP),

@@ -24,10 +24,14 @@ from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.service import MessageService
 from server.notifications.service import NotificationService
+from server.referrals.models import Recorder, Via
 from server.rooms.service import CircleService
 
 log = logging.getLogger(__name__)
 PaymentHook = Callable[[Activity, Effect], Awaitable[None]]
+# Told of every committed state (and whether the commit created the activity), after it is
+# stored: discovery's cards (server/discovery/indexer.py). A watcher must not raise.
+Watcher = Callable[[Activity, bool], Awaitable[None]]
 
 
 class ActivityService:
@@ -54,6 +58,9 @@ class ActivityService:
         self._hold_minutes = hold_minutes
         self.engine = ActivityEngine(repo, self._after_commit)
         self.on_payment_effect: PaymentHook | None = None
+        self.watchers: list[Watcher] = []
+        # credits share links for sign-ups (server/referrals/); None: nothing is credited
+        self.referrals: Recorder | None = None
 
     def calendar_url(self, a: Activity, user: User) -> str:
         """``user``'s subscription link: the key names the user and their current calendar key,
@@ -102,6 +109,8 @@ class ActivityService:
 
         applied = await self.engine.apply(a.id, link)
         await self._plan_reminders(applied.activity)
+        for watch in self.watchers:
+            await watch(applied.activity, True)
         return applied.activity
 
     async def patch(self, user: User, activity_id: str, data: PatchActivityIn) -> Activity:
@@ -178,8 +187,16 @@ class ActivityService:
 
     # attendee ----------------------------------------------------------------------------
 
-    async def signup(self, user: User, activity_id: str) -> Applied:
-        """Sign up (joining a public circle on the way); idempotent for an active sign-up."""
+    async def signup(self, user: User, activity_id: str, via: Via | None = None) -> Applied:
+        """Sign up (joining a public circle on the way); idempotent for an active sign-up.
+        ``via`` (a share link's sharer and channel) is credited only when this call stored a
+        sign-up (server/referrals/); a refused one raises before anything is credited."""
+        applied = await self._signup(user, activity_id)
+        if via is not None and applied.changed and self.referrals is not None:
+            await self.referrals.record("activity", activity_id, user, via)
+        return applied
+
+    async def _signup(self, user: User, activity_id: str) -> Applied:
         circle_id, role = await self._visible_circle(user, activity_id)
         if role is None:
             # Joining is a change of its own, so a sign-up that will be refused must not join:
@@ -228,6 +245,11 @@ class ActivityService:
     async def state(self, activity_id: str) -> Activity | None:
         """The latest state, for other domains' services (no permission check)."""
         return await self._repo.get(activity_id)
+
+    async def upcoming_in(self, circle_id: str) -> list[Activity]:
+        """A circle's upcoming activities, for other domains' services (no permission check:
+        the caller's gate has decided already)."""
+        return await self._repo.in_circle(circle_id, True, clock.now())
 
     async def apply(self, activity_id: str, rule: Callable[[Activity], list[Effect]]) -> Applied:
         return await self.engine.apply(activity_id, rule)
@@ -313,7 +335,11 @@ class ActivityService:
                 async with gate:
                     await self._effect(a, effect)
 
-            await asyncio.gather(self._tell_organiser(a, before), *(one(e) for e in effects))
+            await asyncio.gather(
+                self._tell_organiser(a, before),
+                *(one(e) for e in effects),
+                *(watch(a, False) for watch in self.watchers),
+            )
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
 

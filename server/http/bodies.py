@@ -16,16 +16,40 @@ must not be parsed as a next request. Within the limit, the body is handed to th
 Engine.IO polling bodies have their own limit (``MAX_FRAME_BYTES``); one that *announces* more is
 passed on to Engine.IO, which refuses it unread and closes that session, as for an oversize
 websocket frame.
+
+*Streamed* routes (uploads) have a limit of their own and read their body themselves, piece by
+piece, so it is never held here whole: a ``Content-Length`` over their limit is refused unread
+with their own error; otherwise the body is passed through counted, and the piece that passes
+the limit raises that error inside the route, as does a piece that takes longer than the
+timeout to arrive (each piece, not the whole body: a large file on a slow link is fine). A
+response sent before the body was read to its end (a refusal) first reads and drops a small rest
+(``DRAIN_BYTES``), so the connection stays open; after a larger one it carries
+``Connection: close``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from server.core.asgi import ASGIApp, Message, Receive, Scope, Send
 from server.core.errors import BadRequest, DomainError, Invalid
+
+# A refused streamed body this small (or its unread rest) is read and dropped before the answer,
+# so the connection stays usable; a larger one is answered at once with ``Connection: close``.
+DRAIN_BYTES = 256 * 1024
+DRAIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A route (by exact path) that reads its own body, up to ``limit`` bytes."""
+
+    limit: int
+    refusal: Callable[[int], DomainError]
 
 
 class BodyLimit:
@@ -37,12 +61,14 @@ class BodyLimit:
         engineio_path: str,
         engineio_limit: int,
         timeout: float,
+        streamed: dict[str, Streamed] | None = None,
     ) -> None:
         self.app = app
         self._limit = limit
         self._eio_path = engineio_path
         self._eio_limit = engineio_limit
         self._timeout = timeout
+        self._streamed = streamed or {}
 
     def __getattr__(self, name: str) -> Any:  # the wrapped app's attributes (state, ...)
         return getattr(self.app, name)
@@ -54,6 +80,10 @@ class BodyLimit:
         length, chunked = _declared(scope)
         if not chunked and not length:  # no body: nothing to bound (long polls, pages)
             await self.app(scope, receive, send)
+            return
+        streamed = self._streamed.get(str(scope.get("path", "")))
+        if streamed is not None:
+            await self._pass_counted(scope, receive, send, length, streamed)
             return
         engineio = str(scope.get("path", "")).startswith(self._eio_path)
         limit = self._eio_limit if engineio else self._limit
@@ -72,6 +102,61 @@ class BodyLimit:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, receive_body, send)
+
+    async def _pass_counted(
+        self, scope: Scope, receive: Receive, send: Send, length: int | None, route: Streamed
+    ) -> None:
+        if length is not None and length > route.limit:
+            await refuse(send, route.refusal(route.limit))
+            return
+        size = 0
+        ended = False
+
+        async def counted() -> Message:
+            nonlocal size, ended
+            if ended:  # read to the end already: only a disconnect can follow
+                return await receive()
+            try:
+                async with asyncio.timeout(self._timeout):
+                    message = await receive()
+            except TimeoutError:
+                late = f"no data for {self._timeout:g} s"
+                raise BadRequest(
+                    "the body arrived too slowly", {"fields": {"body": late}}
+                ) from None
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > route.limit:
+                    raise route.refusal(route.limit)
+                ended = not message.get("more_body", False)
+            return message
+
+        async def drained() -> bool:
+            """Read and drop what is left of a small body before a response that did not need
+            it (a refusal): closing a socket with unread data makes the kernel reset the
+            connection, which can destroy the response before the client reads it."""
+            nonlocal size, ended
+            if ended or (length is not None and length - size > DRAIN_BYTES):
+                return ended
+            try:
+                async with asyncio.timeout(DRAIN_SECONDS):
+                    while not ended and size <= DRAIN_BYTES + (length or 0):
+                        message = await receive()
+                        if message["type"] != "http.request":
+                            return False
+                        size += len(message.get("body", b""))
+                        ended = not message.get("more_body", False)
+            except TimeoutError:
+                return False
+            return ended
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await drained()
+            await closing(message)
+
+        closing = _closing(send, unless=lambda: ended)
+        await self.app(scope, counted, answer)
 
     async def _read(self, receive: Receive, send: Send, limit: int) -> bytes | None:
         """The whole body, or None once the request has been refused (or the client left)."""
@@ -132,11 +217,12 @@ async def refuse(send: Send, err: DomainError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _closing(send: Send) -> Send:
-    """``send``, with ``Connection: close`` on the response: the body was left unread."""
+def _closing(send: Send, unless: Callable[[], bool] = lambda: False) -> Send:
+    """``send``, with ``Connection: close`` on the response: the body was left unread (unless
+    ``unless()`` says it was read after all when the response starts)."""
 
     async def closing_send(message: Message) -> None:
-        if message["type"] == "http.response.start":
+        if message["type"] == "http.response.start" and not unless():
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
             message = {**message, "headers": [*headers, (b"connection", b"close")]}
         await send(message)

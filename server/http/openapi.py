@@ -1,4 +1,6 @@
-"""The OpenAPI 3 document, generated from the route table's models."""
+"""The OpenAPI 3 document, generated from the route table's models and the Socket.IO event
+table's: the wire contract the web client's types are generated from (web/openapi.json, written
+by scripts/openapi; tests/test_openapi_snapshot.py keeps it current)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,63 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
 
+from server.activities.schemas import SignupEnvelope
 from server.http.routing import Route
+from server.messages import schemas as messages
+from server.realtime.events import EventTable
+from server.rooms.schemas import MemberCountOut
+
+# What each Socket.IO event's ack carries in `data` (`{ok: true, data}`). The event table names
+# each event's input model but not its output, so the outputs are listed here; an event missing
+# from this list is documented with an unknown ack, and tests/test_openapi_snapshot.py names it.
+EVENT_ACKS: dict[str, type[BaseModel]] = {
+    "conversations": messages.ConversationsOut,
+    "message:send": messages.MessageEnvelope,
+    "message:edit": messages.MessageEnvelope,
+    "message:delete": messages.MessageEnvelope,
+    "reaction:add": messages.MessageEnvelope,
+    "reaction:remove": messages.MessageEnvelope,
+    "message:pin": messages.MessageEnvelope,
+    "message:unpin": messages.MessageEnvelope,
+    "pins": messages.PinsOut,
+    "history": messages.HistoryOut,
+    "sync": messages.SyncOut,
+    "read": messages.ReadOut,
+    "typing": messages.EmptyOut,
+    "dm:open": messages.ConversationEnvelope,
+    "activity:signup": SignupEnvelope,
+    "activity:cancel": SignupEnvelope,
+    "activity:accept_offer": SignupEnvelope,
+    "activity:decline_offer": SignupEnvelope,
+    "activity:reconfirm": SignupEnvelope,
+}
+
+# Events the server pushes whose payload is a model (docs/protocol.md lists all of them).
+SERVER_EVENTS: dict[str, type[BaseModel]] = {
+    "message:new": messages.MessageEnvelope,
+    "message:updated": messages.MessageEnvelope,
+    "conversation:new": messages.ConversationEnvelope,
+    "circle:members": MemberCountOut,
+}
+
+
+class _WireJsonSchema(GenerateJsonSchema):
+    """Outputs are sent whole (``model_dump(mode="json")``, nothing excluded), so a field with a
+    default is still always present: in serialization mode it is required, which the client's
+    generated types rely on."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization" and field["type"] != "typed-dict-field":
+            return field.get("serialization_exclude_if") is None
+        return super().field_is_required(field, total)
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -19,7 +76,7 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "details": {"type": "object"},
+                "details": {"type": "object", "additionalProperties": True},
             },
         }
     },
@@ -27,14 +84,21 @@ ERROR_SCHEMA = {
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    components.setdefault(model.__name__, schema)
+    schema = model.model_json_schema(
+        ref_template="#/components/schemas/{model}",
+        mode=mode,  # type: ignore[arg-type]
+        schema_generator=_WireJsonSchema,
+    )
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        held = components.setdefault(name, definition)
+        if held != definition:  # two models of one name would be documented as one
+            raise ValueError(f"two different schemas named {name} in the OpenAPI document")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def build_openapi(routes: list[Route], version: str) -> dict[str, Any]:
+def build_openapi(
+    routes: list[Route], version: str, events: EventTable | None = None
+) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for route in routes:
@@ -96,6 +160,7 @@ def build_openapi(routes: list[Route], version: str) -> dict[str, Any]:
         if route.auth:
             op["security"] = [{"bearer": []}]
         paths.setdefault(route.path, {})[route.method.lower()] = op
+    socket = _socket_events(events or {}, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Circles", "version": version},
@@ -104,7 +169,25 @@ def build_openapi(routes: list[Route], version: str) -> dict[str, Any]:
             "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
+        # Socket.IO is not HTTP, so its events are an extension: each client event's payload
+        # and ack data, and the payloads of server events; their schemas are components too.
+        "x-socketio": socket,
     }
+
+
+def _socket_events(events: EventTable, components: dict[str, Any]) -> dict[str, Any]:
+    client: dict[str, Any] = {}
+    for name in sorted(events):
+        ack = EVENT_ACKS.get(name)
+        client[name] = {
+            "payload": _schema(events[name].model, components, "validation"),
+            "ack": _schema(ack, components, "serialization") if ack is not None else {},
+        }
+    server = {
+        name: _schema(model, components, "serialization")
+        for name, model in sorted(SERVER_EVENTS.items())
+    }
+    return {"client": client, "server": server}
 
 
 def _op_id(route: Route) -> str:

@@ -12,4 +12,7 @@ Invariants:
 - ``rev`` strictly increases with every change; a message carries the rev of its latest change, so
   ``sync(since_rev)`` returns every message created or changed after ``since_rev``.
 - Write, then emit: events go out only after the write succeeded.
+- What a message shows of replies, reactions and pins is derived from a source of truth (the
+  quoted message; the ``reactions`` and ``pins`` collections, keyed so a step cannot count twice)
+  and written as a change of the message until the two agree (``MessageService.settle``).
 """

@@ -1,8 +1,10 @@
 """Who takes part in which conversation, remembered by each process.
 
-Every event on a conversation first checks that the caller takes part in it, and on FerretDB v1
-that check reads (scans) the participations. A positive answer is remembered here and forgotten
-when the participant leaves: at once on the process that removed them, and on every other
+Every event on a conversation first checks that the caller takes part in it. On the embedded
+database that check is one indexed lookup by ``_id``, flat with the data but about 1.2 ms of
+FerretDB CPU (docs/performance.md, "What a read costs"): on every send, at the chat benchmark's
+rates, half a core or more of a two-core machine. So a positive answer is remembered here and
+forgotten when the participant leaves: at once on the process that removed them, and on every other
 process when the ``leave`` control op reaches it (the op that also takes the user's sockets out
 of the channel, so sending and receiving stop together). An answer read while a leave was being
 applied is not remembered (``epoch``), and every entry expires after ``ttl`` seconds, which bounds

@@ -11,8 +11,9 @@ first pending rev.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
+from server.messages.claims import Claim
 from server.messages.models import Message
 
 Settled = Literal["written", "skip", "pending"]
@@ -22,13 +23,13 @@ Settled = Literal["written", "skip", "pending"]
 ABANDON_SECONDS = 10.0
 
 
-def settle(claim: dict[str, Any] | None, message: Message | None, rev: int, now: float) -> Settled:
-    if claim is None or claim.get("void"):
+def settle(claim: Claim | None, message: Message | None, rev: int, now: float) -> Settled:
+    if claim is None or claim.void:
         return "skip"
     if message is not None and message.rev == rev:
         return "written"
     if message is not None and message.rev > rev:
         return "skip"  # superseded: the message's later state carries this change
-    if now - float(claim.get("t", 0.0)) > ABANDON_SECONDS:
+    if now - claim.t > ABANDON_SECONDS:
         return "skip"
     return "pending"

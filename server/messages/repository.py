@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -14,8 +15,18 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.errors import Unavailable
-from server.core.mongo import Db, Doc, Index, find_by_ids, retry_busy
-from server.messages.models import Conversation, Message, NewMessage, Participation
+from server.core.mongo import Db, Index, find_by_ids, retry_busy
+from server.messages.claims import Claim
+from server.messages.models import (
+    Attachment,
+    Conversation,
+    Message,
+    NewMessage,
+    Participation,
+    Reaction,
+    Reply,
+)
+from server.messages.tops import SharedTops
 
 INDEXES = {
     "conversations": [Index([("circle_id", 1)], "circle")],
@@ -39,12 +50,15 @@ INDEXES = {
         Index([("client_key", 1)], "client_key_unique", unique=True),
         # sync: the messages whose current rev is in rev_page = rev // PAGE
         Index([("conversation_id", 1), ("rev_page", 1)], "conversation_rev_page", equality=2),
+        # replies.py: the replies quoting a message, to refresh their quote when it changes
+        Index([("reply_to", 1)], "reply_to"),
     ],
 }
 
 
 MAX_CACHED = 100_000
 PAGE = 50  # messages carry page = seq // PAGE and rev_page = rev // PAGE, claims page = rev // PAGE
+FEW_CLAIMS = 8  # up to this many claims are read by _id rather than by page (claims_between)
 
 
 @dataclass
@@ -59,7 +73,78 @@ def rev_id(conversation_id: str, rev: int) -> str:
     return f"{conversation_id}:{rev:012d}"
 
 
+def _claim(doc: dict[str, Any]) -> Claim:
+    return Claim(
+        conversation_id=doc["conversation_id"],
+        rev=int(doc["rev"]),
+        mid=str(doc.get("mid")),
+        new=bool(doc.get("new")),
+        seq_top=int(doc.get("seq_top", -1)),
+        t=float(doc.get("t", 0.0)),
+        void=bool(doc.get("void")),
+    )
+
+
+def _reply(doc: dict[str, Any] | None) -> Reply | None:
+    if not doc:
+        return None
+    return Reply(
+        id=doc["id"],
+        seq=int(doc["seq"]),
+        sender_id=doc["sender_id"],
+        sender_name=doc["sender_name"],
+        text=doc["text"],
+        deleted=bool(doc.get("deleted")),
+    )
+
+
+def reply_doc(r: Reply | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "id": r.id,
+        "seq": r.seq,
+        "sender_id": r.sender_id,
+        "sender_name": r.sender_name,
+        "text": r.text,
+        "deleted": r.deleted,
+    }
+
+
+def reactions_doc(reactions: tuple[Reaction, ...]) -> list[dict[str, Any]]:
+    return [{"emoji": r.emoji, "count": r.count, "user_ids": list(r.user_ids)} for r in reactions]
+
+
+def _attachment_doc(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "width": a.width,
+        "height": a.height,
+        "thumbnail": a.thumbnail,
+    }
+
+
+def _extras_doc(m: NewMessage) -> dict[str, Any]:
+    """The reply, mention and attachment fields of a new message (absent when unused)."""
+    doc: dict[str, Any] = {}
+    if m.reply is not None:
+        doc["reply_to"] = m.reply.id
+        doc["reply"] = reply_doc(m.reply)
+    if m.mentions:
+        doc["mentions"] = list(m.mentions)
+    if m.mention_everyone:
+        doc["mention_everyone"] = True
+    if m.attachments:
+        doc["attachments"] = [_attachment_doc(a) for a in m.attachments]
+    return doc
+
+
 def _message(doc: dict[str, Any]) -> Message:
+    # a deleted message shows nothing it carried (placeholders copy the fields of their row)
+    shown = not doc.get("deleted")
     return Message(
         id=doc["_id"],
         conversation_id=doc["conversation_id"],
@@ -74,6 +159,28 @@ def _message(doc: dict[str, Any]) -> Message:
         client_id=doc["client_id"] if doc["kind"] == "text" else None,
         edited_at=doc.get("edited_at"),
         deleted=bool(doc.get("deleted")),
+        reply=_reply(doc.get("reply")) if shown else None,
+        mentions=tuple(doc.get("mentions") or ()) if shown else (),
+        mention_everyone=bool(doc.get("mention_everyone")) and shown,
+        reactions=tuple(
+            Reaction(r["emoji"], int(r["count"]), tuple(r.get("user_ids", ())))
+            for r in (doc.get("reactions") or ())
+            if shown
+        ),
+        pinned=bool(doc.get("pinned")) and shown,
+        attachments=tuple(
+            Attachment(
+                id=a["id"],
+                name=a["name"],
+                content_type=a["content_type"],
+                size=int(a["size"]),
+                width=a.get("width"),
+                height=a.get("height"),
+                thumbnail=a.get("thumbnail"),
+            )
+            for a in (doc.get("attachments") or ())
+            if shown
+        ),
     )
 
 
@@ -88,14 +195,17 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
 
 
 class MessageRepository:
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, hints: SharedTops | None = None) -> None:
         self._conversations = db["conversations"]
         self._participants = db["participants"]
         self._messages = db["messages"]
         self._revs = db["revs"]
         # The highest claim this process knows of per conversation: claims are made on top of it
-        # without a read (claim_many). Conversations never change once created.
+        # without a read (claim_many), and a top is walked up from it in one round trip. Where
+        # this process knows none, the walk starts at the top another process shared (tops.py).
+        # Conversations never change once created.
         self._tops: dict[str, tuple[int, int]] = {}
+        self._hints = hints
         self._known: dict[str, Conversation] = {}
 
     # conversations -------------------------------------------------------------------------
@@ -130,12 +240,11 @@ class MessageRepository:
     async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int, int]]:
         """Conversations with their current rev and the highest seq assigned."""
 
-        async def one(conversation_id: str) -> tuple[Conversation, int, int] | None:
-            conv = await self.get_conversation(conversation_id)
-            return (conv, *await self.top(conv.id)) if conv else None
-
-        found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
-        return {f[0].id: f for f in found if f is not None}
+        unique = list(dict.fromkeys(ids))
+        convs, tops = await asyncio.gather(
+            asyncio.gather(*(self.get_conversation(i) for i in unique)), self.tops(unique)
+        )
+        return {c.id: (c, *tops[c.id]) for c in convs if c is not None}
 
     async def claim_revs(
         self, conversation_id: str, mids: list[str], new: bool
@@ -209,7 +318,7 @@ class MessageRepository:
             for d in docs[:inserted]:
                 conv_id = d["conversation_id"]
                 claimed[conv_id].append((int(d["rev"]), int(d["seq_top"]) if new else 0))
-                self._remember_top(conv_id, int(d["rev"]), int(d["seq_top"]))
+                self._remember_top(conv_id, int(d["rev"]), int(d["seq_top"]), share=True)
             if clash is None:
                 return
             await self._learn_clash(clash["conversation_id"], int(clash["rev"]))
@@ -219,27 +328,33 @@ class MessageRepository:
             await self.void_revs(conv_id, [rev for rev, _ in pairs])
         raise Unavailable("the conversation is too busy; try again")
 
-    async def reassert(self, in_doubt: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Claims whose insert got no answer: insert each again. Returns those that are now
-        stored under their own message id (they landed, or land now); a claim that another
-        writer took meanwhile is not returned."""
+    async def reassert(self, in_doubt: list[dict[str, Any]]) -> list[Claim]:
+        """Claims whose insert got no answer (``Claims.in_doubt``): insert each again. Returns
+        those that are now stored under their own message id (they landed, or land now); a
+        claim that another writer took meanwhile is not returned."""
         ours = []
         for doc in in_doubt:
             try:
                 await self._revs.insert_one(dict(doc))
-                ours.append(doc)
+                ours.append(_claim(doc))
             except DuplicateKeyError:
                 stored = await self._revs.find_one({"_id": doc["_id"]})
                 if stored is not None and stored.get("mid") == doc["mid"]:
-                    ours.append(doc)
+                    ours.append(_claim(doc))
         return ours
 
-    def _remember_top(self, conversation_id: str, rev: int, seq_top: int) -> None:
+    def _remember_top(
+        self, conversation_id: str, rev: int, seq_top: int, share: bool = False
+    ) -> None:
+        """Remember a claim as this process's top; ``share`` it as the hint for other
+        processes (in the background) when this process made it."""
         known = self._tops.get(conversation_id)
         if known is None or known[0] < rev:
             if len(self._tops) >= MAX_CACHED and known is None:
                 self._tops.pop(next(iter(self._tops)))
             self._tops[conversation_id] = (rev, seq_top)
+            if share and self._hints is not None:
+                self._hints.note(conversation_id, rev)
 
     async def _learn_clash(self, conversation_id: str, rev: int) -> None:
         """Another process claimed ``rev``: find the top above it and remember it."""
@@ -261,10 +376,15 @@ class MessageRepository:
             found = await self._revs.find_one({"_id": rev_id(conversation_id, r)})
             return found if found is not None and "seq_top" in found else None
 
-        top = await claim(rev)
+        # ``rev`` and the one above it together: from a known or hinted top (the usual case)
+        # the walk is then one round trip
+        top, above = await asyncio.gather(claim(rev), claim(rev + 1))
         if top is None:
             return None
-        low, step, high = rev, 1, 0
+        if above is None:
+            return rev, int(top["seq_top"])
+        low, step, high = rev + 1, 1, 0
+        top = above
         while not high:
             found = await claim(low + step)
             if found is None:
@@ -295,22 +415,36 @@ class MessageRepository:
             )
         )
 
-    async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, dict[str, Any]]:
+    async def claims(self, conversation_id: str, revs: list[int]) -> dict[int, Claim]:
+        """The claims of ``revs`` that exist, by exact ``_id`` lookups run concurrently."""
         docs = await find_by_ids(self._revs, [rev_id(conversation_id, r) for r in revs])
-        return {int(d["rev"]): d for d in docs}
+        return {int(d["rev"]): _claim(d) for d in docs}
 
-    async def claims_between(self, conversation_id: str, low: int, high: int) -> dict[int, Doc]:
-        """The claims of revs ``low`` to ``high``: the stored pages that hold them (one equality
-        lookup each), then by ``_id`` any rev the pages lack (claimed before claims had a page,
-        or not claimed)."""
+    async def claims_between(
+        self, conversation_id: str, low: int, high: int, explained: Set[int] = frozenset()
+    ) -> dict[int, Claim]:
+        """The claims of revs ``low`` to ``high`` but those in ``explained`` (revs the caller
+        read a message at: that claim names that message). A few are read by ``_id``; more,
+        from the stored pages that hold them (one equality lookup each), then by ``_id`` any rev
+        the pages lack (claimed before claims had a page, or not claimed). A page costs FerretDB
+        about as much CPU as eight lookups by ``_id`` (docs/performance.md)."""
+        wanted = [rev for rev in range(low, high + 1) if rev not in explained]
+        if len(wanted) <= FEW_CLAIMS:
+            return await self.claims(conversation_id, wanted) if wanted else {}
+        low, high = wanted[0], wanted[-1]
         pages = await asyncio.gather(
             *(
                 self._revs.find({"conversation_id": conversation_id, "page": page}).to_list()
                 for page in range(low // PAGE, high // PAGE + 1)
             )
         )
-        found = {int(d["rev"]): d for docs in pages for d in docs if low <= int(d["rev"]) <= high}
-        missing = [rev for rev in range(low, high + 1) if rev not in found]
+        found = {
+            int(d["rev"]): _claim(d)
+            for docs in pages
+            for d in docs
+            if low <= int(d["rev"]) <= high and int(d["rev"]) not in explained
+        }
+        missing = [rev for rev in wanted if rev not in found]
         return found | (await self.claims(conversation_id, missing) if missing else {})
 
     async def changed_between(self, conversation_id: str, low: int, high: int) -> list[Message]:
@@ -332,9 +466,19 @@ class MessageRepository:
 
     async def top(self, conversation_id: str) -> tuple[int, int]:
         """The conversation's current rev and the highest seq assigned (read, not remembered)."""
-        found = await self._top_claim(conversation_id)
-        self._remember_top(conversation_id, *found)
-        return found
+        return (await self.tops([conversation_id]))[conversation_id]
+
+    async def tops(self, ids: list[str]) -> dict[str, tuple[int, int]]:
+        """``top`` of each conversation, concurrently; the shared hints of those this process
+        has not read yet come in one request."""
+        unknown = [c for c in ids if c not in self._tops]
+        hints = await self._hints.get_many(unknown) if self._hints and unknown else {}
+        found = await asyncio.gather(*(self._top_claim(c, hints.get(c)) for c in ids))
+        for c, (rev, seq_top) in zip(ids, found, strict=True):
+            self._remember_top(c, rev, seq_top)
+            if c in unknown and self._hints is not None and rev and rev != hints.get(c):
+                self._hints.note(c, rev)  # what this walk learned spares the next process it
+        return dict(zip(ids, found, strict=True))
 
     async def seq_at_least(self, conversation_id: str, seq: int) -> int:
         """``seq`` if that many seqs have been assigned, else the highest one assigned. Reads
@@ -344,11 +488,15 @@ class MessageRepository:
             return seq
         return min(seq, (await self.top(conversation_id))[1])
 
-    async def _top_claim(self, conversation_id: str) -> tuple[int, int]:
+    async def _top_claim(self, conversation_id: str, hint: int | None = None) -> tuple[int, int]:
         """The highest claimed rev and the highest seq assigned up to it: walked up by ``_id``
-        from the highest claim this process knows of (else from rev 1)."""
+        from the highest claim this process knows of, else from the shared ``hint``, else from
+        rev 1. A hint that names no claim (a Redis kept from another database) is passed over."""
         known = self._tops.get(conversation_id)
-        walked = await self._walk_up(conversation_id, max(known[0], 1) if known else 1)
+        start = max(known[0], 1) if known else max(hint or 1, 1)
+        walked = await self._walk_up(conversation_id, start)
+        if walked is None and start > 1 and known is None:
+            walked = await self._walk_up(conversation_id, 1)
         if walked is not None:
             return walked
         # no claim yet, or claims from before they carried seqs: read them all
@@ -449,6 +597,7 @@ class MessageRepository:
                 "client_key": m.client_key,
                 "created_at": m.created_at,
                 "deleted": deleted,
+                **_extras_doc(m),
             }
             for m, seq, rev in items
         ]

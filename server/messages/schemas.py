@@ -4,18 +4,64 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+import emoji
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from server.core.schemas import Id, Out, StrictIn, Text, Trimmed, UtcDatetime
-from server.messages.models import Message
+from server.messages.models import Attachment, Message, Reaction, Reply
 
 MessageText = Annotated[str, Trimmed(1, 4000)]
+MAX_ATTACHMENTS = 10
+MAX_EMOJI_CHARS = 16  # code points: a family or a flag with modifiers fits, a sentence does not
+
+
+def _distinct(ids: list[str]) -> list[str]:
+    if len(set(ids)) != len(ids):
+        raise PydanticCustomError("duplicate", "must not repeat an id")
+    return ids
+
+
+def _emoji(value: str) -> str:
+    # at most 3 emoji in one reaction ("👍🏽" counts one): a short reaction, not a message
+    if not emoji.purely_emoji(value) or not 1 <= emoji.emoji_count(value) <= 3:
+        raise PydanticCustomError("not_emoji", "must be one emoji (up to 3 together)")
+    return value
+
+
+Emoji = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_EMOJI_CHARS), AfterValidator(_emoji)
+]
 
 
 class SendMessageIn(StrictIn):
     conversation_id: Id
     client_id: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
-    text: MessageText
+    # may be empty when the message carries attachments (checked below)
+    text: Annotated[str, Trimmed(0, 4000)] = ""
+    reply_to: Id | None = None
+    attachments: Annotated[
+        list[Id], Field(max_length=MAX_ATTACHMENTS), AfterValidator(_distinct)
+    ] = []
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> SendMessageIn:
+        if not self.text and not self.attachments:
+            raise PydanticCustomError("blank", "must not be blank")
+        return self
+
+
+class ReactionIn(StrictIn):
+    message_id: Id
+    emoji: Emoji
+
+
+class MessageRefIn(StrictIn):
+    message_id: Id
+
+
+class PinsIn(StrictIn):
+    conversation_id: Id
 
 
 class EditMessageIn(StrictIn):
@@ -52,6 +98,66 @@ class EmptyIn(StrictIn):
     pass
 
 
+class ReplyOut(Out):
+    id: str
+    seq: int
+    sender_id: str
+    sender_name: str
+    text: str
+    deleted: bool
+
+    @classmethod
+    def of(cls, r: Reply) -> ReplyOut:
+        return cls(
+            id=r.id,
+            seq=r.seq,
+            sender_id=r.sender_id,
+            sender_name=r.sender_name,
+            text=r.text,
+            deleted=r.deleted,
+        )
+
+
+class ReactionOut(Out):
+    emoji: str
+    count: int
+    user_ids: list[str]
+    # whether the viewer reacted: exact in acks, history and sync; null in broadcasts (one
+    # payload for every member), where a client reads ``user_ids`` (docs/protocol.md)
+    me: bool | None = None
+
+
+class AttachmentOut(Out):
+    id: str
+    name: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    thumbnail: str | None = None
+
+    @classmethod
+    def of(cls, a: Attachment) -> AttachmentOut:
+        return cls(
+            id=a.id,
+            name=a.name,
+            content_type=a.content_type,
+            size=a.size,
+            width=a.width,
+            height=a.height,
+            thumbnail=a.thumbnail,
+        )
+
+
+def _reaction_out(r: Reaction, mine: set[str] | None) -> ReactionOut:
+    return ReactionOut(
+        emoji=r.emoji,
+        count=r.count,
+        user_ids=list(r.user_ids),
+        me=None if mine is None else r.emoji in mine,
+    )
+
+
 class MessageOut(Out):
     id: str
     conversation_id: str
@@ -66,9 +172,16 @@ class MessageOut(Out):
     created_at: UtcDatetime
     edited_at: UtcDatetime | None = None
     deleted: bool
+    reply: ReplyOut | None = None
+    mentions: list[str] = []
+    mention_everyone: bool = False
+    reactions: list[ReactionOut] = []
+    pinned: bool = False
+    attachments: list[AttachmentOut] = []
 
     @classmethod
-    def of(cls, m: Message) -> MessageOut:
+    def of(cls, m: Message, mine: set[str] | None = None) -> MessageOut:
+        """``mine``: the emoji the viewer reacted with (None: a broadcast, ``me`` is null)."""
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
@@ -83,7 +196,17 @@ class MessageOut(Out):
             created_at=m.created_at,
             edited_at=m.edited_at,
             deleted=m.deleted,
+            reply=ReplyOut.of(m.reply) if m.reply else None,
+            mentions=list(m.mentions),
+            mention_everyone=m.mention_everyone,
+            reactions=[_reaction_out(r, mine) for r in m.reactions],
+            pinned=m.pinned,
+            attachments=[AttachmentOut.of(a) for a in m.attachments],
         )
+
+
+class PinsOut(Out):
+    messages: list[MessageOut]
 
 
 class MessageEnvelope(Out):
@@ -112,6 +235,20 @@ class PeerOut(Out):
     online: bool = False
 
 
+class LastMessageOut(Out):
+    """The sidebar preview of a conversation's latest message."""
+
+    id: str
+    seq: int
+    sender_id: str
+    sender_name: str
+    kind: Literal["text", "card", "system"]
+    text: str  # the first line, trimmed to ~140 characters ("" when deleted)
+    attachments: int
+    deleted: bool
+    created_at: UtcDatetime
+
+
 class ConversationOut(Out):
     id: str
     kind: Literal["circle", "dm"]
@@ -122,6 +259,9 @@ class ConversationOut(Out):
     rev: int
     read_seq: int
     unread: int
+    mentions: int = 0  # unread messages that mention the viewer
+    last_message: LastMessageOut | None = None
+    last_activity_at: UtcDatetime
 
 
 class ConversationEnvelope(Out):

@@ -6,9 +6,12 @@ that claims the revs (and seqs) of every conversation in the batch, and one unor
 batch, and because one task writes, the messages of a conversation leave this process in ``seq``
 order.
 
-A retried send is recognised without a read: by the client ids this process stored recently, and
-otherwise by the unique client key refusing the insert (a send retried through another process).
-A read before every batch would cost a scan of every message on FerretDB v1.
+A retried send is recognised by the client ids this process stored recently (one lookup of the
+stored copy), and otherwise by the unique client key refusing the insert (a send retried through
+another process). Checking every new message's client key first would put a lookup per message
+on the send path (about 1 ms of FerretDB CPU each, docs/performance.md "What a read costs"); and
+claims are made on top of the highest claim the process knows (``MessageRepository``), where a
+read of the top first would add a round trip per batch.
 """
 
 from __future__ import annotations
@@ -239,9 +242,7 @@ class MessageWriter:
                 if open_.in_doubt:
                     ours = await self._repo.reassert(open_.in_doubt)
                     open_.rows.extend(
-                        (open_.by_id[d["mid"]], int(d["seq_top"]), int(d["rev"]))
-                        for d in ours
-                        if d["mid"] in open_.by_id
+                        (open_.by_id[c.mid], c.seq_top, c.rev) for c in ours if c.mid in open_.by_id
                     )
                     open_.in_doubt.clear()
                 await self._plug(open_.rows)

@@ -48,7 +48,7 @@ def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
 
     async def join_circle(ctx: Ctx) -> MembershipEnvelope:
         body: JoinCircleIn = ctx.body
-        membership = await circles.join(ctx.who.user, ctx.path["id"], body.invite)
+        membership = await circles.join(ctx.who.user, ctx.path["id"], body.invite, body.via())
         return MembershipEnvelope(membership=MembershipOut.of(membership))
 
     async def leave_circle(ctx: Ctx) -> None:

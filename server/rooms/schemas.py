@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from server.accounts.schemas import UserOut
 from server.core.schemas import Out, Slug, StrictIn, Text, Trimmed, UtcDatetime
+from server.referrals.fields import ReferralFields
 from server.rooms.models import Circle, Membership, Role
 
 CircleName = Annotated[str, Trimmed(1, 80)]
@@ -25,7 +26,7 @@ class CreateCircleIn(StrictIn):
     visibility: Literal["public", "private"] = "public"
 
 
-class JoinCircleIn(StrictIn):
+class JoinCircleIn(ReferralFields):
     invite: Invite | None = None
 
 

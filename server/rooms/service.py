@@ -14,8 +14,10 @@ from server.messages.models import Conversation
 from server.messages.service import MessageService
 from server.realtime import channels
 from server.realtime.broadcaster import Broadcaster
+from server.referrals.models import Recorder, Via
 from server.rooms import access
 from server.rooms.models import Circle, Membership, Role
+from server.rooms.notices import MemberNotices
 from server.rooms.repository import CircleRepository
 from server.rooms.schemas import CreateCircleIn, MemberCountOut
 
@@ -39,6 +41,10 @@ class CircleService:
         self._bus = broadcaster
         self._base_url = base_url
         self._visibility: dict[str, str] = {}
+        # system messages for joins and leaves (notices.py); None: none are posted
+        self.notices: MemberNotices | None = None
+        # credits share links for joins (server/referrals/); None: nothing is credited
+        self.referrals: Recorder | None = None
 
     async def create(self, owner: User, data: CreateCircleIn) -> tuple[Circle, Role]:
         circle_id = new_id()
@@ -70,9 +76,12 @@ class CircleService:
         circle, membership = await access.visible_circle(self._repo, circle_id, user.id)
         return circle, membership.role if membership else None
 
-    async def join(self, user: User, circle_id: str, invite: str | None) -> Membership:
+    async def join(
+        self, user: User, circle_id: str, invite: str | None, via: Via | None = None
+    ) -> Membership:
         """Idempotent: joining again returns the existing membership. A private circle without a
-        valid invite for it is ``not_found``, exactly as if it did not exist."""
+        valid invite for it is ``not_found``, exactly as if it did not exist. ``via`` (a share
+        link's sharer and channel) is credited only for a join that was not one already."""
         circle = await self._repo.get_circle(circle_id)
         if circle is None:
             raise NotFound("no such circle")
@@ -81,7 +90,11 @@ class CircleService:
             return existing
         if circle.visibility == "private" and not self._invite_ok(invite, circle_id):
             raise NotFound("no such circle")
-        return await self._add_member(circle, user, "member")
+        membership = await self._add_member(circle, user, "member")
+        if via is not None and self.referrals is not None:
+            # a concurrent double join credits once: the attribution's id is (circle, user)
+            await self.referrals.record("circle", circle_id, user, via)
+        return membership
 
     async def preview_invite(self, circle_id: str, invite: str) -> Circle:
         """The circle an invite opens, for a visitor who may not be signed in. An invite that
@@ -120,6 +133,8 @@ class CircleService:
         )
         await self._messages.add_participant(conv, user.id)
         await self._announce_count(circle, count)
+        if self.notices is not None and role != "owner":  # a new circle's owner is no news
+            self.notices.joined(circle, user)
         described = await self._messages.describe(conv, user)
         await self._bus.to_user(
             user.id, "conversation:new", {"conversation": described.model_dump(mode="json")}
@@ -140,6 +155,8 @@ class CircleService:
         )
         await self._messages.remove_participant(conv, user.id)
         await self._announce_count(circle, count)
+        if self.notices is not None:
+            self.notices.left(circle, user)
 
     async def _announce_count(self, circle: Circle, count: int) -> None:
         """``circle:members`` to the circle's channel (its members' live sockets), after the
@@ -177,12 +194,24 @@ class CircleService:
             raise NotFound("no such circle")
         return role
 
+    async def public(self, circle_id: str) -> Circle | None:
+        """The circle as anyone, signed in or not, may see it: a public circle, else None (a
+        private circle and a missing one alike, so callers cannot tell them apart)."""
+        circle = await self._repo.get_circle(circle_id)
+        return circle if circle is not None and circle.visibility == "public" else None
+
     async def role_of(self, circle_id: str, user_id: str) -> Role | None:
         membership = await self._repo.get_membership(circle_id, user_id)
         return membership.role if membership else None
 
     async def titles(self, circle_ids: list[str]) -> dict[str, str]:
         return {cid: c.name for cid, c in (await self._repo.get_circles(circle_ids)).items()}
+
+    async def circles_of(self, user_id: str) -> list[tuple[Circle, Role]]:
+        """Every circle ``user_id`` belongs to, with their role (profiles decide who sees which)."""
+        mine = {m.circle_id: m.role for m in await self._repo.memberships_of_user(user_id)}
+        found = await self._repo.get_circles(list(mine))
+        return [(found[cid], role) for cid, role in mine.items() if cid in found]
 
     async def share_a_circle(self, a: str, b: str) -> bool:
         mine = {m.circle_id for m in await self._repo.memberships_of_user(a)}

@@ -195,3 +195,53 @@ def activity_card(client: Client, title: str) -> Locator:
 def payment_rows(client: Client) -> Locator:
     """The rows of the organiser's payment review list on the activity page."""
     return client.page.get_by_test_id("payments-review").get_by_test_id("payment-row")
+
+
+# ---- a second device: Socket.IO calls from Python ---------------------------------------------
+
+
+def socket_calls(server: Server, user: User, calls: list[tuple[str, dict]]) -> list[dict]:
+    """Emit client events as ``user`` over a real Socket.IO connection (like a second device),
+    one after another, each awaiting its ack; returns each ack's ``data``. It runs on its own
+    thread: Playwright's sync API keeps an event loop on this one."""
+    import asyncio
+    import threading
+
+    from tests.support.client import Sock
+
+    out: list[dict] = []
+    failure: list[BaseException] = []
+
+    async def run() -> None:
+        sock = await Sock(server.url, user.token).connect()
+        try:
+            for event, payload in calls:
+                out.append(await sock.ok(event, payload))
+        finally:
+            await sock.close()
+
+    def main() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # re-raised on the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
+    assert not thread.is_alive(), "socket calls did not finish"
+    return out
+
+
+def send_texts(server: Server, user: User, conversation_id: str, texts: list[str]) -> list[dict]:
+    """Send messages as ``user`` from a second device; returns the stored messages."""
+    calls = [
+        (
+            "message:send",
+            {"conversation_id": conversation_id, "client_id": uuid.uuid4().hex, "text": t},
+        )
+        for t in texts
+    ]
+    return [data["message"] for data in socket_calls(server, user, calls)]

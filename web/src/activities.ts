@@ -71,7 +71,7 @@ export function activityError(err: unknown): string {
   if (err instanceof ApiError || err instanceof SocketError) {
     const fields = err.details?.fields;
     if (err.code === "invalid" && fields && typeof fields === "object") {
-      return `${err.message} (${Object.keys(fields as object).join(", ")})`;
+      return `${err.message} (${Object.keys(fields).join(", ")})`;
     }
     if (err.code === "not_found") return "This activity does not exist or is not visible to you.";
     if (err.code === "forbidden") return "Only the organiser can do that.";

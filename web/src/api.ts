@@ -8,18 +8,15 @@ import type {
   AuthResult,
   Circle,
   Going,
-  Location,
   Member,
   Notification,
   Payment,
   PaymentDetail,
   PaymentProvider,
   PaymentTotals,
-  Price,
   Signup,
   Ticket,
   User,
-  Visibility,
   WireError,
 } from "./types";
 
@@ -43,7 +40,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const resp = await send(method, path, body, "application/json");
   if (resp.status === 204) return undefined as T;
   return (await resp.json().catch(() => null)) as T;
@@ -87,33 +84,9 @@ export interface CircleQuery {
   tag?: string;
 }
 
-export interface NewCircle {
-  name: string;
-  description?: string;
-  category: string;
-  tags?: string[];
-  visibility: Visibility;
-}
-
-export interface NewActivity {
-  title: string;
-  description?: string;
-  category: string;
-  tags?: string[];
-  starts_at: string;
-  ends_at: string;
-  location: Location;
-  capacity: number;
-  price?: Price;
-  signup_deadline?: string;
-  offer_window_minutes?: number;
-  refund_cutoff_hours?: number;
-}
-
-/** PATCH fields; `price: null` removes the price. */
-export type ActivityPatch = Partial<Omit<NewActivity, "offer_window_minutes" | "price">> & {
-  price?: Price | null;
-};
+// Request bodies: the server's input models (types.ts, generated from its OpenAPI document).
+import type { ActivityPatch, NewActivity, NewCircle } from "./types";
+export type { ActivityPatch, NewActivity, NewCircle };
 
 export type When = "upcoming" | "past";
 
@@ -202,7 +175,7 @@ export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     const fields = err.details?.fields;
     if (err.code === "invalid" && fields && typeof fields === "object") {
-      return `${err.message} (${Object.keys(fields as object).join(", ")})`;
+      return `${err.message} (${Object.keys(fields).join(", ")})`;
     }
     if (err.code === "conflict" && typeof err.details?.reason === "string") {
       return `${err.message} (${err.details.reason})`;

@@ -4,20 +4,18 @@
 // of a message the server already stored creates nothing).
 
 import { Connection, SocketError, type ConnState } from "./socket";
-import { store, type ConvState, type PendingMessage } from "./store";
-import { newClientId } from "./ids";
+import { store, type ConvState } from "./store";
+import { fetchBackTo, fetchNewestPage, fetchOlderPage, newestSeq, syncConversation, type Call } from "./chatHistory";
+import { bumpMentions, clearMentions, mentionsViewer, noteLastMessage } from "./chatPreview";
+import { Outbox, type SendExtras } from "./chatOutbox";
+import { resolveReactionsMe } from "./chatTypes";
 import { notifications } from "./notifications";
 import type { Conversation, Message, Notification } from "./types";
 
-const HISTORY_PAGE = 50;
-const SYNC_PAGE = 100;
-/** Beyond this many sync pages, reload the newest history page instead. */
-const SYNC_MAX_PAGES = 5;
+export type { SendExtras } from "./chatOutbox";
+
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOW_MS = 5000;
-/** Failures worth retrying by themselves once the connection is back. */
-const TRANSIENT = new Set(["timeout", "unavailable", "rate_limited"]);
-const SEND_ATTEMPTS = 3;
 
 interface Waiter {
   resolve: () => void;
@@ -43,6 +41,11 @@ export class Chat {
   /** Live member counts of circles by conversation id (`circle:members`); views redraw on
    * the store topic `members:<conversation_id>`. */
   readonly memberCounts = new Map<string, number>();
+  private readonly outbox = new Outbox({
+    call: (event, payload) => this.call(event, payload),
+    connected: () => this.conn?.connected === true,
+    afterSend: (id) => this.markRead(id),
+  });
 
   start(token: string, callbacks: ChatCallbacks): void {
     this.stop();
@@ -104,7 +107,7 @@ export class Chat {
     for (const state of [...store.conversations.values()]) {
       if (!state.loaded) continue;
       try {
-        await this.sync(state);
+        await syncConversation(this.callFn, state);
       } catch (err) {
         console.warn("sync after connect failed", state.conv.id, err);
       }
@@ -112,7 +115,7 @@ export class Chat {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve();
-    this.flushOutbox();
+    this.outbox.flush();
     if (store.activeId) void this.openConversation(store.activeId);
   }
 
@@ -125,6 +128,8 @@ export class Chat {
   request<T>(event: string, payload: object): Promise<T> {
     return this.call<T>(event, payload);
   }
+
+  private readonly callFn: Call = <T>(event: string, payload: object) => this.call<T>(event, payload);
 
   private call<T>(event: string, payload: object): Promise<T> {
     if (!this.conn) return Promise.reject(new SocketError({ code: "unavailable", message: "Offline" }));
@@ -173,38 +178,6 @@ export class Chat {
     store.notify("conversations");
   }
 
-  /**
-   * Fetch every change since the highest rev held, page by page. After a long absence it is
-   * cheaper to drop the copy and load the newest page again than to replay every change.
-   */
-  private async sync(state: ConvState): Promise<void> {
-    for (let page = 0; ; page++) {
-      if (page === SYNC_MAX_PAGES) {
-        await this.reload(state);
-        return;
-      }
-      const data = await this.call<{ messages: Message[]; rev: number; has_more: boolean }>(
-        "sync",
-        { conversation_id: state.conv.id, since_rev: state.maxRev, limit: SYNC_PAGE },
-      );
-      for (const m of data.messages) store.mergeMessage(state, m);
-      store.notify(`messages:${state.conv.id}`);
-      if (!data.has_more || data.messages.length === 0) break;
-    }
-    store.recountUnread(state);
-    store.notify("conversations");
-  }
-
-  /** Forget the messages held (not the outbox) and fetch the newest page afresh. */
-  private async reload(state: ConvState): Promise<void> {
-    state.messages.clear();
-    state.maxRev = 0;
-    state.loaded = false;
-    state.hasMore = true;
-    state.oldestSeq = Number.POSITIVE_INFINITY;
-    await this.fetchNewestPage(state);
-  }
-
   /** Make `id` the active conversation: load its newest page once, then mark it read. */
   async openConversation(id: string): Promise<void> {
     store.activeId = id;
@@ -226,38 +199,25 @@ export class Chat {
 
   private async fetchNewestPage(state: ConvState): Promise<void> {
     await this.whenConnected();
-    const data = await this.call<{ messages: Message[]; has_more: boolean }>("history", {
-      conversation_id: state.conv.id,
-      limit: HISTORY_PAGE,
-    });
-    for (const m of data.messages) store.mergeMessage(state, m);
-    const first = data.messages[0];
-    state.oldestSeq = first && data.has_more ? first.seq : 1;
-    state.hasMore = data.has_more;
-    state.loaded = true;
-    store.recountUnread(state);
-    store.notify(`messages:${state.conv.id}`);
-    store.notify("conversations");
+    await fetchNewestPage(this.callFn, state);
   }
 
   /** Scroll-back: the page just before the oldest message held. */
   async loadOlder(id: string): Promise<void> {
     const state = store.get(id);
     if (!state || !state.loaded || !state.hasMore || this.loading.has(id)) return;
-    const run = (async () => {
-      const data = await this.call<{ messages: Message[]; has_more: boolean }>("history", {
-        conversation_id: id,
-        before_seq: state.oldestSeq,
-        limit: HISTORY_PAGE,
-      });
-      for (const m of data.messages) store.mergeMessage(state, m);
-      const first = data.messages[0];
-      state.oldestSeq = first && data.has_more ? Math.min(first.seq, state.oldestSeq) : 1;
-      state.hasMore = data.has_more;
-      store.notify(`messages:${id}`);
-    })().finally(() => this.loading.delete(id));
+    const run = fetchOlderPage(this.callFn, state).finally(() => this.loading.delete(id));
     this.loading.set(id, run);
     await run;
+  }
+
+  /** Load history back to `seq` so that message can be shown in context; false if too far. */
+  async loadBackTo(id: string, seq: number): Promise<boolean> {
+    const state = store.get(id);
+    if (!state) return false;
+    if (!state.loaded) await this.loadHistory(state);
+    await this.loading.get(id);
+    return fetchBackTo(this.callFn, state, seq);
   }
 
   async openDm(userId: string): Promise<string> {
@@ -267,79 +227,21 @@ export class Chat {
     return data.conversation.id;
   }
 
-  // ---- sending --------------------------------------------------------------------------
+  // ---- sending (chatOutbox.ts) ---------------------------------------------------------
 
-  send(conversationId: string, text: string): void {
-    const state = store.get(conversationId);
-    if (!state) return;
-    const pending: PendingMessage = {
-      client_id: newClientId(),
-      conversation_id: conversationId,
-      text,
-      status: "queued",
-      created_at: new Date().toISOString(),
-    };
-    state.pending.set(pending.client_id, pending);
+  send(conversationId: string, text: string, extras: SendExtras = {}): void {
     // Receivers drop the sender's typing indicator on this message: announce the next one.
     this.typingSentAt.delete(conversationId);
-    store.notify(`messages:${conversationId}`);
-    if (this.conn?.connected) void this.transmit(pending);
+    this.outbox.send(conversationId, text, extras);
   }
 
   /** Send (or resend: same client_id, so the server answers with the stored copy). */
   retry(conversationId: string, clientId: string): void {
-    const pending = store.get(conversationId)?.pending.get(clientId);
-    if (pending && pending.status !== "sending") void this.transmit(pending);
+    this.outbox.retry(conversationId, clientId);
   }
 
   discard(conversationId: string, clientId: string): void {
-    store.get(conversationId)?.pending.delete(clientId);
-    store.notify(`messages:${conversationId}`);
-  }
-
-  private async transmit(pending: PendingMessage): Promise<void> {
-    const id = pending.conversation_id;
-    pending.status = "sending";
-    pending.error = undefined;
-    store.notify(`messages:${id}`);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const data = await this.call<{ message: Message }>("message:send", {
-          conversation_id: id,
-          client_id: pending.client_id,
-          text: pending.text,
-        });
-        const state = store.get(id);
-        if (state) store.mergeMessage(state, data.message);
-        state?.pending.delete(pending.client_id);
-        break;
-      } catch (err) {
-        const code = err instanceof SocketError ? err.code : "unavailable";
-        const transient = TRANSIENT.has(code);
-        if (transient && !this.conn?.connected) {
-          pending.status = "queued"; // resent by flushOutbox once the connection is back
-          break;
-        }
-        if (transient && attempt < SEND_ATTEMPTS) {
-          const retryAfter = err instanceof SocketError ? Number(err.details?.retry_after) : NaN;
-          await delay(Number.isFinite(retryAfter) ? Math.min(retryAfter, 30) * 1000 : attempt * 1000);
-          continue; // same client_id: a copy the server already stored is returned, not doubled
-        }
-        pending.status = "failed";
-        pending.error = err instanceof Error ? err.message : String(err);
-        break;
-      }
-    }
-    store.notify(`messages:${id}`);
-    this.markRead(id);
-  }
-
-  private flushOutbox(): void {
-    for (const state of store.conversations.values()) {
-      for (const pending of state.pending.values()) {
-        if (pending.status === "queued") void this.transmit(pending);
-      }
-    }
+    this.outbox.discard(conversationId, clientId);
   }
 
   async edit(messageId: string, conversationId: string, text: string): Promise<void> {
@@ -347,18 +249,20 @@ export class Chat {
       message_id: messageId,
       text,
     });
-    this.apply(conversationId, data.message);
+    this.applyMessage(conversationId, data.message);
   }
 
   async remove(messageId: string, conversationId: string): Promise<void> {
     const data = await this.call<{ message: Message }>("message:delete", { message_id: messageId });
-    this.apply(conversationId, data.message);
+    this.applyMessage(conversationId, data.message);
   }
 
-  private apply(conversationId: string, message: Message): void {
+  /** Merge a message an ack returned (edit, delete, reaction, pin) and redraw it. */
+  applyMessage(conversationId: string, message: Message): void {
     const state = store.get(message.conversation_id || conversationId);
     if (!state) return;
-    store.mergeMessage(state, message);
+    store.mergeMessage(state, resolveReactionsMe(message, state.messages.get(message.id), store.me?.id));
+    noteLastMessage(state, message);
     store.notify(`messages:${state.conv.id}`);
   }
 
@@ -410,13 +314,18 @@ export class Chat {
       });
       return;
     }
+    message = resolveReactionsMe(message, state.messages.get(message.id), store.me?.id);
     const added = store.mergeMessage(state, message);
+    noteLastMessage(state, message);
     if (added && isNew && message.sender_id !== store.me?.id) {
       state.typing.delete(message.sender_id);
       store.notify(`typing:${state.conv.id}`);
       const viewing = store.activeId === state.conv.id && document.visibilityState === "visible";
       if (viewing && state.loaded) this.markRead(state.conv.id);
-      else if (message.seq > state.conv.read_seq && !message.deleted) state.conv.unread += 1;
+      else if (message.seq > state.conv.read_seq && !message.deleted) {
+        state.conv.unread += 1;
+        if (mentionsViewer(message, store.me)) bumpMentions(state);
+      }
     }
     store.notify(`messages:${state.conv.id}`);
     store.notify("conversations");
@@ -432,6 +341,7 @@ export class Chat {
     if (!state) return;
     state.conv.read_seq = Math.max(state.conv.read_seq, readSeq);
     store.recountUnread(state);
+    if (state.conv.unread === 0) clearMentions(state);
     store.notify("conversations");
   }
 
@@ -457,13 +367,3 @@ export class Chat {
 }
 
 export const chat = new Chat();
-
-function newestSeq(state: ConvState): number {
-  let top = 0;
-  for (const m of state.messages.values()) top = Math.max(top, m.seq);
-  return top;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -8,7 +8,9 @@ export interface Props {
   testid?: string;
   attrs?: Record<string, string | number | boolean | null | undefined>;
   dataset?: Record<string, string | number>;
-  on?: { [K in keyof HTMLElementEventMap]?: (ev: HTMLElementEventMap[K]) => void };
+  // A handler may be async (most forms await the server): `h` reports its rejection instead of
+  // leaving an unhandled promise, so every async handler is typed and handled in one place.
+  on?: { [K in keyof HTMLElementEventMap]?: (ev: HTMLElementEventMap[K]) => void | Promise<void> };
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -25,8 +27,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     el.setAttribute(name, value === true ? "" : String(value));
   }
   for (const [key, value] of Object.entries(props.dataset ?? {})) el.dataset[key] = String(value);
-  for (const [event, fn] of Object.entries(props.on ?? {})) {
-    el.addEventListener(event, fn as EventListener);
+  for (const [event, fn] of Object.entries(props.on ?? {}) as [string, (ev: Event) => void | Promise<void>][]) {
+    el.addEventListener(event, (ev) => {
+      const result = fn(ev);
+      if (result instanceof Promise) result.catch(reportError);
+    });
   }
   append(el, ...children);
   return el;

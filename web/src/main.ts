@@ -17,6 +17,10 @@ import "./views/paymentCard"; // registers the "payment" card renderer
 import { resetCardPaymentPanels } from "./views/paymentPanel";
 import { editActivityView, newActivityView } from "./views/activityForm";
 import { circleActivitiesView, myActivitiesView } from "./views/activityList";
+import { circlePageView } from "./views/circlePage";
+import { circlePostsView } from "./views/posts";
+import { installProfileLinks, profileView } from "./views/profile";
+import { editProfileView } from "./views/profileEdit";
 import { chatView } from "./views/chat";
 import { checkinView } from "./views/checkin";
 import { paymentCheckoutView } from "./views/paymentCheckout";
@@ -28,6 +32,7 @@ import { shellView, type Shell } from "./views/shell";
 import type { View } from "./views/view";
 
 const root = document.getElementById("app") as HTMLElement;
+installProfileLinks(); // names and avatars in the chat open profiles
 let shell: Shell | null = null;
 /** A message for the next login page (e.g. why the session ended). */
 let flash: string | null = null;
@@ -48,10 +53,18 @@ function viewFor(route: Route): View {
       return paymentCheckoutView(route.id);
     case "circleActivities":
       return circleActivitiesView(route.circleId, route.when);
+    case "circlePage":
+      return circlePageView(route.circleId);
     case "newActivity":
       return newActivityView(route.circleId);
     case "myActivities":
       return myActivitiesView(route.when);
+    case "circlePosts":
+      return circlePostsView(route.circleId);
+    case "user":
+      return profileView(route.id);
+    case "editProfile":
+      return editProfileView();
     default:
       return exploreView();
   }
@@ -60,9 +73,10 @@ function viewFor(route: Route): View {
 function render(): void {
   const route = parseRoute(window.location.hash);
   if (!getToken() || !store.me) {
-    // Links worth coming back to after signing in: invites, activities and conversations
-    // (e.g. from a notification or a shared link).
-    if (route.name === "join" || route.name === "activity" || route.name === "pay" || route.name === "conversation") {
+    // Links worth coming back to after signing in: invites, activities, circle pages and
+    // conversations (e.g. from a notification or a shared link).
+    const resumable = ["join", "activity", "pay", "conversation", "circlePage"];
+    if (resumable.includes(route.name)) {
       setResumeRoute(window.location.hash);
     }
     if (route.name !== "login") {

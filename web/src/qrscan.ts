@@ -110,7 +110,7 @@ export async function startCamera(
   await video.play();
   let stopped = false;
   let busy = false;
-  const timer = window.setInterval(async () => {
+  async function tick(): Promise<void> {
     if (stopped || busy || paused() || video.readyState < 2) return;
     busy = true;
     try {
@@ -119,7 +119,10 @@ export async function startCamera(
     } finally {
       busy = false;
     }
-  }, 150);
+  }
+  // A frame that fails to decode is reported, not left as an unhandled rejection; the next tick
+  // tries again.
+  const timer = window.setInterval(() => void tick().catch(reportError), 150);
   return {
     stop(): void {
       stopped = true;

@@ -1,6 +1,6 @@
 // Hash routes, so the server only has to serve index.html at "/".
 //   #/login                 sign in / register
-//   #/explore               browse and search circles
+//   #/explore               discover and search activities, find circles
 //   #/new                   create a circle
 //   #/c/<conversation_id>   a conversation (circle chat or DM)
 //   #/join/<circle_id>?invite=<token>   join a circle (the invite link)
@@ -9,8 +9,12 @@
 //   #/activity/<id>/checkin the organiser's check-in page (code entry)
 //   #/pay/<payment_id>      the sandbox provider's test checkout (the payer only)
 //   #/circle/<id>/activities         a circle's activities (?when=past for past ones)
+//   #/circle/<id>/about              the circle page: about, organisers, upcoming, join/follow
 //   #/circle/<id>/new-activity       post an activity (circle owner/admin)
 //   #/me/activities         my activities (?when=past for past ones, ?when=hosting for hosted)
+//   #/circle/<id>/posts              a circle's posts, with the composer for those who may post
+//   #/user/<id>             a member's profile (their posts, circles, a "Message" button)
+//   #/me/profile            edit my profile (name, avatar, bio, interests, city)
 
 export type Route =
   | { name: "login" }
@@ -22,8 +26,12 @@ export type Route =
   | { name: "activity"; id: string; tab: "details" | "edit" | "checkin" }
   | { name: "pay"; id: string }
   | { name: "circleActivities"; circleId: string; when: "upcoming" | "past" }
+  | { name: "circlePage"; circleId: string }
   | { name: "newActivity"; circleId: string }
-  | { name: "myActivities"; when: "upcoming" | "past" | "hosting" };
+  | { name: "myActivities"; when: "upcoming" | "past" | "hosting" }
+  | { name: "circlePosts"; circleId: string }
+  | { name: "user"; id: string }
+  | { name: "editProfile" };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, "");
@@ -55,8 +63,13 @@ export function parseRoute(hash: string): Route {
     case "circle":
       if (!parts[1]) return { name: "home" };
       if (parts[2] === "new-activity") return { name: "newActivity", circleId: parts[1] };
+      if (parts[2] === "about") return { name: "circlePage", circleId: parts[1] };
+      if (parts[2] === "posts") return { name: "circlePosts", circleId: parts[1] };
       return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
+    case "user":
+      return parts[1] ? { name: "user", id: parts[1] } : { name: "home" };
     case "me":
+      if (parts[1] === "profile") return { name: "editProfile" };
       return { name: "myActivities", when: params.get("when") === "hosting" ? "hosting" : whenOf(params) };
     default:
       return { name: "home" };
@@ -77,6 +90,10 @@ export function payHash(paymentId: string): string {
 
 export function circleActivitiesHash(circleId: string, when: "upcoming" | "past" = "upcoming"): string {
   return `#/circle/${encodeURIComponent(circleId)}/activities${when === "past" ? "?when=past" : ""}`;
+}
+
+export function circlePageHash(circleId: string): string {
+  return `#/circle/${encodeURIComponent(circleId)}/about`;
 }
 
 export function newActivityHash(circleId: string): string {

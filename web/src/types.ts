@@ -1,55 +1,39 @@
-// Wire types of the Circles protocol (shared/PROTOCOL.md, sections 1-2). The server may send
-// extra fields; the client only relies on the ones named here.
+// Wire types of the Circles protocol, named for the client. They are not written here: they
+// are the server's own models, generated from its OpenAPI document into wire.gen.ts
+// (`scripts/openapi` regenerates web/openapi.json and wire.gen.ts; tests/test_openapi_snapshot.py
+// fails when either is stale). Only what the document cannot say is written by hand below:
+// the chat cards, which the server builds as free-form objects (`card: object`), and the ack
+// envelope of Socket.IO events.
 
-export interface User {
-  id: string;
-  handle: string;
-  display_name: string;
-  bio?: string | null;
-  avatar_url?: string | null;
-  created_at: string;
-  online?: boolean;
-}
+import type { components } from "./wire.gen";
 
-export type Visibility = "public" | "private";
-export type Role = "owner" | "admin" | "member";
+type Schemas = components["schemas"];
 
-export interface Circle {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  visibility: Visibility;
-  owner_id: string;
-  member_count: number;
-  conversation_id: string;
-  my_role: Role | null;
-  created_at: string;
-}
+export type User = Schemas["UserOut"];
+export type Circle = Schemas["CircleOut"];
+export type Member = Schemas["MemberOut"];
+export type AuthResult = Schemas["AuthOut"];
+export type Visibility = Circle["visibility"];
+export type NewCircle = Schemas["CreateCircleIn"];
+export type Role = Member["role"];
 
-export interface Member {
-  user: User;
-  role: Role;
-  joined_at: string;
-  online?: boolean;
-}
+export type Peer = Schemas["PeerOut"];
+export type ConversationKind = Schemas["ConversationOut"]["kind"];
+export type MessageKind = Schemas["MessageOut"]["kind"];
+export type ReplyQuote = Schemas["ReplyOut"];
+export type Reaction = Schemas["ReactionOut"];
+export type Attachment = Schemas["AttachmentOut"];
+export type LastMessage = Schemas["LastMessageOut"];
 
-export type ConversationKind = "circle" | "dm";
-
-export interface Conversation {
-  id: string;
-  kind: ConversationKind;
-  title: string;
-  circle_id?: string | null;
-  peer?: User | null;
-  seq: number;
-  rev: number;
-  read_seq: number;
-  unread: number;
-}
-
-export type MessageKind = "text" | "card" | "system";
+/**
+ * A conversation as the sidebar and chat read it. The issue-11 fields (`mentions`,
+ * `last_message`, `last_activity_at`) are on the full `ConversationOut`; they are left out here
+ * while chatTypes.ts still declares them (as optional) on its own `ChatConversation`.
+ */
+export type Conversation = Pick<
+  Schemas["ConversationOut"],
+  "id" | "kind" | "title" | "circle_id" | "peer" | "seq" | "rev" | "read_seq" | "unread"
+>;
 
 /** A card is rendered from a domain object (an activity, a payment); `type` picks the renderer. */
 export interface Card {
@@ -57,85 +41,51 @@ export interface Card {
   [field: string]: unknown;
 }
 
-export interface Message {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  rev: number;
-  sender_id: string;
-  sender_name: string;
-  kind: MessageKind;
-  text: string;
-  card?: Card | null;
-  client_id?: string | null;
-  created_at: string;
-  edited_at?: string | null;
-  deleted: boolean;
-}
+/**
+ * A message, its free-form `card` typed as a `Card`. The issue-11 fields (reply, reactions,
+ * mentions, pins, attachments) are on the full `MessageOut`; they are left out here while
+ * chatTypes.ts still declares them (as optional) on its own `ChatMessage`.
+ */
+export type Message = Pick<
+  Schemas["MessageOut"],
+  | "id"
+  | "conversation_id"
+  | "seq"
+  | "rev"
+  | "sender_id"
+  | "sender_name"
+  | "kind"
+  | "text"
+  | "client_id"
+  | "created_at"
+  | "edited_at"
+  | "deleted"
+> & { card: Card | null };
 
-export interface WireError {
-  code: string;
-  message: string;
-  details?: Record<string, unknown> | null;
-}
+/** The `error` of an error answer (HTTP body or Socket.IO ack). */
+export type WireError = Schemas["Error"]["error"];
 
+/** A Socket.IO ack: `{ok: true, data}` or `{ok: false, error}` (docs/protocol.md). */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
-export interface AuthResult {
-  token: string;
-  user: User;
-}
+// ---- activities and notifications ------------------------------------------------------------
 
-// ---- activities and notifications (PROTOCOL.md sections 3 and 5; docs/protocol.md) ---------
-
-export type ActivityStatus = "open" | "full" | "closed" | "cancelled";
-export type SignupStatus =
-  | "confirmed"
-  | "waitlisted"
-  | "offered"
-  | "pending_payment"
-  | "cancelled"
-  | "attended";
-
-export interface Location {
-  name: string;
-  address?: string | null;
-  lat?: number | null;
-  lng?: number | null;
-}
-
-export interface Price {
-  amount: number;
-  currency: string;
-}
-
-export interface Activity {
-  id: string;
-  circle_id: string;
-  organiser_id: string;
-  title: string;
-  description: string;
-  category: string;
-  tags: string[];
-  starts_at: string;
-  ends_at: string;
-  location: Location;
-  capacity: number;
-  price: Price | null;
-  signup_deadline: string;
-  offer_window_minutes?: number;
-  refund_cutoff_hours?: number;
-  status: ActivityStatus;
-  confirmed_count: number;
-  held_count: number;
-  waitlist_count: number;
-  card_message_id: string | null;
-  calendar_url: string;
-  version: number;
-  cancel_reason?: string | null;
-  created_at: string;
-  updated_at?: string;
-}
+export type Activity = Schemas["ActivityOut"];
+export type ActivityStatus = Activity["status"];
+export type Location = Schemas["LocationOut"];
+export type Price = Schemas["PriceOut"];
+export type Signup = Schemas["SignupOut"];
+export type SignupStatus = Signup["status"];
+export type Attendee = Schemas["AttendeeOut"];
+/** Someone shown by name on an activity (to the circle's members only). */
+export type Person = Schemas["PersonOut"];
+/** `GET /api/activities/{id}/going`: who hosts, and the first of `going_count` going. */
+export type Going = Schemas["GoingOut"];
+export type Notification = Schemas["NotificationOut"];
+export type Ticket = Schemas["TicketOut"];
+export type NewActivity = Schemas["CreateActivityIn"];
+/** PATCH fields; `price: null` removes the price. */
+export type ActivityPatch = Schemas["PatchActivityIn"];
 
 /** The `card` of an activity's chat message: the activity's live counts. */
 export interface ActivityCard {
@@ -154,101 +104,16 @@ export interface ActivityCard {
   version: number;
 }
 
-export interface Signup {
-  activity_id: string;
-  user_id: string;
-  status: SignupStatus;
-  waitlist_position?: number | null;
-  offer_expires_at?: string | null;
-  hold_expires_at?: string | null;
-  payment_id?: string | null;
-  reconfirm_pending?: boolean;
-  reconfirmed_at?: string | null;
-  checked_in_at?: string | null;
-  created_at: string;
-  updated_at: string;
-}
+// ---- payments ----------------------------------------------------------------------------------
 
-export interface Attendee extends Signup {
-  display_name: string;
-  handle: string;
-}
-
-/** Someone shown by name on an activity (to the circle's members only). */
-export interface Person {
-  id: string;
-  display_name: string;
-  handle: string;
-  avatar_url?: string | null;
-}
-
-/** `GET /api/activities/{id}/going`: who hosts, and the first of `going_count` going. */
-export interface Going {
-  organiser: Person | null;
-  going: Person[];
-  going_count: number;
-}
-
-export interface Notification {
-  id: string;
-  kind: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  read: boolean;
-  created_at: string;
-}
-
-export interface Ticket {
-  code: string;
-  expires_at: string;
-}
-
-// ---- payments (PROTOCOL.md section 4; docs/protocol.md "Payments") --------------------------
-
-export type PaymentProvider = "sandbox" | "manual";
-export type PaymentStatus = "pending" | "paid" | "refund_pending" | "refunded" | "failed" | "expired";
-
-export interface Payment {
-  id: string;
-  activity_id: string;
-  user_id: string;
-  amount: number;
-  currency: string;
-  provider: PaymentProvider;
-  /** A test payment (the sandbox provider): no money moved. */
-  test?: boolean;
-  status: PaymentStatus;
-  checkout_url?: string | null;
-  reference?: string | null;
-  note?: string | null;
-  failure_reason?: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
+export type Payment = Schemas["PaymentOut"];
+export type PaymentProvider = Payment["provider"];
+export type PaymentStatus = Payment["status"];
 /** One entry of a payment's append-only ledger. */
-export interface PaymentEvent {
-  version: number;
-  status: string;
-  reason: string;
-  at: string;
-  data: Record<string, unknown>;
-}
-
-export interface PaymentDetail {
-  payment: Payment;
-  events: PaymentEvent[];
-}
-
-export interface PaymentTotals {
-  currency: string | null;
-  gross: number;
-  refunded: number;
-  net: number;
-  /** Test (sandbox) payments, never part of the real totals above. */
-  test?: { gross: number; refunded: number; net: number };
-}
+export type PaymentEvent = Schemas["EventOut"];
+export type PaymentDetail = Schemas["PaymentDetailOut"];
+/** Real money; test (sandbox) payments are in `test`, never part of the real totals. */
+export type PaymentTotals = Schemas["Totals"];
 
 /** The `card` of a payment message in the DM between payer and organiser. */
 export interface PaymentCard {

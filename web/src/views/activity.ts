@@ -15,7 +15,10 @@ import { countsNodes, effectiveStatus, hostingPanel, isHost, placeNodes, priceNo
 import { goingNode, goingOf, organiserNode } from "./going";
 import { paymentPanel } from "./paymentPanel";
 import { paymentsReview } from "./paymentsReview";
-import { signupPanel } from "./signupPanel";
+import { captureReferral, signupHandled, wantsSignup } from "../referral";
+import { referralsPanel } from "../referralView";
+import { activityShareSheet } from "./shareSheet";
+import { signUp, signupPanel } from "./signupPanel";
 import { ticketView } from "./ticket";
 import type { View } from "./view";
 
@@ -26,6 +29,12 @@ export function isOrganiser(activity: Activity, circle: Circle | null): boolean 
 }
 
 export function activityView(id: string): View {
+  // A share page's "Sign up" (?signup=1&ref=…&ch=…): kept, then dropped from the address so a
+  // reload does not sign up again someone who has since cancelled.
+  if (window.location.hash.includes("?")) {
+    captureReferral(window.location.hash);
+    history.replaceState(history.state, "", activityHash(id));
+  }
   const title = h("h1", { class: "activity-page-title" });
   const crumbs = h("div", { class: "crumbs" });
   const error = h("p", { class: "error", testid: "activity-page-error", attrs: { role: "alert" } });
@@ -42,12 +51,13 @@ export function activityView(id: string): View {
   );
   const ticketSlot = h("div", { class: "activity-section ticket-slot" });
   const organiserEl = h("div", { class: "activity-section organiser-tools", testid: "organiser-tools" });
+  const share = activityShareSheet(id, () => activities.get(id).activity?.title ?? "activity");
   organiserEl.hidden = true;
   const el = h(
     "section",
     { class: "pane activity-pane", testid: "activity-view", dataset: { activityId: id } },
     crumbs,
-    h("header", { class: "pane-header" }, title),
+    h("header", { class: "pane-header" }, title, share.el),
     error,
     ticketSlot, // first thing on a phone at the door
     details,
@@ -134,9 +144,20 @@ export function activityView(id: string): View {
     );
 
     replaceChildren(signupSlot, isHost(a.organiser_id) ? hostingPanel(id, false) : signupPanel(id, { ...a, status }, entry));
+    signUpIfAsked(a, status, entry.signup);
     pay.update(entry, status === "cancelled");
     drawTicket(entry.signup);
+    share.seatChanged(entry.signup?.status === "confirmed" || entry.signup?.status === "attended");
+    share.setPrivate(circle?.visibility === "private");
     drawOrganiser(a);
+  }
+
+  /** The visitor came from a share page's "Sign up": do it once, when it can be done. */
+  function signUpIfAsked(a: Activity, status: string, signup: Signup | null): void {
+    if (!wantsSignup(id) || !activities.get(id).loaded || store.conn !== "online") return;
+    signupHandled(id);
+    const free = !signup || signup.status === "cancelled";
+    if (free && status !== "cancelled" && status !== "closed" && !isHost(a.organiser_id)) void signUp(id);
   }
 
   function drawTicket(signup: Signup | null): void {
@@ -227,6 +248,8 @@ export function activityView(id: string): View {
     attendeesList.el,
     review.el,
   );
+  let referrals: ReturnType<typeof referralsPanel> | null = null;
+  let referralsVersion = -1;
 
   function drawOrganiser(a: Activity): void {
     const allowed = isOrganiser(a, circle);
@@ -237,6 +260,12 @@ export function activityView(id: string): View {
     cancelButton.hidden = cancelled || cancelling;
     cancelForm.hidden = cancelled || !cancelling;
     attendeesList.follow(a.version);
+    // Sign-ups credited to share links: loaded when first shown, again when the activity moves.
+    if (!referrals) {
+      referrals = referralsPanel("activity", id);
+      organiserEl.append(referrals.el);
+    } else if (a.version !== referralsVersion) void referrals.reload();
+    referralsVersion = a.version;
     // Payments, for a paid activity. Nothing is pushed to the organiser when a reference
     // arrives, so the list also reloads on notices, payment cards and reconnects.
     const paid = Boolean(a.price && a.price.amount > 0);

@@ -1,22 +1,19 @@
-// A conversation: header (circle actions or DM peer), the message list with scroll-back,
-// the typing indicator and the composer.
+// A conversation: the header (views/chatHeader.ts), the message list (views/chatMessages.ts),
+// the typing indicator, the composer (views/composer.ts) and one side panel at a time
+// (members, search, pins), each with a close button; on a phone a panel covers the chat.
 
-import { api, describeError } from "../api";
 import { chat } from "../chat";
-import { h, replaceChildren, userText } from "../dom";
-import { circleActivitiesHash, navigate, newActivityHash } from "../router";
+import { takeJump } from "../chatJump";
+import { h, replaceChildren } from "../dom";
 import { store, type ConvState } from "../store";
 import type { Circle } from "../types";
-import { confirmAction } from "./confirm";
-import { plural } from "./explore";
-import { KeyedList, type KeyedItem } from "./keyedList";
+import { chatHeader, moderates, type PanelKind } from "./chatHeader";
+import { messageList } from "./chatMessages";
+import { composer } from "./composer";
 import { membersView } from "./members";
-import { messageItem, pendingItem } from "./messageItem";
-import { presenceDot } from "./sidebar";
+import { pinsPanel } from "./pins";
+import { searchPanel } from "./search";
 import type { View } from "./view";
-
-const NEAR_BOTTOM_PX = 80;
-const NEAR_TOP_PX = 60;
 
 export function chatView(id: string): View {
   const el = h("section", { class: "pane chat", testid: "chat-view", dataset: { conversationId: id } });
@@ -75,215 +72,60 @@ function conversationPane(state: ConvState): View {
   const id = state.conv.id;
   const unsubs: Array<() => void> = [];
   let circle: Circle | null = null;
-  let editingId: string | null = null;
-  let confirmDeleteId: string | null = null;
-  let members: (View & { reload(): Promise<void> }) | null = null;
+  let panel: { kind: PanelKind; view: View } | null = null;
 
-  // ---- header ---------------------------------------------------------------------------
-  const title = h("h1", { class: "chat-title" });
-  const subtitle = h("div", { class: "chat-subtitle muted", testid: "chat-subtitle" });
-  const actions = h("div", { class: "chat-actions" });
-  const notice = h("p", { class: "error", testid: "chat-error", attrs: { role: "alert" } });
-  const inviteBox = h("div", { class: "invite-box", testid: "invite-box" });
-  inviteBox.hidden = true;
-
-  function renderHeader(): void {
-    const peer = state.conv.kind === "dm" ? state.conv.peer : null;
-    replaceChildren(
-      title,
-      peer ? presenceDot(peer.id) : h("span", { class: "hash" }, "#"),
-      userText(circle?.name ?? state.conv.title, "chat-title"),
-    );
-    if (circle) {
-      replaceChildren(
-        subtitle,
-        h("span", { class: `pill ${circle.visibility}` }, circle.visibility),
-        h("span", { class: "pill category" }, circle.category),
-        h("span", { testid: "chat-member-count", dataset: { count: circle.member_count } }, plural(circle.member_count, "member")),
-        circle.description ? userText(circle.description, "chat-description", "description") : null,
-      );
-    } else if (peer) {
-      replaceChildren(subtitle, h("span", {}, `@${peer.handle}`));
-    }
-    replaceChildren(actions);
-    if (state.conv.kind === "circle") {
-      actions.append(
-        h("button", { testid: "members-toggle", attrs: { type: "button" }, on: { click: toggleMembers } }, "Members"),
-      );
-      if (circle) {
-        actions.append(
-          h("a", { class: "button", testid: "circle-activities-button", attrs: { href: circleActivitiesHash(circle.id) } }, "Activities"),
-        );
-      }
-      if (circle?.my_role === "owner" || circle?.my_role === "admin") {
-        actions.append(
-          h("a", { class: "button", testid: "new-activity-button", attrs: { href: newActivityHash(circle.id) } }, "+ Activity"),
-        );
-        actions.append(h("button", { testid: "invite-button", attrs: { type: "button" }, on: { click: createInvite } }, "Invite"));
-      }
-      if (circle && circle.my_role !== "owner") {
-        actions.append(h("button", { class: "danger", testid: "leave-button", attrs: { type: "button" }, on: { click: () => void leave() } }, "Leave"));
-      }
-    }
-  }
-
-  async function loadCircle(): Promise<void> {
-    const circleId = state.conv.circle_id;
-    if (state.conv.kind !== "circle" || !circleId) return;
-    try {
-      circle = (await api.getCircle(circleId)).circle;
-      renderHeader();
-      renderMessages();
-    } catch (err) {
-      notice.textContent = describeError(err);
-    }
-  }
-
-  async function createInvite(): Promise<void> {
-    if (!circle) return;
-    try {
-      const { url } = await api.createInvite(circle.id);
-      const input = h("input", { testid: "invite-url", attrs: { readonly: true, "aria-label": "Invite link" } });
-      input.value = url;
-      const copy = h("button", { testid: "invite-copy", attrs: { type: "button" } }, "Copy");
-      copy.addEventListener("click", async () => {
-        input.select();
-        try {
-          await navigator.clipboard.writeText(url);
-          copy.textContent = "Copied";
-        } catch {
-          copy.textContent = "Select and copy";
-        }
-      });
-      replaceChildren(inviteBox, h("span", { class: "muted" }, "Anyone with this link can join:"), input, copy);
-      inviteBox.hidden = false;
-    } catch (err) {
-      notice.textContent = describeError(err);
-    }
-  }
-
-  async function leave(): Promise<void> {
-    if (!circle) return;
-    const ok = await confirmAction({
-      title: `Leave ${circle.name}?`,
-      message: [
-        ["You stop getting its messages and it leaves your list of conversations."],
-        circle.visibility === "private"
-          ? ["This circle is private: to come back you will need a new invite from an owner or admin."]
-          : ["It is a public circle: you can join again from Explore."],
-      ],
-      confirm: "Leave circle",
-      keep: "Stay",
-    });
-    if (!ok) return;
-    try {
-      await api.leaveCircle(circle.id);
-      await chat.refreshConversations();
-      navigate("#/explore");
-    } catch (err) {
-      notice.textContent = describeError(err);
-    }
-  }
-
-  function toggleMembers(): void {
-    if (members) {
-      members.dispose?.();
-      members.el.remove();
-      members = null;
-      return;
-    }
-    if (!state.conv.circle_id) return;
-    members = membersView(state.conv.circle_id);
-    body.append(members.el);
-  }
-
-  // ---- messages -------------------------------------------------------------------------
-  const listEl = h("ol", { class: "messages", testid: "message-list", attrs: { "aria-live": "polite" } });
-  const older = h("button", { class: "link load-older", testid: "load-older", attrs: { type: "button" } }, "Load older messages");
-  const empty = h("p", { class: "muted center", testid: "empty-conversation" }, "No messages yet. Say hi!");
-  const scroller = h("div", { class: "scroller", testid: "message-scroller" }, older, empty, listEl);
-  const keyed = new KeyedList(listEl);
-
-  older.addEventListener("click", () => void loadOlder());
-  scroller.addEventListener("scroll", () => {
-    if (scroller.scrollTop < NEAR_TOP_PX && state.hasMore && state.loaded) void loadOlder();
+  const header = chatHeader(state, {
+    togglePanel,
+    onCircle: (loaded) => {
+      circle = loaded;
+      list.render();
+    },
+  });
+  const list = messageList(state, {
+    onReply: (msg) => compose.replyTo(msg),
+    moderator: () => moderates(circle),
+    showError: (text) => (header.notice.textContent = text),
+  });
+  const compose = composer(state, {
+    onSent: () => list.scrollToBottom(),
+    canMentionEveryone: () => moderates(circle),
   });
 
-  async function loadOlder(): Promise<void> {
-    const before = scroller.scrollHeight - scroller.scrollTop;
-    try {
-      await chat.loadOlder(id);
-    } catch (err) {
-      notice.textContent = describeError(err);
-    }
-    scroller.scrollTop = scroller.scrollHeight - before;
+  // ---- side panels ----------------------------------------------------------------------
+  const panelHost = h("div", { class: "side-panel-host" });
+
+  function togglePanel(kind: PanelKind): void {
+    const same = panel?.kind === kind;
+    closePanel();
+    if (same) return;
+    const view = makePanel(kind);
+    if (!view) return;
+    panel = { kind, view };
+    const close = h(
+      "button",
+      { class: "icon panel-close", testid: "panel-close", attrs: { type: "button", "aria-label": "Close panel" }, on: { click: closePanel } },
+      "✕",
+    );
+    panelHost.append(h("div", { class: `side-panel ${kind}`, testid: `${kind}-side-panel` }, close, view.el));
+    el.classList.add("panel-open");
   }
 
-  function renderMessages(): void {
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
-    const me = store.me;
-    const moderator = circle?.my_role === "owner" || circle?.my_role === "admin";
-    const items: KeyedItem[] = store.visibleMessages(state).map((msg) => {
-      const mine = msg.sender_id === me?.id;
-      const editing = editingId === msg.id;
-      const confirming = confirmDeleteId === msg.id;
-      const canDelete = msg.kind !== "system" && (mine || moderator);
-      return {
-        key: `m:${msg.id}`,
-        version: `${msg.rev}|${editing}|${confirming}|${canDelete}`,
-        render: () =>
-          messageItem(msg, {
-            mine,
-            canDelete,
-            editing,
-            confirmingDelete: confirming,
-            onEdit: () => {
-              editingId = msg.id;
-              renderMessages();
-            },
-            onCancelEdit: () => {
-              editingId = null;
-              renderMessages();
-            },
-            onSaveEdit: async (text) => {
-              await chat.edit(msg.id, id, text);
-              editingId = null;
-              renderMessages();
-            },
-            onAskDelete: () => {
-              confirmDeleteId = msg.id;
-              renderMessages();
-            },
-            onDelete: async () => {
-              confirmDeleteId = null;
-              try {
-                await chat.remove(msg.id, id);
-              } catch (err) {
-                notice.textContent = describeError(err);
-              }
-              renderMessages();
-            },
-          }),
-      };
-    });
-    const pending = [...state.pending.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
-    for (const p of pending) {
-      items.push({
-        key: `p:${p.client_id}`,
-        version: `${p.status}|${p.error ?? ""}`,
-        render: () =>
-          pendingItem(p, {
-            senderName: me?.display_name ?? "me",
-            onRetry: () => chat.retry(id, p.client_id),
-            onDiscard: () => chat.discard(id, p.client_id),
-          }),
-      });
-    }
-    keyed.update(items);
-    older.hidden = !(state.loaded && state.hasMore);
-    empty.hidden = !state.loaded || items.length > 0;
-    listEl.dataset.loaded = String(state.loaded);
-    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
+  function makePanel(kind: PanelKind): View | null {
+    if (kind === "members") return state.conv.circle_id ? membersView(state.conv.circle_id) : null;
+    const jump = (messageId: string, seq: number) => {
+      // On a phone the panel covers the messages: close it to show the message.
+      if (window.matchMedia("(max-width: 760px)").matches) closePanel();
+      void list.jumpTo(messageId, seq);
+    };
+    if (kind === "search") return searchPanel(state, jump);
+    return pinsPanel(state, { jump, canUnpin: () => moderates(circle) });
+  }
+
+  function closePanel(): void {
+    panel?.view.dispose?.();
+    panel = null;
+    replaceChildren(panelHost);
+    el.classList.remove("panel-open");
   }
 
   // ---- typing indicator -----------------------------------------------------------------
@@ -296,76 +138,60 @@ function conversationPane(state: ConvState): View {
       names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, 3).join(", ")} are typing…`;
   }
 
-  // ---- composer -------------------------------------------------------------------------
-  const input = h("textarea", {
-    class: "composer-input",
-    testid: "composer-input",
-    attrs: { rows: 1, maxlength: 4000, placeholder: "Write a message", "aria-label": "Message" },
-  });
-  const sendButton = h("button", { class: "primary", testid: "composer-send", attrs: { type: "submit" } }, "Send");
-  const composer = h(
-    "form",
-    {
-      class: "composer",
-      testid: "composer",
-      on: {
-        submit: (ev) => {
-          ev.preventDefault();
-          const text = input.value.trim();
-          if (!text) return;
-          chat.send(id, text);
-          input.value = "";
-          scroller.scrollTop = scroller.scrollHeight;
-          input.focus();
-        },
-      },
-    },
-    input,
-    sendButton,
-  );
-  input.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
-      ev.preventDefault();
-      composer.requestSubmit();
-    }
-  });
-  input.addEventListener("input", () => {
-    if (input.value.trim()) chat.typing(id);
-  });
-
-  const body = h("div", { class: "chat-body" }, scroller);
+  const body = h("div", { class: "chat-body" }, list.el, panelHost);
   const el = h(
     "div",
-    { class: "chat-frame" },
-    h("header", { class: "chat-header" }, h("div", { class: "chat-heading" }, title, subtitle), actions),
-    notice,
-    inviteBox,
+    { class: "chat-frame", testid: "chat-frame" },
+    header.el,
+    header.notice,
+    header.inviteBox,
     body,
     typingEl,
-    composer,
+    compose.el,
   );
 
+  // Files dropped anywhere on the conversation are uploaded for the next message.
+  el.addEventListener("dragover", (ev) => {
+    if (!ev.dataTransfer?.types.includes("Files")) return;
+    ev.preventDefault();
+    el.classList.add("dropping");
+  });
+  el.addEventListener("dragleave", (ev) => {
+    if (ev.target === el || !el.contains(ev.relatedTarget as Node | null)) el.classList.remove("dropping");
+  });
+  el.addEventListener("drop", (ev) => {
+    el.classList.remove("dropping");
+    const files = [...(ev.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    ev.preventDefault();
+    compose.addFiles(files);
+  });
+
   unsubs.push(
-    store.subscribe(`messages:${id}`, renderMessages),
+    store.subscribe(`messages:${id}`, list.render),
     store.subscribe(`typing:${id}`, renderTyping),
-    store.subscribe("presence", renderHeader),
-    store.subscribe("conversations", renderHeader),
+    store.subscribe("presence", header.render),
+    store.subscribe("conversations", header.render),
     store.subscribe(`members:${id}`, () => {
       const count = chat.memberCounts.get(id);
-      if (!circle || count === undefined) return;
-      circle = { ...circle, member_count: count };
-      renderHeader();
+      if (count !== undefined) header.setMemberCount(count);
     }),
   );
-  renderHeader();
-  renderMessages();
-  void loadCircle();
-  queueMicrotask(() => input.focus());
+  header.render();
+  list.render();
+  void header.load();
+  // A search result from another conversation asked to show its message here.
+  const wanted = takeJump(id);
+  if (wanted) {
+    void chat.openConversation(id).then(() => list.jumpTo(wanted.messageId, wanted.seq));
+  }
+  queueMicrotask(() => compose.focus());
   return {
     el,
     dispose: () => {
       unsubs.forEach((u) => u());
-      members?.dispose?.();
+      closePanel();
+      compose.dispose();
     },
   };
 }

@@ -195,7 +195,7 @@ export function checkinView(id: string): View {
         photo.value = "";
         if (!file) return;
         scanner.dataset.decoder = await decoderName();
-        let code: string | null = null;
+        let code: string | null;
         try {
           code = await decodeFile(file, canvas);
         } catch {

@@ -1,8 +1,12 @@
 // The invite link target: #/join/<circle_id>?invite=<token>. Joins, then opens the circle.
+// Also the share page's Join button (#/join/<circle_id>?ref=<sharer>&ch=<channel>): the join
+// carries the share link it came from (referral.ts).
 
-import { describeError } from "../api";
-import { joinAndOpen } from "../circles";
+import { api, describeError } from "../api";
+import { openCircle } from "../circles";
 import { h } from "../dom";
+import { captureReferral } from "../referral";
+import { joinWithReferral } from "../referralApi";
 import type { View } from "./view";
 
 export function joinView(circleId: string, invite: string | null): View {
@@ -13,7 +17,11 @@ export function joinView(circleId: string, invite: string | null): View {
     h("header", { class: "pane-header" }, h("h1", {}, "Join a circle")),
     status,
   );
-  joinAndOpen(circleId, invite ?? undefined).catch((err) => {
+  captureReferral(window.location.hash);
+  (async () => {
+    await joinWithReferral(circleId, invite ?? undefined);
+    await openCircle((await api.getCircle(circleId)).circle);
+  })().catch((err) => {
     status.textContent = `Could not join: ${describeError(err)}`;
     status.classList.add("error");
     el.append(h("a", { class: "button", attrs: { href: "#/explore" } }, "Explore circles"));

@@ -7,6 +7,8 @@
 
 import { ApiError, api, describeError } from "../api";
 import { h, replaceChildren, userText } from "../dom";
+import { captureReferral } from "../referral";
+import { peekResumeRoute } from "../session";
 import type { AuthResult } from "../types";
 
 /** The invite link the visitor came from, to be joined once signed in. */
@@ -53,6 +55,8 @@ export function loginView(
   notice: string | null = null,
   invited: PendingInvite | null = null,
 ): HTMLElement {
+  // A share link's sharer and channel, kept through the login and a registration (referral.ts).
+  captureReferral(peekResumeRoute());
   let mode: "login" | "register" = "login";
 
   const hint = (field: RuleField) =>

@@ -68,7 +68,7 @@ export function membersView(circleId: string): View & { reload(): Promise<void> 
       members = (await api.members(circleId)).members;
       for (const m of members) {
         store.names.set(m.user.id, m.user.display_name);
-        const online = m.online ?? m.user.online;
+        const online = m.online;
         if (typeof online === "boolean" && !store.presence.has(m.user.id)) store.presence.set(m.user.id, online);
       }
       status.textContent = "";

@@ -112,7 +112,7 @@ export function notificationsBell(): View {
   function item(n: Notification): HTMLElement {
     const body = notificationText(n);
     const activityId = typeof n.data?.activity_id === "string" ? n.data.activity_id : null;
-    const open = async () => {
+    const open = (): void => {
       if (!n.read) notifications.markRead([n.id]).catch((err) => (error.textContent = describeError(err)));
       if (activityId) {
         toggle(false);
@@ -129,7 +129,7 @@ export function notificationsBell(): View {
           testid: "notif-item",
           dataset: { id: n.id, kind: n.kind, read: String(n.read), activityId: activityId ?? "" },
           attrs: { type: "button" },
-          on: { click: () => void open() },
+          on: { click: open },
         },
         h("span", { class: "notif-icon", attrs: { "aria-hidden": "true" } }, KIND_ICON[n.kind] ?? "•"),
         h(

@@ -7,7 +7,7 @@ import { h, userText } from "../dom";
 import { formatAmount } from "../format";
 import { PAYMENT_STATUS_LABEL } from "../payments";
 import { activityHash } from "../router";
-import type { Card, Message, PaymentCard } from "../types";
+import type { Card, PaymentCard } from "../types";
 
 const REFUND_STATES = new Set(["refund_pending", "refunded"]);
 
@@ -30,7 +30,7 @@ function asPaymentCard(card: Card): PaymentCard | null {
   return ok ? (card as unknown as PaymentCard) : null;
 }
 
-function paymentCardView(raw: Card, _message: Message): HTMLElement {
+function paymentCardView(raw: Card): HTMLElement {
   const c = asPaymentCard(raw);
   if (!c) return h("div", { class: "muted", testid: "payment-card-invalid" }, "Payment unavailable");
   const refund = REFUND_STATES.has(c.status);

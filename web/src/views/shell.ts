@@ -18,13 +18,17 @@ export function shellView(onLogout: () => void): Shell {
   const main = h("main", { class: "main", testid: "main-pane" });
   const conn = h("span", { class: "conn", testid: "conn-status", attrs: { role: "status" } });
   const meName = h("span", { class: "me" });
-  const toggle = h(
+  const toggle: HTMLButtonElement = h(
     "button",
     {
       class: "sidebar-toggle",
       testid: "sidebar-toggle",
       attrs: { type: "button", "aria-label": "Show conversations" },
-      on: { click: () => el.classList.toggle("sidebar-open") },
+      on: {
+        click: () => {
+          el.classList.toggle("sidebar-open");
+        },
+      },
     },
     "☰",
   );
@@ -36,10 +40,11 @@ export function shellView(onLogout: () => void): Shell {
       { class: "topbar" },
       toggle,
       h("a", { class: "brand", attrs: { href: "#/" } }, h("span", { class: "logo" }, "◯"), "Circles"),
+      h("a", { class: "nav-link top-explore", testid: "topbar-explore", attrs: { href: "#/explore" } }, "Explore"),
       h("span", { class: "spacer" }),
       conn,
       bell.el,
-      meName,
+      h("a", { class: "nav-link", testid: "my-profile-link", attrs: { href: "#/me/profile", title: "Edit my profile" } }, meName),
       h("button", { class: "link", testid: "logout-button", attrs: { type: "button" }, on: { click: onLogout } }, "Sign out"),
     ),
     h("div", { class: "layout" }, sidebar.el, main),

@@ -1,6 +1,8 @@
-// The left column: navigation plus every conversation with its unread badge; DMs show the
-// peer's presence dot.
+// The left column: navigation plus every conversation, most recently active first, with a
+// preview of its latest message, its unread badge and an "@" badge for unread mentions; DMs
+// show the peer's presence dot.
 
+import { lastActivity, mentionCount, previewLine } from "../chatPreview";
 import { h, replaceChildren, userText } from "../dom";
 import { conversationHash } from "../router";
 import { store, type ConvState } from "../store";
@@ -31,9 +33,12 @@ export function sidebarView(): View {
 
   function render(): void {
     const all = [...store.conversations.values()];
-    const byTitle = (a: ConvState, b: ConvState) => a.conv.title.localeCompare(b.conv.title);
-    replaceChildren(circles, ...all.filter((s) => s.conv.kind === "circle").sort(byTitle).map(item));
-    replaceChildren(dms, ...all.filter((s) => s.conv.kind === "dm").sort(byTitle).map(item));
+    // Newest activity first (ISO times compare as strings); never active ones by title.
+    const keys = new Map(all.map((s) => [s.conv.id, lastActivity(s)]));
+    const byActivity = (a: ConvState, b: ConvState) =>
+      (keys.get(b.conv.id) ?? "").localeCompare(keys.get(a.conv.id) ?? "") || a.conv.title.localeCompare(b.conv.title);
+    replaceChildren(circles, ...all.filter((s) => s.conv.kind === "circle").sort(byActivity).map(item));
+    replaceChildren(dms, ...all.filter((s) => s.conv.kind === "dm").sort(byActivity).map(item));
     if (!circles.childElementCount) circles.append(h("li", { class: "empty" }, "No circles yet"));
     if (!dms.childElementCount) dms.append(h("li", { class: "empty" }, "No direct messages"));
     const unread = store.totalUnread();
@@ -47,6 +52,11 @@ export function sidebarView(): View {
     const badge = conv.unread > 0
       ? h("span", { class: "badge", testid: "unread-badge" }, conv.unread > 99 ? "99+" : conv.unread)
       : null;
+    const mentions = mentionCount(state);
+    const mentionBadge = mentions > 0
+      ? h("span", { class: "badge mention", testid: "mention-badge", attrs: { title: `${mentions} unread mention${mentions === 1 ? "" : "s"}` } }, "@")
+      : null;
+    const preview = previewLine(state, store.me?.id);
     return h(
       "li",
       {},
@@ -55,11 +65,17 @@ export function sidebarView(): View {
         {
           class: `conv-item${active ? " active" : ""}${conv.unread ? " unread" : ""}`,
           testid: "conversation-item",
-          dataset: { conversationId: conv.id, kind: conv.kind, unread: conv.unread },
+          dataset: { conversationId: conv.id, kind: conv.kind, unread: conv.unread, mentions },
           attrs: { href: conversationHash(conv.id), "aria-current": active ? "page" : null },
         },
         peer ? presenceDot(peer.id) : h("span", { class: "hash" }, "#"),
-        userText(conv.title, "conversation-title", "conv-title"),
+        h(
+          "span",
+          { class: "conv-text" },
+          userText(conv.title, "conversation-title", "conv-title"),
+          preview ? userText(preview, "conversation-preview", "conv-preview") : null,
+        ),
+        mentionBadge,
         badge,
       ),
     );

@@ -7,6 +7,7 @@ import { api } from "../api";
 import { h } from "../dom";
 import { formatMoney, formatWhen } from "../format";
 import { myPayments } from "../payments";
+import { forgetReferral, referralFor } from "../referral";
 import { store } from "../store";
 import type { ActivityStatus, Price, Signup } from "../types";
 import { cancelConsequences } from "./cancelConsequences";
@@ -29,6 +30,13 @@ export function seatsLeft(s: SeatInfo): number {
 
 /** Sign-ups that hold (or wait for) a place; these can be asked to re-confirm. */
 const ACTIVE = new Set(["confirmed", "waitlisted", "offered", "pending_payment"]);
+
+/** Sign up, carrying the share link the activity was opened from, if any (referral.ts). */
+export async function signUp(id: string): Promise<boolean> {
+  const ok = await activities.act(id, "activity:signup", { ...referralFor("activity", id) });
+  if (ok) forgetReferral("activity", id);
+  return ok;
+}
 
 export function myStatusKey(entry: ActivityEntry): string {
   if (!entry.loaded && !entry.signup) return "loading";
@@ -75,7 +83,7 @@ export function signupPanel(id: string, info: SeatInfo, entry: ActivityEntry): H
         button(
           full ? "Join waitlist" : paid ? `Sign up · ${formatMoney(info.price!.amount, info.price!.currency)}` : "Sign up",
           "activity-signup",
-          () => void activities.signup(id),
+          () => void signUp(id),
           "primary",
         ),
       );

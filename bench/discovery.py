@@ -1,0 +1,280 @@
+"""Discovery and search at 100,000 activities in 1,000 circles, at a fixed request rate.
+
+    .venv/bin/python -m bench.discovery [--rate 50] [--seconds 60] [--activities 100000]
+
+Starts a private PostgreSQL cluster with FerretDB on it, Redis and one Circles process
+(``tests/support/infra.py``); through the server registers 2,000 users, creates 1,000 circles
+(every tenth private, joined by invite), joins each user to 3 circles and makes 200 users follow
+10 public circles each; then writes 100,000 activities (starts spread over -120..+240 days, 12
+categories, 40 tags, 70% in one of 20 cities, 0..capacity people going) and their discovery
+cards with the server's own code (``bench/discovery_world.py``), and ``VACUUM ANALYZE``s.
+
+Then an open-loop generator sends ``--rate`` requests/s for ``--seconds`` (after a warm-up of
+``--warmup`` seconds at the same rate, not counted), each on a fixed schedule whatever the
+server does, as one of 200 users, a mix of: the plain list, ``tag=``, ``category=``, ``q=`` (a
+title word), ``near=`` (a city, 10 km), ``following=true``, ``circle=``, a second page (a
+cursor), and ``/api/discover`` (half of them with ``near``). Latency is measured from the
+intended send time (a server that falls behind shows as latency, not as a lower rate). Prints
+p50/p99/max per request kind and overall (target: p99 < 100 ms), the server's and the
+database's CPU, and the machine's load averages (the machine is shared); JSON and logs go to
+``bench/results/discovery-<UTC time>/``. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+
+from bench import procstat
+from bench.datapath import DB_NAME, server_env, vacuum_analyze
+from bench.discovery_world import CATEGORIES, CITIES, TAGS, TITLE_WORDS, Populator, World, build
+from bench.run import PRIORITY, RESULTS, boost
+from tests.support import infra
+
+MIX = {
+    "list": 15,
+    "tag": 10,
+    "category": 10,
+    "q": 15,
+    "near": 10,
+    "following": 5,
+    "circle": 5,
+    "page2": 10,
+    "discover": 20,
+}
+
+
+def request_for(
+    kind: str, world: World, u: int, rng: random.Random, cursors: list[str]
+) -> tuple[str, dict[str, str]]:
+    if kind == "tag":
+        return "/api/activities", {"tag": rng.choice(TAGS)}
+    if kind == "category":
+        return "/api/activities", {"category": rng.choice(CATEGORIES)}
+    if kind == "q":
+        return "/api/activities", {"q": rng.choice(TITLE_WORDS)}
+    if kind == "near":
+        lat, lng = rng.choice(CITIES)
+        return "/api/activities", {"near": f"{lat:.4f},{lng:.4f}", "radius_km": "10"}
+    if kind == "following":
+        return "/api/activities", {"following": "true"}
+    if kind == "circle":
+        c = rng.choice([c for c, m in world.members.items() if u in m] or [1])
+        return "/api/activities", {"circle": world.circle_ids[c]}
+    if kind == "page2" and cursors:
+        return "/api/activities", {"cursor": rng.choice(cursors)}
+    if kind == "discover":
+        if rng.random() < 0.5:
+            lat, lng = rng.choice(CITIES)
+            return "/api/discover", {"near": f"{lat:.4f},{lng:.4f}", "radius_km": "10"}
+        return "/api/discover", {}
+    return "/api/activities", {}
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
+
+
+async def drive(
+    url: str, world: World, rate: float, seconds: float, rng: random.Random, cursors: list[str]
+) -> dict[str, Any]:
+    """Open loop: request i is due at start + i/rate, sent then whatever came back before."""
+    kinds = [k for k, w in MIX.items() for _ in range(w)]
+    n = int(rate * seconds)
+    lat: dict[str, list[float]] = {k: [] for k in MIX}
+    errors: dict[str, int] = {k: 0 for k in MIX}
+    items: dict[str, list[int]] = {k: [] for k in MIX}
+    conn = aiohttp.TCPConnector(limit=400)
+    async with aiohttp.ClientSession(base_url=url, connector=conn) as s:
+        start = time.monotonic() + 0.2
+        tasks = []
+
+        async def one(due: float, kind: str, u: int) -> None:
+            path, params = request_for(kind, world, u, rng, cursors)
+            headers = {"Authorization": f"Bearer {world.tokens[u]}"}
+            try:
+                async with s.get(path, params=params, headers=headers) as resp:
+                    body = await resp.read()
+                    took = time.monotonic() - due
+                    if resp.status != 200:
+                        errors[kind] += 1
+                        return
+                got = json.loads(body)
+                if "items" in got:
+                    items[kind].append(len(got["items"]))
+                    if got.get("next_cursor") and len(cursors) < 500:
+                        cursors.append(got["next_cursor"])
+                else:
+                    items[kind].append(sum(len(x["items"]) for x in got["sections"]))
+                lat[kind].append(took * 1000)
+            except Exception:
+                errors[kind] += 1
+
+        for i in range(n):
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(
+                asyncio.create_task(
+                    one(due, rng.choice(kinds), rng.randrange(min(200, world.users)))
+                )
+            )
+        await asyncio.gather(*tasks)
+        wall = time.monotonic() - start
+    return {"lat": lat, "errors": errors, "items": items, "wall": wall, "sent": n}
+
+
+def report(res: dict[str, Any], log: Any) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    log(f"  {'kind':<10}{'n':>6}{'err':>5}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'items':>7}")
+    everything: list[float] = []
+    for kind in MIX:
+        v = res["lat"][kind]
+        everything += v
+        its = res["items"][kind]
+        rows[kind] = {
+            "n": len(v),
+            "errors": res["errors"][kind],
+            "p50_ms": round(pct(v, 0.5), 1),
+            "p99_ms": round(pct(v, 0.99), 1),
+            "max_ms": round(max(v, default=0), 1),
+            "mean_items": round(sum(its) / len(its), 1) if its else 0,
+        }
+        r = rows[kind]
+        log(
+            f"  {kind:<10}{r['n']:>6}{r['errors']:>5}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{r['max_ms']:>9.1f}{r['mean_items']:>7.1f}"
+        )
+    rows["all"] = {
+        "n": len(everything),
+        "p50_ms": round(pct(everything, 0.5), 1),
+        "p99_ms": round(pct(everything, 0.99), 1),
+        "max_ms": round(max(everything, default=0), 1),
+    }
+    a = rows["all"]
+    worst = max(r["p99_ms"] for k, r in rows.items() if k != "all")
+    log(f"  {'all':<10}{a['n']:>6}{'':>5}{a['p50_ms']:>9.1f}{a['p99_ms']:>9.1f}{a['max_ms']:>9.1f}")
+    log(
+        f"  target p99 < 100 ms per request kind: {'PASS' if worst < 100 else 'FAIL'} "
+        f"(worst kind {worst:.1f} ms)"
+    )
+    return rows
+
+
+def _open_log(path: Path) -> TextIO:
+    return open(path, "w")
+
+
+async def amain(opts: argparse.Namespace) -> int:
+    started = datetime.now(UTC)
+    out_dir = RESULTS / f"discovery-{started:%Y%m%dT%H%M%SZ}"
+    logs = out_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = _open_log(out_dir / "output.txt")
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+        out.write(msg + "\n")
+        out.flush()
+
+    PRIORITY[0] = opts.nice
+    log(
+        f"bench.discovery {started:%Y-%m-%d %H:%M} UTC: {opts.activities:,} activities over "
+        f"{opts.span_days:g} days, "
+        f"{opts.rate}/s for {opts.seconds}s; load averages {os.getloadavg()}"
+    )
+    tmp = infra.temp_dir("bench-discovery-")
+    loop = asyncio.get_running_loop()
+    ferret = await loop.run_in_executor(None, infra.start_ferretdb, tmp / "ferretdb", logs)
+    redis = await loop.run_in_executor(None, infra.start_redis, logs)
+    env = server_env(ferret, redis, tmp / "data")
+    server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
+    pg = ferret.companions[0].popen.pid
+    for pid in (ferret.popen.pid, pg, redis.popen.pid, server.popen.pid):
+        boost(pid)
+    world = World(
+        users=opts.users,
+        circles=opts.circles,
+        activities=opts.activities,
+        span_days=opts.span_days,
+    )
+    result: dict[str, Any] = {"started": started.isoformat(), "argv": sys.argv}
+    try:
+        log("# set-up through the server")
+        await build(server.url, world, log)
+        log(f"# {opts.activities:,} activities and their cards (server's own code)")
+        pop = Populator(ferret.url, DB_NAME, world, opts.states)
+        try:
+            took = await pop.fill(log)
+        finally:
+            await pop.close()
+        vac = await loop.run_in_executor(None, vacuum_analyze, ferret.extra["postgres_url"])
+        log(f"  written in {took:.0f}s; VACUUM ANALYZE {vac:.0f}s")
+        server.stop()  # measured on a fresh process, as after a deploy (nothing cached yet)
+        server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
+        boost(server.popen.pid)
+        result["populate_s"] = round(took, 1)
+        rng = random.Random(5)
+        cursors: list[str] = []
+        log(f"# warm-up {opts.warmup}s at {opts.rate}/s (not counted)")
+        await drive(server.url, world, opts.rate, opts.warmup, rng, cursors)
+        db_pids = [ferret.popen.pid, *procstat.descendants(pg), pg]
+        cpu0 = procstat.cpu_seconds([server.popen.pid]), procstat.cpu_seconds(db_pids)
+        log(f"# measured: {opts.rate}/s for {opts.seconds}s; load averages {os.getloadavg()}")
+        res = await drive(server.url, world, opts.rate, opts.seconds, rng, cursors)
+        cpu1 = procstat.cpu_seconds([server.popen.pid]), procstat.cpu_seconds(db_pids)
+        result["rows"] = report(res, log)
+        srv, db = (cpu1[0] - cpu0[0]) / res["wall"], (cpu1[1] - cpu0[1]) / res["wall"]
+        log(
+            f"  sent {res['sent']} in {res['wall']:.1f}s; CPU: server {srv:.2f} cores, "
+            f"FerretDB+PostgreSQL {db:.2f} cores; load averages after {os.getloadavg()}"
+        )
+        result.update(cpu_server=round(srv, 2), cpu_db=round(db, 2), load=os.getloadavg())
+    finally:
+        server.stop()
+        redis.stop()
+        ferret.stop()
+        (out_dir / "result.json").write_text(json.dumps(result, indent=2, default=str))
+        out.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rate", type=float, default=50)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--warmup", type=float, default=10)
+    p.add_argument("--activities", type=int, default=100_000)
+    p.add_argument("--users", type=int, default=2000)
+    p.add_argument(
+        "--span-days",
+        type=float,
+        default=360,
+        help="days the starts spread over; fewer activities over fewer days keep the density",
+    )
+    p.add_argument(
+        "--states",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write the committed activity states (not read by discovery)",
+    )
+    p.add_argument("--circles", type=int, default=1000)
+    p.add_argument("--nice", type=int, default=0, help="renice the measured processes (root)")
+    opts = p.parse_args(argv)
+    sys.exit(asyncio.run(amain(opts)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Cards and marks in MongoDB.
+
+Every request read is an equality FerretDB v1 pushes down: cards by one element of ``keys``
+(a GIN mirror serves it) or by ``_id``, marks by ``f``. Only the reconciler reads a whole
+collection, as a batch job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from server.core.mongo import Db, Index, find_by_ids, retry_busy
+from server.discovery.models import Card
+
+INDEXES = {
+    "discovery": [Index([("keys", 1)], "keys")],
+    "discovery_marks": [Index([("f", 1)], "family")],
+    "discovery_pushes": [],
+}
+DUPLICATE_KEY = 11000
+MARKS_SECONDS = 5.0
+BUCKET_SECONDS = 3.0
+MAX_BUCKETS = 2000
+# A bucket read needs all of a card but its keys.
+SHOWN = {"keys": 0}
+
+
+def to_doc(c: Card) -> dict[str, Any]:
+    return {
+        "_id": c.id,
+        "v": c.version,
+        "circle_id": c.circle_id,
+        "circle_name": c.circle_name,
+        "vis": c.visibility,
+        "organiser_id": c.organiser_id,
+        "title": c.title,
+        "description": c.description,
+        "category": c.category,
+        "tags": list(c.tags),
+        "s": c.starts_at,
+        "e": c.ends_at,
+        "place": c.location_name,
+        "address": c.address,
+        "lat": c.lat,
+        "lng": c.lng,
+        "capacity": c.capacity,
+        "going": c.going,
+        "waitlist": c.waitlist,
+        "price": c.price_amount,
+        "currency": c.price_currency,
+        "deadline": c.signup_deadline,
+        "cancelled": c.cancelled,
+        "created_at": c.created_at,
+        "going_ids": list(c.going_ids),
+        "terms": list(c.terms),
+        "keys": list(c.keys),
+    }
+
+
+def from_doc(d: dict[str, Any]) -> Card:
+    return Card(
+        id=d["_id"],
+        version=int(d["v"]),
+        circle_id=d["circle_id"],
+        circle_name=d.get("circle_name", ""),
+        visibility="public" if d.get("vis") == "public" else "private",
+        organiser_id=d["organiser_id"],
+        title=d["title"],
+        description=d.get("description", ""),
+        category=d["category"],
+        tags=tuple(d.get("tags", ())),
+        starts_at=d["s"],
+        ends_at=d["e"],
+        location_name=d.get("place", ""),
+        address=d.get("address"),
+        lat=d.get("lat"),
+        lng=d.get("lng"),
+        capacity=int(d["capacity"]),
+        going=int(d.get("going", 0)),
+        waitlist=int(d.get("waitlist", 0)),
+        price_amount=d.get("price"),
+        price_currency=d.get("currency"),
+        signup_deadline=d["deadline"],
+        cancelled=bool(d.get("cancelled")),
+        created_at=d["created_at"],
+        going_ids=tuple(d.get("going_ids", ())),
+        terms=tuple(d.get("terms", ())),
+        keys=tuple(d.get("keys", ())),
+    )
+
+
+class DiscoveryRepository:
+    def __init__(self, db: Db) -> None:
+        self._cards = db["discovery"]
+        self._marks = db["discovery_marks"]
+        self._activities = db["activities"]  # read by the reconciler only
+        self._known_marks: set[str] = set()
+        self._marks_seen: dict[str, tuple[float, set[str]]] = {}
+        self._buckets: OrderedDict[str, tuple[float, list[Card]]] = OrderedDict()
+        self._reading: dict[str, asyncio.Future[list[Card]]] = {}
+        self._generation = 0
+        self._drops: list[tuple[int, str]] = []
+        self._pushes = db["discovery_pushes"]
+
+    async def bucket(self, key: str) -> list[Card]:
+        """The live cards of one bucket (unordered; a bucket is small by construction).
+
+        Buckets hold no one's private view (each reader filters the cards), so one read serves
+        every request of the next BUCKET_SECONDS in this process; a card this process writes
+        drops the buckets it leaves and enters at once, another process's change shows that
+        much later. Concurrent readers of a bucket share one read."""
+        now = time.monotonic()
+        cached = self._buckets.get(key)
+        if cached is not None and now - cached[0] < BUCKET_SECONDS:
+            self._buckets.move_to_end(key)
+            return cached[1]
+        inflight = self._reading.get(key)
+        if inflight is None:
+            inflight = asyncio.ensure_future(self._read_bucket(key, now))
+            self._reading[key] = inflight
+            inflight.add_done_callback(
+                lambda done: self._reading.pop(key) if self._reading.get(key) is done else None
+            )
+        return await asyncio.shield(inflight)
+
+    async def _read_bucket(self, key: str, started: float) -> list[Card]:
+        generation = self._generation
+        found = [from_doc(d) async for d in self._cards.find({"keys": key}, SHOWN)]
+        if generation == self._generation or key not in self._dropped_since(generation):
+            self._buckets[key] = (started, found)
+            while len(self._buckets) > MAX_BUCKETS:
+                self._buckets.popitem(last=False)
+        return found
+
+    def _dropped_since(self, generation: int) -> set[str]:
+        return {k for g, k in self._drops if g > generation}
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop cached buckets (a card of this process left or entered them)."""
+        self._generation += 1
+        for k in keys:
+            self._buckets.pop(k, None)
+            self._reading.pop(k, None)  # later readers start a read of their own
+            self._drops.append((self._generation, k))
+        del self._drops[: max(0, len(self._drops) - 10_000)]
+
+    async def cards(self, ids: list[str]) -> dict[str, Card]:
+        return {d["_id"]: from_doc(d) for d in await find_by_ids(self._cards, ids)}
+
+    async def get(self, activity_id: str) -> Card | None:
+        d = await self._cards.find_one({"_id": activity_id})
+        return from_doc(d) if d else None
+
+    async def put(self, card: Card) -> bool:
+        """Replace the card unless a newer version is stored already (then False). Not atomic
+        on FerretDB v1: two writers may cross, which is why the indexer re-reads the activity
+        after writing and writes again when it is newer."""
+        doc = to_doc(card)
+        before = await self._cards.find_one({"_id": card.id}, {"keys": 1})
+        self.forget([*(before or {}).get("keys", []), *card.keys])
+        try:
+            result = await retry_busy(
+                lambda: self._cards.replace_one(
+                    {"_id": card.id, "v": {"$lte": card.version}}, doc, upsert=True
+                )
+            )
+        except DuplicateKeyError:  # a newer card is stored: the filter missed, the upsert hit it
+            return False
+        self.forget([*(before or {}).get("keys", []), *card.keys])  # reads that raced the write
+        return bool(result.matched_count or result.upserted_id is not None)
+
+    async def marks(self, family: str) -> list[str]:
+        """The buckets of ``family`` that have held a card (never fewer: marks stay). Read at
+        most every MARKS_SECONDS per family and process: a bucket another process opened
+        meanwhile is walked that much later (this process's own are known at once)."""
+        now = time.monotonic()
+        cached = self._marks_seen.get(family)
+        if cached is not None and now - cached[0] < MARKS_SECONDS:
+            return sorted(cached[1])
+        found = {str(d["b"]) async for d in self._marks.find({"f": family}, {"b": 1})}
+        if len(self._marks_seen) > 50_000:
+            self._marks_seen.clear()
+        self._marks_seen[family] = (now, found)
+        return sorted(found)
+
+    async def add_marks(self, pairs: list[tuple[str, str]]) -> None:
+        """Idempotent; remembers what this process wrote, so a busy activity's every sign-up
+        does not write its marks again."""
+        rows = {
+            f"{f}@{b}": {"_id": f"{f}@{b}", "f": f, "b": b}
+            for f, b in pairs
+            if f"{f}@{b}" not in self._known_marks
+        }
+        if not rows:
+            return
+        try:
+            await self._marks.insert_many(list(rows.values()), ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+        if len(self._known_marks) > 200_000:
+            self._known_marks.clear()
+        self._known_marks.update(rows)
+        for f, b in pairs:
+            cached = self._marks_seen.get(f)
+            if cached is not None:
+                cached[1].add(b)
+
+    async def mark_pushed(self, activity_id: str, user_id: str, at: datetime) -> bool:
+        """False if the activity was pushed already (its id is the marker's ``_id``)."""
+        try:
+            await retry_busy(
+                lambda: self._pushes.insert_one({"_id": activity_id, "by": user_id, "at": at})
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def activity_ids(self) -> list[str]:
+        """For the reconciler: every activity id, in one pass over the collection (a batch
+        job; FerretDB v1 would read the whole collection for each page of a paged scan)."""
+        return [str(d["_id"]) async for d in self._activities.find({}, {"_id": 1})]
+
+    async def card_ids(self) -> list[str]:
+        return [str(d["_id"]) async for d in self._cards.find({}, {"_id": 1})]
+
+    async def delete(self, activity_id: str) -> None:
+        await self._cards.delete_one({"_id": activity_id})

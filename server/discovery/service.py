@@ -1,0 +1,324 @@
+"""Discovery logic: the activity list with its filters, the Explore sections, "push to members".
+
+Who may see what is decided here, once per card: a public circle's activity to everyone signed
+in, a private circle's only to its members (whatever bucket it came from).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+
+from server.accounts.models import User
+from server.accounts.service import AccountService
+from server.activities.service import ActivityService
+from server.core import clock
+from server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from server.discovery import keys, notices, recommend
+from server.discovery.models import Card, Item, Reason
+from server.discovery.repository import DiscoveryRepository
+from server.discovery.schemas import Filters, encode_cursor
+from server.discovery.walk import Keep, Stream, merge
+from server.notifications.service import NotificationService
+from server.rooms.follows import FollowService
+from server.rooms.models import Role
+from server.search.tokens import query_terms
+
+MAX_PRIVATE_STREAMS = 50  # private circles of a user merged into a list
+MAX_FOR_YOU_STREAMS = 8
+PROFILE_SECONDS = 60.0  # how long a user's "for you" profile is reused (tastes, sign-ups)
+PEOPLE_SECONDS = 30.0  # how long whom a user knows is reused
+MAX_KNOWN_CIRCLES = 20  # circles whose members count as "people you know"
+SECTION_SIZE = 10
+KNOWN_SHOWN = 3
+
+
+class DiscoveryService:
+    def __init__(
+        self,
+        repo: DiscoveryRepository,
+        follows: FollowService,
+        activities: ActivityService,
+        accounts: AccountService,
+        notifications: NotificationService,
+    ) -> None:
+        self._repo = repo
+        self._follows = follows
+        self._activities = activities
+        self._accounts = accounts
+        self._notes = notifications
+        self._profiles: dict[str, tuple[float, recommend.Profile]] = {}
+        self._people: dict[str, tuple[float, recommend.Profile]] = {}
+        self._visibility: dict[str, str] = {}  # circle id -> visibility (it never changes)
+
+    # the list ----------------------------------------------------------------------------
+
+    async def search(self, user: User, f: Filters) -> tuple[list[Item], str | None]:
+        """Upcoming activities matching ``f`` that ``user`` may see, by start time; paged by a
+        cursor of the last (start, id) given, so a page never repeats or skips an item that did
+        not move."""
+        roles = await self._follows.memberships_of(user.id)
+        streams = await self._streams(user, f, roles)
+        terms = query_terms(f.q) if f.q else []
+        if f.q and not terms:
+            raise Invalid("the input failed validation", {"fields": {"q": "has no word in it"}})
+        cards = await merge(streams, f.after, self._keep(f, roles, terms), f.limit + 1)
+        items = await self._decorate(user, cards[: f.limit], f)
+        more = len(cards) > f.limit
+        last = cards[f.limit - 1] if more else None
+        return items, encode_cursor(last.starts_at, last.id) if last else None
+
+    async def _streams(self, user: User, f: Filters, roles: dict[str, Role]) -> list[Stream]:
+        def stream(family: str) -> Stream:
+            return Stream(self._repo, family, f.start, f.end)
+
+        if f.circle is not None:
+            circle = await self._follows.circle(f.circle)
+            if circle.visibility == "private" and f.circle not in roles:
+                raise NotFound("no such circle")
+            return [stream(f"c:{f.circle}")]
+        if f.following:
+            return [stream(f"c:{c}") for c in await self._follows.followed_ids(user.id)]
+        terms = query_terms(f.q) if f.q else []
+        if terms:
+            main = [stream(keys.term_family(max(terms, key=len)))]
+        elif f.tag:
+            main = [stream(f"tag:{f.tag}")]
+        elif f.category:
+            main = [stream(f"cat:{f.category}")]
+        elif f.near:
+            main = [stream(f"geo:{c}") for c in keys.cells_near(*f.near, f.radius_km)]
+        else:
+            main = [stream("t")]
+        public = await self._public_ids(list(roles))
+        private = [c for c in roles if c not in public]
+        return main + [stream(f"c:{c}") for c in private[:MAX_PRIVATE_STREAMS]]
+
+    async def _public_ids(self, circle_ids: list[str]) -> set[str]:
+        missing = [c for c in circle_ids if c not in self._visibility]
+        if missing:
+            if len(self._visibility) > 100_000:
+                self._visibility.clear()
+            for cid, c in (await self._follows.circles(missing)).items():
+                self._visibility[cid] = c.visibility
+        return {c for c in circle_ids if self._visibility.get(c) == "public"}
+
+    def _keep(self, f: Filters, roles: dict[str, Role], terms: list[str]) -> Keep:
+        def keep(c: Card) -> bool:
+            if c.cancelled or not (f.start <= c.starts_at <= f.end):
+                return False
+            if c.visibility != "public" and c.circle_id not in roles:
+                return False  # the one visibility rule, applied to every card read
+            if f.circle is not None and c.circle_id != f.circle:
+                return False
+            if f.category and c.category != f.category:
+                return False
+            if f.tag and f.tag not in c.tags:
+                return False
+            if terms and not set(terms) <= set(c.terms):
+                return False
+            if f.near is not None:
+                if c.lat is None or c.lng is None:
+                    return False
+                return keys.distance_km(*f.near, c.lat, c.lng) <= f.radius_km
+            return True
+
+        return keep
+
+    async def _decorate(self, user: User, cards: list[Card], f: Filters | None) -> list[Item]:
+        """Distance, and the people the user knows who are going (names of the first few)."""
+        profile = await self.people(user)
+        items: list[Item] = []
+        wanted: set[str] = set()
+        for c in cards:
+            known = [u for u in c.going_ids if u != user.id and u in profile.known]
+            item = Item(c, known_going_count=len(known))
+            item.known_going = known[:KNOWN_SHOWN]
+            wanted.update(item.known_going)
+            if f is not None and f.near is not None and c.lat is not None and c.lng is not None:
+                item.distance_km = keys.distance_km(*f.near, c.lat, c.lng)
+            items.append(item)
+        names = await self._accounts.get_users(sorted(wanted)) if wanted else {}
+        for item in items:
+            item.known_going = [names[u].display_name for u in item.known_going if u in names]
+        return items
+
+    # the Explore page --------------------------------------------------------------------
+
+    async def discover(
+        self, user: User, near: tuple[float, float] | None, radius_km: float
+    ) -> list[tuple[str, str, list[Item]]]:
+        """The sections (key, title, items): for you, this week, popular, from circles you
+        follow, near you (empty without a place)."""
+        now = clock.now()
+        base = Filters(start=now, end=now + timedelta(days=7), limit=SECTION_SIZE)
+        later = Filters(start=now, end=now + timedelta(days=90), limit=SECTION_SIZE)
+        near_f = Filters(
+            start=now,
+            end=now + timedelta(days=30),
+            near=near,
+            radius_km=radius_km,
+            limit=SECTION_SIZE,
+        )
+
+        async def listed(f: Filters) -> list[Item]:
+            return (await self.search(user, f))[0]
+
+        async def nothing() -> list[Item]:
+            return []
+
+        for_you, this_week, popular, following, near_you = await asyncio.gather(
+            self.for_you(user, now),
+            listed(base),
+            self.popular(user, now),
+            listed(Filters(start=later.start, end=later.end, following=True, limit=SECTION_SIZE)),
+            listed(near_f) if near is not None else nothing(),
+        )
+        return [
+            ("for_you", "For you", for_you),
+            ("this_week", "This week", this_week),
+            ("popular", "Popular", popular),
+            ("following", "From circles you follow", following),
+            ("near_you", "Near you", near_you),
+        ]
+
+    async def popular(self, user: User, now: datetime) -> list[Item]:
+        """The most signed-up public activities of the next fourteen days: popularity buckets
+        read from the top tier down until enough are found."""
+        weeks = keys.weeks_between(now, now + timedelta(days=14))
+        tiers = await asyncio.gather(*(self._repo.marks(f"pop:{wk}") for wk in weeks))
+        found: dict[str, Card] = {}
+        for level in sorted({int(t) for ts in tiers for t in ts}, reverse=True):
+            held = [wk for wk, ts in zip(weeks, tiers, strict=True) if str(level) in ts]
+            buckets = await asyncio.gather(
+                *(self._repo.bucket(keys.key(f"pop:{wk}", str(level))) for wk in held)
+            )
+            for c in (c for b in buckets for c in b):
+                fresh = not c.cancelled and now <= c.starts_at <= now + timedelta(days=14)
+                if fresh and c.visibility == "public":
+                    found[c.id] = c
+            if len(found) >= SECTION_SIZE:
+                break
+        ranked = sorted(found.values(), key=lambda c: (-c.going, c.starts_at, c.id))
+        items = await self._decorate(user, ranked[:SECTION_SIZE], None)
+        for item in items:
+            item.reason = Reason("popular", f"{item.card.going} going", float(item.card.going))
+        return items
+
+    async def for_you(self, user: User, now: datetime) -> list[Item]:
+        """Candidates from the user's liked categories and tags and from their circles and
+        followed circles over the next two weeks, ranked by recommend.rank."""
+        p = await self.profile(user)
+        families = [f"cat:{c}" for c, _ in p.categories.most_common(3)]
+        families += [f"tag:{t}" for t, _ in p.tags.most_common(3)]
+        families += [f"c:{c}" for c in list({**p.followed, **p.my_circles})[:MAX_FOR_YOU_STREAMS]]
+        if not families:
+            return []
+        end = now + timedelta(days=recommend.SOON_DAYS)
+        streams = [Stream(self._repo, fam, now, end) for fam in families]
+        roles = await self._follows.memberships_of(user.id)
+        keep = self._keep(Filters(start=now, end=end), roles, [])
+        cards = await merge(streams, None, keep, 60)
+        ranked = recommend.rank(cards, p, now, SECTION_SIZE)
+        items = await self._decorate(user, [c for c, _, _ in ranked], None)
+        for item, (_, total, reason) in zip(items, ranked, strict=True):
+            item.reason, item.score = reason, total
+        return items
+
+    async def people(self, user: User) -> recommend.Profile:
+        """Whom the user knows (the people of their circles, by a circle they share) and their
+        circles; what every list needs, reused for PEOPLE_SECONDS."""
+        cached = self._people.get(user.id)
+        if cached is not None and time.monotonic() - cached[0] < PEOPLE_SECONDS:
+            return cached[1]
+        p = recommend.Profile(user_id=user.id)
+        roles = await self._follows.memberships_of(user.id)
+        circles = await self._follows.circles(list(roles))
+        for cid in roles:
+            if cid in circles:
+                mine = circles[cid]
+                p.my_circles[cid] = mine.name
+                _like(p, mine.category, mine.tags, "circles you joined")
+        shown = list(p.my_circles)[:MAX_KNOWN_CIRCLES]
+        members = await asyncio.gather(*(self._follows.member_ids(cid) for cid in shown))
+        for cid, ids in zip(shown, members, strict=True):
+            for uid in ids:
+                p.known.setdefault(uid, p.my_circles[cid])
+        p.known.pop(user.id, None)
+        _remember(self._people, user.id, p)
+        return p
+
+    async def profile(self, user: User) -> recommend.Profile:
+        """``people`` plus what the user likes (from their circles and the activities they
+        attended), the circles they follow and what they signed up for; reused for
+        PROFILE_SECONDS (reading someone's sign-ups is the costly part)."""
+        cached = self._profiles.get(user.id)
+        if cached is not None and time.monotonic() - cached[0] < PROFILE_SECONDS:
+            return cached[1]
+        p = dataclasses.replace(await self.people(user))
+        p.categories, p.tags, p.sources = Counter(p.categories), Counter(p.tags), dict(p.sources)
+        p.followed = {}
+        roles = await self._follows.memberships_of(user.id)
+        followed_ids = await self._follows.followed_ids(user.id)
+        circles = await self._follows.circles(followed_ids)
+        for cid in followed_ids:
+            followed = circles.get(cid)
+            if followed is not None and (followed.visibility == "public" or cid in roles):
+                p.followed[cid] = followed.name
+        for a, entry in await self._activities.mine(user, upcoming=False):
+            if entry.status == "attended":
+                _like(p, a.category, tuple(a.tags), "activities you attended")
+        p.signed_up = {a.id for a, _ in await self._activities.mine(user, upcoming=True)}
+        _remember(self._profiles, user.id, p)
+        return p
+
+    def forget(self, user_id: str) -> None:
+        """Drop the cached profile (the user followed or unfollowed)."""
+        self._profiles.pop(user_id, None)
+        self._people.pop(user_id, None)
+
+    # push to members ---------------------------------------------------------------------
+
+    async def push(self, user: User, activity_id: str) -> int:
+        """Tell every member of the activity's circle about it, once per activity: owners and
+        admins only; ``conflict`` (``already_pushed``) the second time. Returns how many were
+        told."""
+        a = await self._activities.get(user, activity_id)
+        roles = await self._follows.memberships_of(user.id)
+        if roles.get(a.circle_id) not in ("owner", "admin"):
+            raise Forbidden("circle owners and admins push activities to members")
+        if not await self._repo.mark_pushed(a.id, user.id, clock.now()):
+            raise Conflict("already_pushed", "this activity was pushed to the members already")
+        circle = await self._follows.circle(a.circle_id)
+        members = [u for u in await self._follows.member_ids(a.circle_id) if u != user.id]
+        gate = asyncio.Semaphore(16)
+
+        title, body, data = notices.about(a, circle.name)
+
+        async def one(uid: str) -> None:
+            async with gate:
+                await self._notes.notify(
+                    uid, "activity_push", title, body, data, key=f"activity_push:{a.id}:{uid}"
+                )
+
+        await asyncio.gather(*(one(u) for u in members))
+        return len(members)
+
+
+def _remember(
+    cache: dict[str, tuple[float, recommend.Profile]], user_id: str, p: recommend.Profile
+) -> None:
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[user_id] = (time.monotonic(), p)
+
+
+def _like(p: recommend.Profile, category: str, tags: tuple[str, ...] | list[str], src: str) -> None:
+    p.categories[category] += 1
+    p.sources.setdefault(f"cat:{category}", src)
+    for t in tags:
+        p.tags[t] += 1
+        p.sources.setdefault(f"tag:{t}", src)

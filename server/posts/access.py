@@ -1,0 +1,73 @@
+"""The permission gate for posts: one place decides who sees, posts, reacts and deletes.
+
+Seeing follows the circle (``CircleService.role_if_visible``): a public circle's posts to anyone
+signed in, a private circle's to its members, and to everyone else ``not_found``, the same
+answer as for a post that does not exist. Posting: owners and admins, and members when the
+circle's ``members_can_post`` is on. Commenting and liking: members. Deleting: the author, or
+the circle's owners and admins.
+"""
+
+from __future__ import annotations
+
+from server.core.errors import Forbidden, NotFound
+from server.posts.models import Post
+from server.posts.repository import PostRepository
+from server.rooms.models import Role
+from server.rooms.service import CircleService
+
+ORGANISERS: tuple[Role, ...] = ("owner", "admin")
+
+
+class PostAccess:
+    def __init__(self, circles: CircleService, repo: PostRepository) -> None:
+        self._circles = circles
+        self._repo = repo
+
+    async def see_circle(self, user_id: str, circle_id: str) -> Role | None:
+        """The viewer's role (None: a public circle they have not joined); ``not_found``."""
+        return await self._circles.role_if_visible(user_id, circle_id)
+
+    async def can_see(self, user_id: str, circle_id: str) -> bool:
+        try:
+            await self.see_circle(user_id, circle_id)
+        except NotFound:
+            return False
+        return True
+
+    async def see_post(self, user_id: str, post_id: str) -> tuple[Post, Role | None]:
+        post = await self._repo.get_post(post_id)
+        if post is None or post.deleted:
+            raise NotFound("no such post")
+        try:
+            role = await self.see_circle(user_id, post.circle_id)
+        except NotFound:
+            raise NotFound("no such post") from None
+        return post, role
+
+    async def may_post(self, role: Role | None, circle_id: str) -> bool:
+        if role in ORGANISERS:
+            return True
+        return role == "member" and await self._repo.members_can_post(circle_id)
+
+    async def require_poster(self, user_id: str, circle_id: str) -> Role:
+        role = await self.see_circle(user_id, circle_id)
+        if role is None:
+            raise Forbidden("members only")
+        if not await self.may_post(role, circle_id):
+            raise Forbidden("only the circle's owners and admins may post here")
+        return role
+
+    async def require_organiser(self, user_id: str, circle_id: str) -> None:
+        role = await self.see_circle(user_id, circle_id)
+        if role not in ORGANISERS:
+            raise Forbidden("circle owners and admins only")
+
+    async def require_member_of_post(self, user_id: str, post_id: str) -> tuple[Post, Role]:
+        post, role = await self.see_post(user_id, post_id)
+        if role is None:
+            raise Forbidden("members only")
+        return post, role
+
+    @staticmethod
+    def may_delete(user_id: str, author_id: str, role: Role | None) -> bool:
+        return user_id == author_id or role in ORGANISERS

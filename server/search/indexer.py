@@ -1,0 +1,279 @@
+"""Keeps the term index up to date with the conversation log, off the send path.
+
+``observe`` is the message service's observer: it only queues (it is called right after a
+commit, and the sender's ack must not wait for the index). One task per process drains the
+queue in rounds at most every ``delay`` seconds (SEARCH_INDEX_DELAY_SECONDS), so that a busy
+conversation's messages are indexed together: per conversation and round one mark read, one
+insert of postings, one insert of copies (a new message needs no read: its copy cannot be
+there yet, and if it is, the insert says so and the revs are compared) and one mark update,
+whatever the number of messages. Conversations are taken one at a time, yielding to the send
+path between them. A search catches up the conversations it looks in first (``flush``,
+``catch_up_now``), so nobody misses a message just sent for the delay.
+
+For each conversation the round reads its mark, indexes the changes it was handed, asks the log
+(``MessageService.resolve``) for any rev between the mark and them that it was not handed
+(written by another process, or lost when this one failed or died), and moves the mark up to the
+last rev below which nothing is still being written. A failure leaves the mark where it was, so
+the same revs are indexed again later (retried with backoff): nothing acknowledged is ever
+missing from the index for longer than that, or than the next change (or search) in that
+conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from server.accounts.models import Principal
+from server.messages.models import Message
+from server.messages.service import MessageService
+from server.search.repository import Doc, SearchRepository, posting_id
+from server.search.tokens import index_terms
+
+log = logging.getLogger(__name__)
+WINDOW = 200  # revs asked of the log at a time
+RETRY_SECONDS = 2.0
+RETRY_MAX_SECONDS = 60.0
+CATCH_UP_WAIT_SECONDS = 5.0  # the longest a search waits for its conversations' index
+
+
+def doc_of(m: Message) -> Doc:
+    return Doc(
+        id=m.id,
+        conversation_id=m.conversation_id,
+        seq=m.seq,
+        rev=m.rev,
+        sender_id=m.sender_id,
+        sender_name=m.sender_name,
+        text="" if m.deleted else m.text,
+        created_at=m.created_at,
+        edited_at=m.edited_at,
+        deleted=m.deleted,
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def doc_of_wire(m: dict[str, Any]) -> Doc:
+    """A message as ``resolve`` answers it (the wire form)."""
+    created = _time(m["created_at"])
+    assert created is not None
+    deleted = bool(m.get("deleted", False))
+    return Doc(
+        id=str(m["id"]),
+        conversation_id=str(m["conversation_id"]),
+        seq=int(m["seq"]),
+        rev=int(m["rev"]),
+        sender_id=str(m["sender_id"]),
+        sender_name=str(m.get("sender_name", "")),
+        text="" if deleted else str(m.get("text", "")),
+        created_at=created,
+        edited_at=_time(m.get("edited_at")),
+        deleted=deleted,
+    )
+
+
+class SearchIndexer:
+    def __init__(
+        self, repo: SearchRepository, messages: MessageService, delay: float = 2.0
+    ) -> None:
+        self._repo = repo
+        self._messages = messages
+        self._delay = delay  # seconds between rounds: the longer, the larger each batch
+        self._queue: dict[str, _Work] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.Future[Any]] = set()  # background work, cancelled at stop
+        self.failures = 0
+
+    def observe(self, messages: list[Message]) -> None:
+        """Queue committed or changed messages; never blocks and never raises into the log."""
+        for m in messages:
+            self._queue.setdefault(m.conversation_id, _Work()).known[m.rev] = doc_of(m)
+        self._wake.set()
+        self._ensure_running()
+
+    async def catch_up_now(self, conversation_id: str, reader: Principal) -> None:
+        """Catch a conversation up to its latest change before a search in it, reading the log
+        as ``reader``, a participant. A failure is logged and left to the retry: the search
+        answers from what is indexed."""
+        work = self._queue.pop(conversation_id, None) or _Work()
+        work.reader = reader
+        await self._bounded([(conversation_id, work)])
+
+    async def flush(self, conversation_ids: list[str]) -> None:
+        """Index now what is queued for these conversations (a search in all of a user's
+        conversations asks, so that it does not wait for the next round)."""
+        await self._bounded([(c, self._queue.pop(c)) for c in conversation_ids if c in self._queue])
+
+    async def _bounded(self, items: list[tuple[str, _Work]]) -> None:
+        """Index these now, but let a search wait at most CATCH_UP_WAIT_SECONDS (a conversation
+        being rebuilt from rev 1 may take longer): the rest goes on in the background."""
+        if not items:
+            return
+        work = asyncio.gather(*(self._attempt(c, w) for c, w in items))
+        self._retries.add(work)  # stopped with the indexer
+        work.add_done_callback(self._retries.discard)
+        await asyncio.wait({work}, timeout=CATCH_UP_WAIT_SECONDS)
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            with contextlib.suppress(RuntimeError):  # no running loop: started with the app
+                self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            if self._delay > 0:
+                await asyncio.sleep(self._delay)  # let the round's changes gather
+            self._wake.clear()
+            # what is queued now is this round; what comes while it runs waits for the next
+            round_, self._queue = self._queue, {}
+            for conversation_id, work in round_.items():
+                await self._attempt(conversation_id, work)
+                await asyncio.sleep(0)  # the send path goes first
+
+    async def _attempt(self, conversation_id: str, work: _Work) -> None:
+        try:
+            await self.catch_up(conversation_id, work.known, work.reader)
+        except Exception:
+            self.failures += 1
+            log.warning("indexing %s failed; retrying", conversation_id, exc_info=True)
+            self._retry_later(conversation_id, work)
+
+    def _retry_later(self, conversation_id: str, work: _Work) -> None:
+        """Retry the changes handed over, backing off (2, 4 … 60 s). A search's catch-up is not
+        retried: its reader may have lost access, and the next search asks again."""
+        if not work.known:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2**work.attempts))
+            queued = self._queue.setdefault(conversation_id, _Work())
+            queued.known = {**work.known, **queued.known}
+            queued.attempts = max(queued.attempts, work.attempts + 1)
+            self._wake.set()
+            self._ensure_running()
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def catch_up(
+        self, conversation_id: str, known: dict[int, Doc], reader: Principal | None = None
+    ) -> int:
+        """Index the changes above the mark: with a ``reader``, every change up to the latest
+        (``sync`` from the mark); the ``known`` ones as handed, and the revs between the mark
+        and them from the log. Moves the mark up to the last rev below which nothing is still
+        being written, and returns it."""
+        start = mark = await self._repo.mark(conversation_id)
+        if reader is not None:
+            mark = await self._follow(conversation_id, reader, mark)
+        mark = await self._fill(conversation_id, known, mark)
+        if mark > start:
+            await self._repo.set_mark(conversation_id, mark)
+        return mark
+
+    async def _follow(self, conversation_id: str, reader: Principal, mark: int) -> int:
+        while True:
+            messages, rev, more = await self._messages.sync(reader, conversation_id, mark, WINDOW)
+            await self.index([doc_of(m) for m in messages])
+            if rev <= mark or not more:
+                return max(mark, rev)
+            mark = rev
+
+    async def _fill(self, conversation_id: str, known: dict[int, Doc], mark: int) -> int:
+        """Every rev up to the highest known one is claimed (claims are contiguous), so a rev
+        the log cannot explain was voided: skipped, not waited for."""
+        while known and max(known) > mark:
+            top = min(max(known), mark + WINDOW)
+            settled: dict[int, Doc | None] = {r: d for r, d in known.items() if mark < r <= top}
+            missing = [r for r in range(mark + 1, top + 1) if r not in known]
+            pending = top + 1
+            if missing:
+                for rev, event, payload in await self._messages.resolve(conversation_id, missing):
+                    if event == "pending":
+                        pending = rev
+                        break
+                    settled[rev] = doc_of_wire(payload["message"]) if payload else None
+            latest = {d.id: d for _, d in sorted(settled.items()) if d is not None}
+            await self.index(list(latest.values()))
+            new_mark = mark
+            while new_mark + 1 < pending and new_mark + 1 in settled:
+                new_mark += 1
+            if new_mark < top:  # a change still being written: index what is known, stop
+                above = {d.id: d for r, d in sorted(known.items()) if r > top}
+                await self.index(list(above.values()))
+                return new_mark
+            mark = new_mark
+        return mark
+
+    async def index(self, docs: list[Doc]) -> None:
+        """Make the postings and the copies of these messages (one change each) match them,
+        except where a newer change of a message is indexed already. A message never edited
+        nor deleted is indexed without reading anything (it was most likely never indexed):
+        its postings in one insert, then its copy in another; only if the copy was there
+        already (a retry, another process, a newer change) is it compared like a change."""
+        if not docs:
+            return
+        fresh = [
+            dataclasses.replace(d, terms=tuple(index_terms(d.text)))
+            for d in docs
+            if d.edited_at is None and not d.deleted
+        ]
+        changed = [d for d in docs if d.edited_at is not None or d.deleted]
+        added = await self._repo.add_postings([(d, list(d.terms)) for d in fresh])
+        there = await self._repo.add_docs(fresh)
+        await self._update(changed + [d for d in fresh if d.id in there], added)
+
+    async def _update(self, docs: list[Doc], just_added: set[str]) -> None:
+        """Index changes of messages that may have a copy already: the copies read at once,
+        every new posting in one insert. ``just_added`` are postings this round inserted
+        before knowing a copy was there: those the indexed (newer) copy lacks are removed."""
+        if not docs:
+            return
+        before = await self._repo.docs([d.id for d in docs])
+        added: list[tuple[Doc, list[str]]] = []
+        removed: list[tuple[Doc, list[str]]] = []
+        copies: list[Doc] = []
+        for doc in docs:
+            prior = before.get(doc.id)
+            terms = [] if doc.deleted else index_terms(doc.text)
+            if prior is not None and prior.rev >= doc.rev:
+                stale = set(terms) - set(prior.terms)
+                ours = [t for t in sorted(stale) if posting_id(t, doc) in just_added]
+                removed.append((doc, ours))
+                continue
+            old = set(prior.terms) if prior else set()
+            added.append((doc, [t for t in terms if t not in old]))
+            removed.append((doc, sorted(old - set(terms))))
+            copies.append(dataclasses.replace(doc, terms=tuple(terms)))
+        await self._repo.add_postings(added)
+        await asyncio.gather(*(self._repo.remove_postings(d, ts) for d, ts in removed if ts))
+        await asyncio.gather(*(self._repo.put_doc(d) for d in copies))
+
+    async def stop(self) -> None:
+        for task in list(self._retries):
+            task.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+@dataclass
+class _Work:
+    """What is queued for one conversation: changes handed over, and a reader to catch up as."""
+
+    known: dict[int, Doc] = field(default_factory=dict)
+    reader: Principal | None = None
+    attempts: int = 0  # failed attempts so far (the retry backs off)
