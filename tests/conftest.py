@@ -33,6 +33,9 @@ FAST_LIMITS = {
     # No join/leave system messages: tests count the messages of their conversations
     # (tests/test_system_messages.py turns them on).
     "MEMBER_NOTICE_SECONDS": "0",
+    # Search indexes at once: tests that wait for the database to settle after a request must
+    # not see a round written seconds later (tests/test_search.py tests the rounds).
+    "SEARCH_INDEX_DELAY_SECONDS": "0",
 }
 
 

@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 
 from tests.support.activities import post_activity
 from tests.support.client import register
-from tests.support.discovery import ids, slug
+from tests.support.discovery import eventually, ids, slug
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,14 @@ async def test_lost_and_stale_cards_are_rebuilt_from_the_activities(
             assert await ids(org, tag=tag) == []
             out = reconcile(env)
             assert "2 cards written, 1 deleted" in out, out
-            assert sorted(await ids(org, tag=tag)) == sorted([a["id"], b["id"]])
+            # The server keeps a bucket it read for a few seconds (discovery/repository.py,
+            # BUCKET_SECONDS); another process's writes show when that runs out.
+            rebuilt = sorted([a["id"], b["id"]])
+
+            async def shown() -> bool:
+                return sorted(await ids(org, tag=tag)) == rebuilt
+
+            assert await eventually(shown)
             assert await cards.find_one({"_id": "ghost0"}) is None
         finally:
             await client.close()

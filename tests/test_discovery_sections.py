@@ -4,12 +4,25 @@ reason text and a code), "this week", "popular" and "near you"."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from tests.support.activities import post_activity
 from tests.support.client import Api, Sock
 from tests.support.discovery import discover, eventually, slug
+
+
+@pytest.fixture(scope="module")
+def server(stack: Any) -> Iterator[Any]:
+    """A server and database of this module's own: the sections are global (every public
+    circle's activities this week, the most popular ones), so other modules' activities on the
+    shared server would crowd these tests' ones out of the bounded lists."""
+    proc = stack.start(**stack.server_env())
+    yield proc
+    proc.stop()
 
 
 async def sign_up(api: Api, activity_id: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,6 +29,8 @@ log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 T = TypeVar("T")
+NAMESPACE_EXISTS = 48  # a create_collection that lost a race with another process
+INDEX_NOT_FOUND = 27  # a drop_index that lost one
 Db = AsyncDatabase[Doc]
 
 
@@ -76,15 +77,23 @@ async def ensure_indexes(
     existing = set(await db.list_collection_names()) if unique_only else set()
     for collection, indexes in declared.items():
         if unique_only and collection not in existing:
-            with contextlib.suppress(CollectionInvalid):  # another process made it meanwhile
+            try:
                 await db.create_collection(collection)
+            except (CollectionInvalid, OperationFailure) as exc:
+                # another process made it meanwhile (NamespaceExists); anything else is real
+                if isinstance(exc, OperationFailure) and exc.code != NAMESPACE_EXISTS:
+                    raise
         names = (
             {i["name"] async for i in await db[collection].list_indexes()} if unique_only else set()
         )
         for index in indexes:
             if unique_only and not index.unique:
                 if index.name in names:
-                    await db[collection].drop_index(index.name)
+                    try:
+                        await db[collection].drop_index(index.name)
+                    except OperationFailure as exc:  # dropped by another process meanwhile
+                        if exc.code != INDEX_NOT_FOUND:
+                            raise
                 continue
             await db[collection].create_index(
                 index.keys, name=index.name, unique=index.unique, **index.options

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import emoji
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from server.core.schemas import Id, Out, StrictIn, Text, Trimmed, UtcDatetime
@@ -37,18 +37,20 @@ Emoji = Annotated[
 class SendMessageIn(StrictIn):
     conversation_id: Id
     client_id: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
-    # may be empty when the message carries attachments (checked below)
-    text: Annotated[str, Trimmed(0, 4000)] = ""
     reply_to: Id | None = None
     attachments: Annotated[
         list[Id], Field(max_length=MAX_ATTACHMENTS), AfterValidator(_distinct)
     ] = []
+    # may be empty when the message carries attachments (validated after them, so a refusal of
+    # an empty message names ``text``)
+    text: Annotated[str, Trimmed(0, 4000), Field(validate_default=True)] = ""
 
-    @model_validator(mode="after")
-    def _something_to_send(self) -> SendMessageIn:
-        if not self.text and not self.attachments:
+    @field_validator("text")
+    @classmethod
+    def _something_to_send(cls, text: str, info: ValidationInfo) -> str:
+        if not text and not info.data.get("attachments"):
             raise PydanticCustomError("blank", "must not be blank")
-        return self
+        return text
 
 
 class ReactionIn(StrictIn):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from server.accounts.schemas import DisplayName, UserOut
 from server.core.schemas import Id, Out, Slug, StrictIn, Trimmed, UtcDatetime
@@ -23,6 +24,13 @@ class PatchProfileIn(StrictIn):
     interests: Annotated[list[Slug], Field(max_length=MAX_INTERESTS)] | None = None
     city: Annotated[str, Trimmed(0, MAX_CITY)] | None = None
     show_attended: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> PatchProfileIn:
+        # An empty body (or {}) is a client that meant something else: refused, not a no-op.
+        if not self.model_fields_set:
+            raise PydanticCustomError("empty", "name at least one field to change")
+        return self
 
 
 class AvatarIn(StrictIn):

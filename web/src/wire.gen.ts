@@ -2670,11 +2670,6 @@ export interface components {
             /** Client Id */
             client_id: string;
             /**
-             * Text
-             * @default
-             */
-            text?: string;
-            /**
              * Reply To
              * @default null
              */
@@ -2684,6 +2679,11 @@ export interface components {
              * @default []
              */
             attachments?: string[];
+            /**
+             * Text
+             * @default
+             */
+            text?: string;
         };
         /** PinsIn */
         PinsIn: {

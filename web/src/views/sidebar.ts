@@ -17,7 +17,7 @@ export function sidebarView(): View {
     h(
       "div",
       { class: "nav-links" },
-      h("a", { class: "nav-link", testid: "nav-explore", attrs: { href: "#/explore" } }, "Explore circles"),
+      h("a", { class: "nav-link", testid: "nav-explore", attrs: { href: "#/explore" } }, "Explore"),
       h("a", { class: "nav-link", testid: "nav-my-activities", attrs: { href: "#/me/activities" } }, "My activities"),
       h("a", { class: "nav-link", testid: "nav-new-circle", attrs: { href: "#/new" } }, "+ New circle"),
     ),
