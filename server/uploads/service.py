@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Protocol
@@ -13,13 +11,13 @@ from server.accounts.models import Principal
 from server.core import clock
 from server.core.errors import Invalid, NotFound
 from server.core.ids import new_id
+from server.core.periodic import Periodic
 from server.messages.models import Attachment
 from server.messages.service import MessageService
 from server.uploads import avatar, content
 from server.uploads.models import Scope, Upload
 from server.uploads.repository import UploadRepository
 
-log = logging.getLogger(__name__)
 # A pending upload may be attached until UPLOAD_PENDING_HOURS; the sweeper deletes it only this
 # much later, so an attach that read it just in time never points at deleted bytes.
 SWEEP_GRACE = timedelta(minutes=10)
@@ -55,8 +53,7 @@ class UploadService:
         self._messages = messages
         self.max_bytes = max_bytes
         self._pending_for = timedelta(hours=pending_hours)
-        self._sweep_seconds = sweep_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("upload sweep", sweep_seconds, self.sweep)
         self._preparing = asyncio.Semaphore(PREPARING_AT_ONCE)
         # post images (scope "post"); None until posts are wired in: such uploads are refused
         self.circles: CircleGate | None = None
@@ -241,22 +238,11 @@ class UploadService:
                 gone += 1
         return gone
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.warning("upload sweep failed; retrying", exc_info=True)
-            await asyncio.sleep(self._sweep_seconds)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
 
 
 def _attachment(u: Upload) -> Attachment:
