@@ -251,9 +251,10 @@ def build(
         settings.upload_sweep_seconds,
     )
     messages.attachments = uploads
-    indexer = SearchIndexer(SearchRepository(db), messages, settings.search_index_delay_seconds)
+    terms = SearchRepository(db)
+    indexer = SearchIndexer(terms, messages, settings.search_index_delay_seconds)
     messages.observers.append(indexer.observe)
-    search = SearchService(SearchRepository(db), indexer, messages)
+    search = SearchService(terms, indexer, messages)
     circles = CircleService(
         CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
     )
@@ -283,9 +284,8 @@ def build(
         circles, CirclePageRepository(db), activities, follows, accounts
     )
     # circle posts (posts/): the circle page lists the newest, uploads serve their images
-    posts = PostService(
-        PostRepository(db), PostAccess(circles, PostRepository(db)), accounts, activities, uploads
-    )
+    post_repo = PostRepository(db)
+    posts = PostService(post_repo, PostAccess(circles, post_repo), accounts, activities, uploads)
     circle_pages.recent_posts = posts.recent_for_page
     uploads.circles = posts
     profiles = ProfileService(accounts, circles, activities, uploads)

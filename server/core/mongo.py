@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     AutoReconnect,
+    BulkWriteError,
     CollectionInvalid,
     ConnectionFailure,
     ExecutionTimeout,
@@ -31,6 +32,7 @@ Doc = dict[str, Any]
 T = TypeVar("T")
 NAMESPACE_EXISTS = 48  # a create_collection that lost a race with another process
 INDEX_NOT_FOUND = 27  # a drop_index that lost one
+DUPLICATE_KEY = 11000  # an insert under a unique key already taken
 Db = AsyncDatabase[Doc]
 
 
@@ -128,6 +130,22 @@ async def retry_busy(op: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
                 raise
             await asyncio.sleep(0.02 * (2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
+
+
+async def insert_new(collection: AsyncCollection[Doc], docs: list[Doc]) -> set[int]:
+    """Insert ``docs`` in one unordered batch; answers the positions of those whose unique key
+    was taken already (not inserted: the idempotent step had run before). Any other failure
+    raises."""
+    if not docs:
+        return set()
+    try:
+        await retry_busy(lambda: collection.insert_many(docs, ordered=False))
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()
 
 
 def _translate(exc: BaseException) -> DomainError | None:

@@ -13,9 +13,9 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index, find_by_ids, retry_busy
+from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
 from server.discovery.models import Card
 
 INDEXES = {
@@ -23,7 +23,6 @@ INDEXES = {
     "discovery_marks": [Index([("f", 1)], "family")],
     "discovery_pushes": [],
 }
-DUPLICATE_KEY = 11000
 MARKS_SECONDS = 5.0
 BUCKET_SECONDS = 3.0
 MAX_BUCKETS = 2000
@@ -199,11 +198,7 @@ class DiscoveryRepository:
         }
         if not rows:
             return
-        try:
-            await self._marks.insert_many(list(rows.values()), ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
+        await insert_new(self._marks, list(rows.values()))
         if len(self._known_marks) > 200_000:
             self._known_marks.clear()
         self._known_marks.update(rows)

@@ -15,7 +15,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.core.errors import Unavailable
-from server.core.mongo import Db, Index, find_by_ids, retry_busy
+from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
 from server.messages.claims import Claim
 from server.messages.models import (
     Attachment,
@@ -601,16 +601,7 @@ class MessageRepository:
             }
             for m, seq, rev in items
         ]
-        if not docs:
-            return set()
-        try:
-            await retry_busy(lambda: self._messages.insert_many(docs, ordered=False))
-            return set()
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            return {int(e["index"]) for e in errors}
+        return await insert_new(self._messages, docs)
 
     async def get_message(self, message_id: str) -> Message | None:
         doc = await self._messages.find_one({"_id": message_id})

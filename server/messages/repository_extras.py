@@ -12,9 +12,9 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index, retry_busy
+from server.core.mongo import Db, Index, insert_new, retry_busy
 from server.messages.models import Message
 from server.messages.repository import _message
 
@@ -104,13 +104,7 @@ class ChatRepository:
             }
             for u in user_ids
         ]
-        if not docs:
-            return
-        try:
-            await retry_busy(lambda: self._mentions.insert_many(docs, ordered=False))
-        except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+        await insert_new(self._mentions, docs)
 
     async def unread_mentions(self, user_id: str) -> list[tuple[str, int]]:
         """``(conversation_id, seq)`` of the user's mentions not yet read past."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import DESCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
-from server.core.mongo import Db, Index, retry_busy
+from server.core.mongo import Db, Index, insert_new, retry_busy
 from server.notifications.models import Notification
 
 INDEXES = {
@@ -83,13 +83,7 @@ class NotificationRepository:
         """Record happenings a digest counts, each once under its unique id (a retried step
         records nothing twice); returns how many were new."""
         docs = [{"_id": i, "digest_id": digest_id, **e} for i, e in events]
-        try:
-            await retry_busy(lambda: self._events.insert_many(docs, ordered=False))
-            return len(docs)
-        except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
-            return int(exc.details.get("nInserted", 0))
+        return len(docs) - len(await insert_new(self._events, docs))
 
     async def count_events(self, digest_id: str) -> int:
         return await self._events.count_documents({"digest_id": digest_id})

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import BulkWriteError
-
-from server.core.mongo import Db, Index, find_by_ids
+from server.core.mongo import Db, Index, find_by_ids, insert_new
 
 INDEXES = {
     "search_terms": [Index([("t", 1), ("c", 1)], "term_conversation", equality=2)],
@@ -22,7 +20,6 @@ INDEXES = {
     "search_docs": [Index([("c", 1)], "conversation")],
     "search_marks": [Index([("rev", 1)], "rev")],
 }
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -67,21 +64,6 @@ def _row(doc: Doc) -> dict[str, Any]:
         "deleted": doc.deleted,
         "terms": list(doc.terms),
     }
-
-
-async def _insert_new(collection: Any, rows: list[dict[str, Any]]) -> set[int]:
-    """Insert ``rows`` in one unordered batch; answers the positions of those whose ``_id`` was
-    taken already (not inserted). Any other failure raises."""
-    if not rows:
-        return set()
-    try:
-        await collection.insert_many(rows, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        return {int(e["index"]) for e in errors}
-    return set()
 
 
 def _doc(d: dict[str, Any]) -> Doc:
@@ -135,7 +117,7 @@ class SearchRepository:
             for doc, terms in batch
             for t in terms
         ]
-        there = await _insert_new(self._terms, rows)
+        there = await insert_new(self._terms, rows)
         return {str(r["_id"]) for i, r in enumerate(rows) if i not in there}
 
     async def remove_postings(self, doc: Doc, terms: list[str]) -> None:
@@ -149,7 +131,7 @@ class SearchRepository:
         """One insert for copies of messages not indexed before; answers the ids of those whose
         copy was there already (left as they are: the caller compares revs)."""
         rows = [{"_id": d.id, **_row(d)} for d in docs]
-        there = await _insert_new(self._docs, rows)
+        there = await insert_new(self._docs, rows)
         return {docs[i].id for i in there}
 
     async def mark(self, conversation_id: str) -> int:
