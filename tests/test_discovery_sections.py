@@ -99,7 +99,9 @@ async def test_this_week_popular_and_near_you(make_user: Any, clock: Any) -> Non
     await asyncio.gather(*(sign_up(p, soon["id"]) for p in people))
 
     async def popular() -> dict[str, Any] | None:
-        return item((await discover(viewer))["popular"], soon["id"])
+        # the cards follow each sign-up's commit: wait for the last of the four, not the first
+        found = item((await discover(viewer))["popular"], soon["id"])
+        return found if found is not None and found["going"] == 4 else None
 
     got = await eventually(popular)
     assert got is not None and got["going"] == 4
