@@ -247,11 +247,18 @@ async def test_database_paused_refuses_sends_promptly_and_retries_store_once(
                 for k in range(6)
             ]
         )
-        await asyncio.sleep(1)
-        late = await asyncio.gather(
-            *[history.send(sa, alice.id, conv, f"during, later {k}") for k in range(2)]
-        )
-        during.extend(late)
+        # Later waves land while the failed writes are being retried in the background: each
+        # is still answered within about one timeout, not one timeout per attempt ahead of it.
+        for wave, pause in enumerate((1.0, 2.5)):
+            await asyncio.sleep(pause)
+            during.extend(
+                await asyncio.gather(
+                    *[
+                        history.send(sa, alice.id, conv, f"during, wave {wave} #{k}")
+                        for k in range(3)
+                    ]
+                )
+            )
         resumed_after = time.monotonic() - paused
     finally:
         rig.ferret.resume()
@@ -260,7 +267,7 @@ async def test_database_paused_refuses_sends_promptly_and_retries_store_once(
     latencies = [round(op.latency or -1, 1) for op in during]
     for op in during:
         assert op.outcome == "error" and op.error and op.error["code"] == "unavailable", op
-        assert op.latency is not None and op.latency <= 4 * DB_TIMEOUT_S, (
+        assert op.latency is not None and op.latency <= 2 * DB_TIMEOUT_S + 1, (
             f"answered after {op.latency:.1f}s with the database down "
             f"(DB_TIMEOUT_MS={DB_TIMEOUT_S * 1000:.0f}); all latencies: {latencies}"
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -56,18 +57,20 @@ class MessageWriter:
     def __init__(self, repo: MessageRepository, on_committed: Committed) -> None:
         self._repo = repo
         self._on_committed = on_committed
-        self._queue: deque[tuple[NewMessage, asyncio.Future[Result]]] = deque()
+        # (message, its waiter, when it was queued)
+        self._queue: deque[tuple[NewMessage, asyncio.Future[Result], float]] = deque()
         self._unsettled: list[_Unsettled] = []
         self._settling = asyncio.Lock()
         self._settler: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._recent: OrderedDict[str, str] = OrderedDict()  # client key -> message id
+        self._failed_at = float("-inf")  # monotonic time of the last failed database write
 
     async def submit(self, message: NewMessage) -> Result:
         """Store ``message`` (or find the one stored under its client id). Returns the stored
         message and whether this call created it. Raises what the database raised."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queue.append((message, future))
+        self._queue.append((message, future, time.monotonic()))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         return await asyncio.shield(future)
@@ -79,12 +82,16 @@ class MessageWriter:
 
     async def _drain(self) -> None:
         while self._queue:
-            batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            queued = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            batch = [(message, future) for message, future, _ in queued]
             try:
                 if self._unsettled:
-                    await self._settle()  # a failed write's seqs first: seq stays dense below
+                    # A failed write's seqs first: seq stays dense below.
+                    await self._settle(failed_after=max(at for _, _, at in queued))
                 await self._write(batch)
             except Exception as exc:  # fail every waiter of this batch, keep the writer alive
+                if not isinstance(exc, _FailedFast):
+                    self._failed_at = time.monotonic()
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
@@ -229,14 +236,23 @@ class MessageWriter:
                 await self._settle()
                 return
             except Exception:
+                self._failed_at = time.monotonic()
                 await asyncio.sleep(min(0.5 * (attempt + 1), 5.0))
         log.error(
             "could not plug %d failed writes; their revs read as abandoned", len(self._unsettled)
         )
 
-    async def _settle(self) -> None:
-        """Plug every failed write still open (raises while the database is still down)."""
+    async def _settle(self, failed_after: float | None = None) -> None:
+        """Plug every failed write still open (raises while the database is still down).
+
+        A batch passes ``failed_after``, when its newest message was queued: if a write failed
+        since (the one ahead of it, or the background settler's attempt this call waited for),
+        that failure is its answer, without asking the database again. So sends queued while the
+        database is down are refused within about one timeout, not one timeout per batch ahead;
+        a send made after the last failure is always tried."""
         async with self._settling:
+            if failed_after is not None and self._unsettled and self._failed_at > failed_after:
+                raise _FailedFast("the database is unavailable; nothing was changed")
             while self._unsettled:
                 open_ = self._unsettled[0]
                 if open_.in_doubt:
@@ -247,6 +263,10 @@ class MessageWriter:
                     open_.in_doubt.clear()
                 await self._plug(open_.rows)
                 self._unsettled.pop(0)
+
+
+class _FailedFast(Unavailable):
+    """Refused without a database round trip: a write failed moments ago."""
 
 
 @dataclass
