@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> Any:
     embedded = (
-        EmbeddedDatabase(settings.data_dir, settings.ferretdb_bin, settings.postgres_bin)
+        EmbeddedDatabase(
+            settings.data_dir, settings.ferretdb_bin, settings.postgres_bin, {settings.port}
+        )
         if settings.embedded_db
         else None
     )

@@ -4,9 +4,11 @@ restarts them when they die, stops them on shutdown, and leaves none behind when
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import shutil
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.core.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 from tests.conftest import FAST_LIMITS, LOGS
 from tests.support import infra
 from tests.support.client import register
@@ -149,3 +152,33 @@ async def test_database_processes_that_die_are_restarted(data_dir: Path) -> None
         await bob.aclose()
     finally:
         server.stop()
+
+
+def test_chosen_ports_are_held_until_the_databases_listen(data_dir: Path) -> None:
+    """Between choosing its ports and its databases listening on them (seconds on a first start,
+    while initdb runs), nobody else is handed the ports, and they never coincide with each
+    other or with the port the server is about to bind (CI once saw FerretDB fail to bind)."""
+    avoid = {infra.free_port()}
+    embedded = EmbeddedDatabase(data_dir, None, None, avoid)
+    try:
+        assert embedded.port != embedded.pg_port
+        assert not {embedded.port, embedded.pg_port} & avoid
+        for port in (embedded.port, embedded.pg_port):
+            with socket.socket() as other, pytest.raises(OSError) as refused:
+                other.bind(("127.0.0.1", port))
+            assert refused.value.errno == errno.EADDRINUSE
+    finally:
+        asyncio.run(embedded.stop())
+
+
+async def test_a_port_taken_by_another_listener_fails_the_start_clearly(data_dir: Path) -> None:
+    """A listener that is not FerretDB answers the readiness probe while FerretDB exits for want
+    of the port: the start fails with FerretDB's exit instead of serving a dead database."""
+    embedded = EmbeddedDatabase(data_dir, None, None)
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", embedded.port))
+        squatter.listen()
+        with pytest.raises(EmbeddedDatabaseError, match="exited with 1 right after starting"):
+            await embedded.start()
+    assert embedded._pg is not None and embedded._pg.poll() is not None  # stopped, not left

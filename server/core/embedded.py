@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from server.core import pgindex
@@ -26,6 +27,7 @@ from server.core.postgres import ensure_database as create_database
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STARTED_GRACE_SECONDS = 0.5  # FerretDB that cannot bind its port exits well within this
 INSTALL_HINT = (
     "Circles needs FerretDB v1.24.2 for its embedded database, and could not find it.\n"
     "Install it with `scripts/install-ferretdb` (needs Go; it builds "
@@ -51,6 +53,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def reserve_port(avoid: Collection[int] = ()) -> socket.socket:
+    """A loopback port held until the process meant for it listens there: a socket bound to it
+    (with SO_REUSEADDR, never listening), so the kernel hands it to nobody else in between,
+    while PostgreSQL and FerretDB (both set SO_REUSEADDR) can still bind it. ``avoid``: ports
+    chosen elsewhere but not bound yet (the server's own HTTP port binds after startup)."""
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        if s.getsockname()[1] not in avoid:
+            return s
+        s.close()
 
 
 def ferretdb_command(binary: str, state_dir: Path, port: int) -> list[str]:
@@ -86,15 +102,21 @@ async def wait_listening(port: int, proc: subprocess.Popen[bytes], limit: float)
 class EmbeddedDatabase:
     """PostgreSQL and FerretDB for one server process: start, watch, restart, stop."""
 
-    def __init__(self, data_dir: Path, ferretdb_bin: str | None, postgres_bin: str | None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        ferretdb_bin: str | None,
+        postgres_bin: str | None,
+        avoid_ports: Collection[int] = (),
+    ) -> None:
         self.ferret_dir = (data_dir / "ferretdb").resolve()
         self.binary = find_ferretdb(ferretdb_bin)
         try:
             self.cluster = Cluster(data_dir / "postgres", find_pg_bin(postgres_bin))
         except ClusterError as exc:
             raise EmbeddedDatabaseError(str(exc)) from None
-        self.pg_port = free_port()
-        self.port = free_port()
+        self._reserved = [reserve_port(avoid_ports), reserve_port(avoid_ports)]
+        self.pg_port, self.port = (int(s.getsockname()[1]) for s in self._reserved)
         self._pg: subprocess.Popen[bytes] | None = None
         self._ferret: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -162,6 +184,15 @@ class EmbeddedDatabase:
         self._ferret = self._spawn_ferretdb()  # from the loop's thread, like PostgreSQL
         try:
             await wait_listening(self.port, self._ferret, 30)
+            self._release()
+            # Something else listening on the port (taken while it was not reserved) answers
+            # the connection above while FerretDB fails to bind and exits: still running a
+            # moment later means the listener is FerretDB.
+            await asyncio.sleep(STARTED_GRACE_SECONDS)
+            if self._ferret.poll() is not None:
+                raise EmbeddedDatabaseError(
+                    f"FerretDB exited with {self._ferret.returncode} right after starting"
+                )
         except EmbeddedDatabaseError as exc:
             raise EmbeddedDatabaseError(f"{exc}; see {self.ferret_dir / 'ferretdb.log'}") from None
 
@@ -181,9 +212,17 @@ class EmbeddedDatabase:
                 except EmbeddedDatabaseError:
                     log.exception("embedded %s failed to restart; trying again", name)
 
+    def _release(self) -> None:
+        """Let go of the reserved ports (FerretDB listens on its own now, PostgreSQL long since:
+        it starts first)."""
+        for s in self._reserved:
+            s.close()
+        self._reserved = []
+
     async def stop(self) -> None:
         """FerretDB first (it holds PostgreSQL connections), then PostgreSQL (fast shutdown)."""
         self._stopping = True
+        self._release()
         if self._watch is not None:
             self._watch.cancel()
         await _terminate(self._ferret, signal.SIGTERM, 10)
