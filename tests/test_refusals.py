@@ -148,7 +148,7 @@ async def snapshot(w: World | Dedicated) -> dict[str, list[dict[str, Any]]]:
         return out
 
 
-async def settled(w: World, timeout: float = 15) -> dict[str, list[dict[str, Any]]]:
+async def settled(w: World | Dedicated, timeout: float = 15) -> dict[str, list[dict[str, Any]]]:
     """Wait until the world's own after-effects (cards, notifications) are all written."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
