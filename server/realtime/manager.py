@@ -124,6 +124,8 @@ class _LocalFanout:
         while order.waiting():
             await asyncio.sleep(GAP_WAIT_SECONDS / 2)
             for key, missing in order.gaps(GAP_WAIT_SECONDS):
+            for e, d, r, s in order.opened(GAP_WAIT_SECONDS):
+                self.deliver(e, d, r, s)
                 if self.resolver is None:
                     answers: list[tuple[int, str | None, dict[str, Any] | None]] = [
                         (rev, None, None) for rev in missing

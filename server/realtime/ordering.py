@@ -8,6 +8,12 @@ rev order with no gap: a change that arrives ahead of a gap waits; a gap that la
 asking the database what the missing revs stand for (a written change to deliver, or nothing,
 see ``messages/order.py``).
 
+Where a conversation's stream starts is not known: the first change a process sees of it may be
+rev 2 while rev 1, claimed by another process a moment earlier, is still on its way. So a stream
+that opens above rev 1 holds what arrives for ``min_age`` (the gap wait) and then starts from the
+lowest rev it holds; only what arrives later than that from below its start is delivered out of
+order ("late rather than never").
+
 Pure bookkeeping, no I/O: the manager feeds it events and database answers.
 """
 
@@ -29,6 +35,7 @@ class _Stream:
     held: dict[int, Any] = field(default_factory=dict)
     since: float = 0.0  # when the wait on the current gap began
     skipped: set[int] = field(default_factory=set)  # passed over without delivery
+    opening: bool = False  # holding its first changes until lower revs in flight arrive
 
 
 class RevOrder:
@@ -41,11 +48,18 @@ class RevOrder:
         """Items ready for delivery, in rev order, after ``item`` arrived."""
         stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[key] = _Stream(base=rev, next_rev=rev)
+            stream = self._streams[key] = _Stream(base=rev, next_rev=rev, opening=rev > 1)
             if len(self._streams) > self._max_streams:
                 old, _ = self._streams.popitem(last=False)
                 self._waiting.discard(old)
+            if stream.opening:
+                stream.since = time.monotonic()
+                self._waiting.add(key)
         self._streams.move_to_end(key)
+        if stream.opening:
+            stream.held.setdefault(rev, item)
+            stream.base = stream.next_rev = min(stream.base, rev)
+            return []
         if rev < stream.next_rev:
             if rev < stream.base or rev in stream.skipped:
                 stream.skipped.discard(rev)
@@ -65,9 +79,23 @@ class RevOrder:
         out = []
         for key in list(self._waiting):
             stream = self._streams[key]
+            if stream.opening:
+                continue  # nothing is missing yet: see ``opened``
             if stream.held and now - stream.since >= min_age:
                 top = min(min(stream.held), stream.next_rev + MAX_GAP)
                 out.append((key, list(range(stream.next_rev, top))))
+        return out
+
+    def opened(self, min_age: float) -> list[Any]:
+        """Items ready in the streams that have held their first changes for ``min_age``
+        seconds: each starts from the lowest rev it holds."""
+        now = time.monotonic()
+        out: list[Any] = []
+        for key in list(self._waiting):
+            stream = self._streams[key]
+            if stream.opening and now - stream.since >= min_age:
+                stream.opening = False
+                out.extend(self._release(key, stream))
         return out
 
     def fill(self, key: str, rev: int, item: Any | None) -> list[Any]:
