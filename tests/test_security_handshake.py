@@ -86,7 +86,7 @@ async def bad_tokens(
     claims = session_claims(victim.token)
     # Controls: the same claims, minted with the right key, purpose and a fresh timestamp, are a
     # working session token. So each refusal below is caused by the one thing that differs.
-    assert await accepted(victim, mint("session", claims))
+    assert await accepted(victim, mint("session", claims, issued_at=server_now(stack)))
     assert await accepted(victim, mint("session", claims, issued_at=server_now(stack) - 29 * DAY))
 
     private = await owner.create_circle("Invite source", visibility="private")
@@ -113,20 +113,30 @@ async def bad_tokens(
         "overlong": "a" * 5000,
         "tampered_signature": flip_char(victim.token, len(victim.token) - 2),
         "tampered_payload": with_payload(victim.token, {"u": owner.id, "j": claims["j"]}),
-        "wrong_key": mint("session", claims, secret="some-other-secret-key"),
+        "wrong_key": mint(
+            "session", claims, secret="some-other-secret-key", issued_at=server_now(stack)
+        ),
         "expired": mint("session", claims, issued_at=server_now(stack) - MONTH),
         "invite_from_api": invite,
-        "calendar_purpose": mint("calendar", claims),
-        "ticket_purpose": mint("ticket", claims),
-        "share_purpose": mint("share", claims),
+        "calendar_purpose": mint("calendar", claims, issued_at=server_now(stack)),
+        "ticket_purpose": mint("ticket", claims, issued_at=server_now(stack)),
+        "share_purpose": mint("share", claims, issued_at=server_now(stack)),
         "revoked": revoked_token,
         "expired_in_database": db_expired,
         "deleted_user": ghost.token,
-        "unknown_session": mint("session", {"u": victim.id, "j": uuid.uuid4().hex}),
-        "another_users_session": mint("session", {"u": victim.id, "j": other_jti}),
-        "operator_in_claims": mint("session", {"u": victim.id, "j": {"$ne": None}}),
-        "operator_user": mint("session", {"u": {"$gt": ""}, "j": claims["j"]}),
-        "not_an_object": mint("session", [victim.id, claims["j"]]),
+        "unknown_session": mint(
+            "session", {"u": victim.id, "j": uuid.uuid4().hex}, issued_at=server_now(stack)
+        ),
+        "another_users_session": mint(
+            "session", {"u": victim.id, "j": other_jti}, issued_at=server_now(stack)
+        ),
+        "operator_in_claims": mint(
+            "session", {"u": victim.id, "j": {"$ne": None}}, issued_at=server_now(stack)
+        ),
+        "operator_user": mint(
+            "session", {"u": {"$gt": ""}, "j": claims["j"]}, issued_at=server_now(stack)
+        ),
+        "not_an_object": mint("session", [victim.id, claims["j"]], issued_at=server_now(stack)),
     }
 
 
@@ -401,15 +411,20 @@ async def test_a_session_token_is_not_an_invite(
     for invite in [
         owner.token,
         eve.token,
-        mint("invite", {"c": private["id"]}, secret="some-other-secret-key"),
-        mint("session", {"c": private["id"], "n": "x"}),
+        mint(
+            "invite",
+            {"c": private["id"]},
+            secret="some-other-secret-key",
+            issued_at=server_now(stack),
+        ),
+        mint("session", {"c": private["id"], "n": "x"}, issued_at=server_now(stack)),
         mint("invite", {"c": private["id"], "n": "x"}, issued_at=server_now(stack) - 15 * DAY),
-        mint("invite", owner_claims),
+        mint("invite", owner_claims, issued_at=server_now(stack)),
     ]:
         resp = await eve.post(f"/api/circles/{private['id']}/join", {"invite": invite})
         assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
     # Control: a minted invite for this circle, fresh, with the right key, does work.
-    good = mint("invite", {"c": private["id"], "n": "x"})
+    good = mint("invite", {"c": private["id"], "n": "x"}, issued_at=server_now(stack))
     assert (
         await eve.post(f"/api/circles/{private['id']}/join", {"invite": good})
     ).status_code == 200

@@ -48,10 +48,14 @@ class Page(HTMLParser):
 
 
 def utc_when(starts: str, ends: str) -> str:
-    """How the page writes a same-day activity's time (UTC, naming the zone)."""
+    """How the page writes an activity's time (UTC, naming the zone): one date for a same-day
+    activity, both dates for one that runs past midnight (the tests' activities start relative
+    to the wall clock, so either happens)."""
     s = datetime.fromisoformat(starts.replace("Z", "+00:00"))
     e = datetime.fromisoformat(ends.replace("Z", "+00:00"))
-    return f"{s:%a} {s.day} {s:%b %Y}, {s:%H:%M}\u2013{e:%H:%M} UTC"
+    if s.date() == e.date():
+        return f"{s:%a} {s.day} {s:%b %Y}, {s:%H:%M}\u2013{e:%H:%M} UTC"
+    return f"{s:%a} {s.day} {s:%b %Y}, {s:%H:%M} \u2013 {e:%a} {e.day} {e:%b %Y}, {e:%H:%M} UTC"
 
 
 def without_date(headers: httpx.Headers) -> list[tuple[str, str]]:
