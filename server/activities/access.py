@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.accounts.models import User
 from server.activities.models import Activity
 from server.core.errors import Forbidden, NotFound
+from server.moderation.permissions import allowed
 from server.rooms.service import CircleService
 
 
@@ -29,7 +30,18 @@ async def require_organiser(circles: CircleService, a: Activity | None, user: Us
     raise Forbidden("organisers only")
 
 
+async def require_check_in(circles: CircleService, a: Activity | None, user: User) -> Activity:
+    """Who works the door: the organiser, or a member of the activity's circle whose role may
+    check people in (owners, admins, check-in staff: moderation/permissions.py)."""
+    a = await require_visible(circles, a, user)
+    if a.organiser_id == user.id:
+        return a
+    if allowed(await circles.role_of(a.circle_id, user.id), "check_in"):
+        return a
+    raise Forbidden("organisers and check-in staff only")
+
+
 async def require_circle_admin(circles: CircleService, circle_id: str, user: User) -> None:
     _, role = await circles.get(user, circle_id)
-    if role not in ("owner", "admin"):
+    if not allowed(role, "create_activities"):
         raise Forbidden("circle owners and admins post activities")

@@ -15,7 +15,7 @@ from server.activities.schemas import SignupEnvelope
 from server.http.routing import Route
 from server.messages import schemas as messages
 from server.realtime.events import EventTable
-from server.rooms.schemas import MemberCountOut
+from server.rooms.schemas import CircleRemovedOut, MemberCountOut, RoleChangedOut
 
 # What each Socket.IO event's ack carries in `data` (`{ok: true, data}`). The event table names
 # each event's input model but not its output, so the outputs are listed here; an event missing
@@ -48,6 +48,8 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "message:updated": messages.MessageEnvelope,
     "conversation:new": messages.ConversationEnvelope,
     "circle:members": MemberCountOut,
+    "circle:removed": CircleRemovedOut,
+    "circle:role": RoleChangedOut,
 }
 
 

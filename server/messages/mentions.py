@@ -57,7 +57,9 @@ class Mentions:
         """The members mentioned in ``text`` (user ids, the sender excluded) and whether the
         message mentions everyone (an owner/admin's ``@everyone`` in a circle)."""
         handles = handles_in(text)
-        everyone = EVERYONE in handles and await self._log.can_moderate(conv, sender.id)
+        everyone = EVERYONE in handles and await self._log.can_moderate(
+            conv, sender.id, "mention_everyone"
+        )
         named = [h for h in handles if h != EVERYONE]
         users = await self._log.directory_or_fail().users_by_handles(named) if named else {}
         ids = []

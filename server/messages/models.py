@@ -101,6 +101,7 @@ class Message:
     reactions: tuple[Reaction, ...] = ()
     pinned: bool = False
     attachments: tuple[Attachment, ...] = ()
+    removed_by: str | None = None  # "moderator": deleted by a circle moderator, not its sender
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ class Pins:
         message = await self._log.visible_message(message_id, who.user.id)
         conv = await self._log.repo.get_conversation(message.conversation_id)
         assert conv is not None
-        if not await self._log.can_moderate(conv, who.user.id):
-            raise Forbidden("only a circle owner or admin can pin messages")
+        if not await self._log.can_moderate(conv, who.user.id, "pin"):
+            raise Forbidden("only a circle's owners, admins and moderators can pin messages")
         if message.deleted:
             raise Conflict("deleted", "the message was deleted")
         return message

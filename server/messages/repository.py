@@ -168,6 +168,7 @@ def _message(doc: dict[str, Any]) -> Message:
             if shown
         ),
         pinned=bool(doc.get("pinned")) and shown,
+        removed_by=None if shown else doc.get("removed_by"),
         attachments=tuple(
             Attachment(
                 id=a["id"],

@@ -180,6 +180,8 @@ class MessageOut(Out):
     reactions: list[ReactionOut] = []
     pinned: bool = False
     attachments: list[AttachmentOut] = []
+    # on a deleted message: "moderator" when a circle moderator removed it, else null
+    removed_by: Literal["moderator"] | None = None
 
     @classmethod
     def of(cls, m: Message, mine: set[str] | None = None) -> MessageOut:
@@ -204,6 +206,7 @@ class MessageOut(Out):
             reactions=[_reaction_out(r, mine) for r in m.reactions],
             pinned=m.pinned,
             attachments=[AttachmentOut.of(a) for a in m.attachments],
+            removed_by="moderator" if m.removed_by == "moderator" else None,
         )
 
 

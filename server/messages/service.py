@@ -8,7 +8,7 @@ and the gates here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from server.accounts.models import Principal, User
@@ -34,6 +34,7 @@ from server.messages.schemas import ConversationOut, MessageEnvelope, MessageOut
 from server.messages.sidebar import Sidebar
 from server.messages.syncing import resolve_revs, sync_page
 from server.messages.writer import MessageWriter
+from server.moderation.permissions import Permission
 from server.realtime.broadcaster import Broadcaster
 
 
@@ -44,12 +45,19 @@ class Directory(Protocol):
 
     async def users(self, user_ids: list[str]) -> dict[str, User]: ...
 
-    async def can_moderate(self, circle_id: str, user_id: str) -> bool: ...
+    async def can_moderate(self, circle_id: str, user_id: str, permission: Permission) -> bool: ...
 
     async def online(self, user_ids: list[str]) -> dict[str, bool]: ...
 
     async def users_by_handles(self, handles: list[str]) -> dict[str, User]: ...
 
+
+# (circle_id, user_id, client_id): refuses a circle send (mute, rules, slow mode:
+# moderation/gate.py) without writing, or lets it through with a step to run right before the
+# message is stored (slow mode's claim), which may still refuse it
+SendGate = Callable[[str, str, str], Awaitable[Callable[[], Awaitable[None]] | None]]
+# (circle_id, moderator_id, message_id, sender_id): a moderator deleted someone's message
+ModeratedDelete = Callable[[str, str, str, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 __all__ = ["Directory", "MessageService", "dm_id"]  # dm_id: its old home, still imported
@@ -75,15 +83,20 @@ class MessageService(ConversationMembers):
         self.sidebar = Sidebar(self)
         # what the writer's committed copies lack, by message id, while a send is in flight
         self._sending: dict[str, NewMessage] = {}
+        self.send_gate: SendGate | None = None  # moderation, when wired
+        self.moderated_delete: ModeratedDelete | None = None  # the audit log, when wired
 
     def directory_or_fail(self) -> Directory:
         assert self.directory is not None, "the container sets the directory"
         return self.directory
 
-    async def can_moderate(self, conv: Conversation, user_id: str) -> bool:
-        """Whether ``user_id`` is an owner or admin of the conversation's circle (never in a DM)."""
+    async def can_moderate(
+        self, conv: Conversation, user_id: str, permission: Permission = "delete_messages"
+    ) -> bool:
+        """Whether ``user_id``'s role in the conversation's circle holds ``permission`` (the
+        table: moderation/permissions.py); never in a DM."""
         return bool(conv.circle_id) and await self.directory_or_fail().can_moderate(
-            conv.circle_id or "", user_id
+            conv.circle_id or "", user_id, permission
         )
 
     # listing -----------------------------------------------------------------------------
@@ -110,6 +123,9 @@ class MessageService(ConversationMembers):
         A bad ``reply_to`` or attachment refuses the send before anything is stored. The
         sender's budget is charged by the transport (the event table)."""
         conv = await self.require_participant(conversation_id, who.user.id)
+        commit = None
+        if self.send_gate is not None and conv.circle_id:  # before anything that writes
+            commit = await self.send_gate(conv.circle_id, who.user.id, client_id)
         new = NewMessage(
             id=new_id(),
             conversation_id=conversation_id,
@@ -126,6 +142,8 @@ class MessageService(ConversationMembers):
         )
         mentions, new.mention_everyone = await self.mentions.resolve(conv, who.user, text)
         new.mentions = tuple(mentions)
+        if commit is not None:
+            await commit()
         self._sending[new.id] = new
         try:
             message, created = await self._writer.submit(new)
@@ -215,14 +233,18 @@ class MessageService(ConversationMembers):
         """A tombstone keeps its place (seq) and nothing it carried: its pin, mentions,
         reactions and attachments go; replies quoting it show it deleted."""
         message = await self.visible_message(message_id, who.user.id)
-        if message.sender_id != who.user.id:
-            conv = await self._repo.get_conversation(message.conversation_id)
-            assert conv is not None
-            if not await self.can_moderate(conv, who.user.id):
-                raise Forbidden("only the sender or a circle owner/admin can delete a message")
+        by_moderator = message.sender_id != who.user.id
+        conv = await self._repo.get_conversation(message.conversation_id)
+        assert conv is not None
+        if by_moderator and not await self.can_moderate(conv, who.user.id):
+            raise Forbidden("only the sender or a circle moderator can delete a message")
         if message.deleted:
             return message
-        stored = await self._change(message, dict(TOMBSTONE))
+        # the tombstone says who removed it: a moderator, not its sender
+        tombstone = {**TOMBSTONE, "removed_by": "moderator" if by_moderator else None}
+        stored = await self._change(message, tombstone)
+        if by_moderator and self.moderated_delete is not None and conv.circle_id:
+            await self.moderated_delete(conv.circle_id, who.user.id, message.id, message.sender_id)
         await self.extras.unpin(message.id)
         await self.extras.drop_mentions_of(message.id)
         await self.replies.refresh(message.id)

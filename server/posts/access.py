@@ -10,6 +10,7 @@ the circle's owners and admins.
 from __future__ import annotations
 
 from server.core.errors import Forbidden, NotFound
+from server.moderation.permissions import allowed
 from server.posts.models import Post
 from server.posts.repository import PostRepository
 from server.rooms.models import Role
@@ -47,7 +48,8 @@ class PostAccess:
     async def may_post(self, role: Role | None, circle_id: str) -> bool:
         if role in ORGANISERS:
             return True
-        return role == "member" and await self._repo.members_can_post(circle_id)
+        # every other member (moderators and check-in staff included) when the circle lets them
+        return role is not None and await self._repo.members_can_post(circle_id)
 
     async def require_poster(self, user_id: str, circle_id: str) -> Role:
         role = await self.see_circle(user_id, circle_id)
@@ -70,4 +72,4 @@ class PostAccess:
 
     @staticmethod
     def may_delete(user_id: str, author_id: str, role: Role | None) -> bool:
-        return user_id == author_id or role in ORGANISERS
+        return user_id == author_id or allowed(role, "delete_messages")

@@ -144,7 +144,11 @@ def routes(posts: PostService) -> list[Route]:
         ),
         Route("GET", post, get_post, "One post", response=PostEnvelope, tags=t),
         Route(
-            "DELETE", post, delete_post, "Delete a post (author, circle owners and admins)", tags=t
+            "DELETE",
+            post,
+            delete_post,
+            "Delete a post (its author; owners, admins, moderators)",
+            tags=t,
         ),
         Route(
             "PUT",

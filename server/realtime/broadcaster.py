@@ -69,6 +69,14 @@ class Broadcaster:
     async def leave(self, user_id: str, channel: str) -> None:
         await self._control({"op": "leave", "user": user_id, "channel": channel})
 
+    def on_forget(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(what, key)`` whenever any process says its ``what`` of ``key``
+        changed (``forget``), this one included."""
+        self._manager.add_forget_listener(listener)
+
+    async def forget(self, what: str, key: str) -> None:
+        await self._control({"op": "forget", "what": what, "key": key})
+
     async def session_revoked(self, jti: str) -> None:
         """Disconnect every socket opened with that session's token, on every process."""
         await self._control({"op": "revoke", "jti": jti})

@@ -46,6 +46,7 @@ class _LocalFanout:
     rooms: dict[str, Any]
     resolver: Resolver | None = None  # set once the messages domain exists
     _leave_listeners: tuple[Callable[[str, str], None], ...] = ()
+    _forget_listeners: tuple[Callable[[str, str], None], ...] = ()
     _order: RevOrder | None = None
     _filler: asyncio.Task[None] | None = None
     _doomed_sids: set[str] | None = None
@@ -123,9 +124,9 @@ class _LocalFanout:
         assert order is not None
         while order.waiting():
             await asyncio.sleep(GAP_WAIT_SECONDS / 2)
-            for key, missing in order.gaps(GAP_WAIT_SECONDS):
             for e, d, r, s in order.opened(GAP_WAIT_SECONDS):
                 self.deliver(e, d, r, s)
+            for key, missing in order.gaps(GAP_WAIT_SECONDS):
                 if self.resolver is None:
                     answers: list[tuple[int, str | None, dict[str, Any] | None]] = [
                         (rev, None, None) for rev in missing
@@ -152,8 +153,17 @@ class _LocalFanout:
         """``listener(user_id, channel)`` runs whenever a leave op is applied here."""
         self._leave_listeners = (*self._leave_listeners, listener)
 
+    def add_forget_listener(self, listener: Callable[[str, str], None]) -> None:
+        """``listener(what, key)`` runs whenever a ``forget`` op is applied here: a process's
+        kept copy of ``what`` for ``key`` changed in the database."""
+        self._forget_listeners = (*self._forget_listeners, listener)
+
     async def apply_control(self, op: dict[str, Any]) -> None:
         kind = op.get("op")
+        if kind == "forget":
+            for listener in self._forget_listeners:
+                listener(str(op["what"]), str(op["key"]))
+            return
         if kind == "leave":
             for listener in self._leave_listeners:
                 listener(str(op["user"]), str(op["channel"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.core.errors import Forbidden, NotFound
+from server.moderation.permissions import Permission, allowed
 from server.rooms.models import Circle, Membership
 from server.rooms.repository import CircleRepository
 
@@ -30,10 +31,19 @@ async def require_member(
     return circle, membership
 
 
+async def require(
+    repo: CircleRepository, circle_id: str, user_id: str, permission: Permission
+) -> tuple[Circle, Membership]:
+    """A member whose role holds ``permission`` (the table: moderation/permissions.py);
+    ``forbidden`` to other members, ``not_found`` where the circle is not visible."""
+    circle, membership = await require_member(repo, circle_id, user_id)
+    if not allowed(membership.role, permission):
+        raise Forbidden(f"your role in this circle may not {permission.replace('_', ' ')}")
+    return circle, membership
+
+
 async def require_admin(
     repo: CircleRepository, circle_id: str, user_id: str
 ) -> tuple[Circle, Membership]:
-    circle, membership = await require_member(repo, circle_id, user_id)
-    if membership.role not in ("owner", "admin"):
-        raise Forbidden("circle owners and admins only")
-    return circle, membership
+    """Managing the circle itself (invites, slow mode, rules): owners and admins."""
+    return await require(repo, circle_id, user_id, "manage_circle")

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-Role = Literal["owner", "admin", "member"]
+# "moderator" and "checkin" (check-in staff) joined the original three; the permission table is
+# server/moderation/permissions.py
+Role = Literal["owner", "admin", "moderator", "checkin", "member"]
 Visibility = Literal["public", "private"]
 
 
@@ -22,6 +24,12 @@ class Circle:
     member_count: int
     conversation_id: str
     created_at: datetime
+    # moderation settings (server/moderation/): one message per N seconds per member (0: off)
+    slow_mode_seconds: int = 0
+    rules: str = ""  # rules text members accept before posting ("": none)
+    rules_version: str = ""  # a new id whenever the rules change: accepting is per version
+    invite_epoch: str = ""  # invites minted under another epoch were revoked
+    owner_gen: int = 0  # ownership transfers so far (each claims the next number)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,11 @@ def _circle(d: dict[str, Any]) -> Circle:
         member_count=int(d.get("member_count", 0)),
         conversation_id=d["conversation_id"],
         created_at=d["created_at"],
+        slow_mode_seconds=int(d.get("slow_mode_seconds", 0)),
+        rules=d.get("rules", ""),
+        rules_version=d.get("rules_version", ""),
+        invite_epoch=d.get("invite_epoch", ""),
+        owner_gen=int(d.get("owner_gen", 0)),
     )
 
 
@@ -134,8 +139,17 @@ class CircleRepository:
         d = await self._members.find_one({"_id": f"{circle_id}:{user_id}"})
         return _membership(d) if d else None
 
-    async def set_role(self, circle_id: str, user_id: str, role: Role) -> None:
-        await self._members.update_one({"_id": f"{circle_id}:{user_id}"}, {"$set": {"role": role}})
+    async def set_role(self, circle_id: str, user_id: str, role: Role) -> bool:
+        """False when the user is not a member (nothing is created)."""
+        result = await self._members.update_one(
+            {"_id": f"{circle_id}:{user_id}"}, {"$set": {"role": role}}
+        )
+        return result.matched_count == 1
+
+    async def set_settings(self, circle_id: str, fields: dict[str, str | int]) -> None:
+        """Moderation settings of a circle (``slow_mode_seconds``, ``rules``, ``rules_version``,
+        ``invite_epoch``, ``owner_id``, ``owner_gen``): plain ``$set``s, the last one wins."""
+        await self._circles.update_one({"_id": circle_id}, {"$set": fields})
 
     async def memberships_of_user(self, user_id: str) -> list[Membership]:
         return [_membership(d) async for d in self._members.find({"user_id": user_id})]

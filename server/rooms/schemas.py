@@ -52,6 +52,8 @@ class CircleOut(Out):
     conversation_id: str
     my_role: Role | None
     created_at: UtcDatetime
+    slow_mode_seconds: int = 0  # one message per N seconds per member (moderators exempt)
+    has_rules: bool = False  # members accept the rules (GET .../rules) before posting
 
     @classmethod
     def of(cls, c: Circle, my_role: Role | None) -> CircleOut:
@@ -67,6 +69,8 @@ class CircleOut(Out):
             conversation_id=c.conversation_id,
             my_role=my_role,
             created_at=c.created_at,
+            slow_mode_seconds=c.slow_mode_seconds,
+            has_rules=bool(c.rules_version),
         )
 
 
@@ -127,3 +131,19 @@ class MemberCountOut(Out):
     circle_id: str
     conversation_id: str
     member_count: int
+
+
+class CircleRemovedOut(Out):
+    """``circle:removed`` (to the user): a moderator kicked or banned them from the circle."""
+
+    circle_id: str
+    conversation_id: str
+    reason: Literal["kicked", "banned"]
+
+
+class RoleChangedOut(Out):
+    """``circle:role`` (to the circle's channel): a member's role changed."""
+
+    circle_id: str
+    user_id: str
+    role: Role

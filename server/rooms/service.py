@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Literal
 from urllib.parse import quote
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
 from server.core import clock
-from server.core.errors import Conflict, NotFound, Unauthorized
+from server.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.models import Conversation
 from server.messages.service import MessageService
+from server.moderation.permissions import Permission, allowed
 from server.realtime import channels
 from server.realtime.broadcaster import Broadcaster
 from server.referrals.models import Recorder, Via
@@ -19,9 +22,12 @@ from server.rooms import access
 from server.rooms.models import Circle, Membership, Role
 from server.rooms.notices import MemberNotices
 from server.rooms.repository import CircleRepository
-from server.rooms.schemas import CreateCircleIn, MemberCountOut
+from server.rooms.schemas import CircleRemovedOut, CreateCircleIn, MemberCountOut
 
 INVITE_MAX_AGE = 14 * 24 * 3600
+# Whether a user is banned from a circle (server/moderation/), asked on every join.
+BanCheck = Callable[[str, str], Awaitable[bool]]
+Removal = Literal["left", "kicked", "banned"]
 
 
 class CircleService:
@@ -45,6 +51,8 @@ class CircleService:
         self.notices: MemberNotices | None = None
         # credits share links for joins (server/referrals/); None: nothing is credited
         self.referrals: Recorder | None = None
+        # refuses joins of banned users (server/moderation/); None: no bans
+        self.banned: BanCheck | None = None
 
     async def create(self, owner: User, data: CreateCircleIn) -> tuple[Circle, Role]:
         circle_id = new_id()
@@ -88,9 +96,15 @@ class CircleService:
         existing = await self._repo.get_membership(circle_id, user.id)
         if existing:
             return existing
-        if circle.visibility == "private" and not self._invite_ok(invite, circle_id):
+        if circle.visibility == "private" and not self._invite_ok(invite, circle):
             raise NotFound("no such circle")
+        await self._refuse_banned(circle, user.id)
         membership = await self._add_member(circle, user, "member")
+        # A ban stored while this join was on its way: the ban stores itself before removing
+        # the membership, so one of the two steps sees the other (no transactions needed).
+        if self.banned is not None and await self.banned(circle_id, user.id):
+            await self.remove_member(circle, user, "banned")
+            await self._refuse_banned(circle, user.id)
         if via is not None and self.referrals is not None:
             # a concurrent double join credits once: the attribution's id is (circle, user)
             await self.referrals.record("circle", circle_id, user, via)
@@ -100,21 +114,30 @@ class CircleService:
         """The circle an invite opens, for a visitor who may not be signed in. An invite that
         does not verify (forged, expired, another purpose's token) or was minted for another
         circle is ``not_found``, exactly as a circle that does not exist."""
-        if not self._invite_ok(invite, circle_id):
-            raise NotFound("no such invite")
         circle = await self._repo.get_circle(circle_id)
-        if circle is None:
+        if circle is None or not self._invite_ok(invite, circle):
             raise NotFound("no such invite")
         return circle
 
-    def _invite_ok(self, invite: str | None, circle_id: str) -> bool:
+    def _invite_ok(self, invite: str | None, circle: Circle) -> bool:
+        """A valid invite for this circle, minted since its invites were last revoked (invites
+        from before the first revocation carry no epoch, and the circle had none)."""
         if invite is None:
             return False
         try:
             data = self._signer.verify("invite", invite, max_age=INVITE_MAX_AGE)
         except Unauthorized:
             return False
-        return data.get("c") == circle_id
+        return data.get("c") == circle.id and data.get("e", "") == circle.invite_epoch
+
+    async def _refuse_banned(self, circle: Circle, user_id: str) -> None:
+        """A banned user cannot join: a private circle stays ``not_found`` to them, a public
+        one answers ``forbidden`` (reason ``banned``)."""
+        if self.banned is None or not await self.banned(circle.id, user_id):
+            return
+        if circle.visibility == "private":
+            raise NotFound("no such circle")
+        raise Forbidden("you are banned from this circle", {"reason": "banned"})
 
     async def _add_member(self, circle: Circle, user: User, role: Role) -> Membership:
         membership = Membership(
@@ -145,8 +168,14 @@ class CircleService:
         circle, membership = await access.require_member(self._repo, circle_id, user.id)
         if membership.role == "owner":
             raise Conflict("owner", "the owner cannot leave without handing over ownership")
-        await self._repo.delete_membership(circle_id, user.id)
-        count = await self._repo.recount_members(circle_id)
+        await self.remove_member(circle, user, "left")
+
+    async def remove_member(self, circle: Circle, user: User, why: Removal) -> None:
+        """Remove the membership, then the participation: every process moves the user's live
+        sockets out of the circle's channel (the Redis fan-out) and forgets the participation.
+        A kicked or banned user is told with ``circle:removed``; idempotent."""
+        await self._repo.delete_membership(circle.id, user.id)
+        count = await self._repo.recount_members(circle.id)
         conv = Conversation(
             id=circle.conversation_id,
             kind="circle",
@@ -155,6 +184,9 @@ class CircleService:
         )
         await self._messages.remove_participant(conv, user.id)
         await self._announce_count(circle, count)
+        if why != "left":
+            gone = CircleRemovedOut(circle_id=circle.id, conversation_id=conv.id, reason=why)
+            await self._bus.to_user(user.id, "circle:removed", gone.model_dump())
         if self.notices is not None:
             self.notices.left(circle, user)
 
@@ -176,8 +208,11 @@ class CircleService:
         return [(users[m.user_id], m) for m in members if m.user_id in users]
 
     async def create_invite(self, user: User, circle_id: str) -> tuple[str, str]:
-        await access.require_admin(self._repo, circle_id, user.id)
-        token = self._signer.sign("invite", {"c": circle_id, "n": new_id()[:8]})
+        circle, _ = await access.require_admin(self._repo, circle_id, user.id)
+        claims = {"c": circle_id, "n": new_id()[:8]}
+        if circle.invite_epoch:
+            claims["e"] = circle.invite_epoch
+        token = self._signer.sign("invite", claims)
         return token, f"{self._base_url}/#/join/{circle_id}?invite={quote(token, safe='')}"
 
     async def role_if_visible(self, user_id: str, circle_id: str) -> Role | None:
@@ -203,6 +238,10 @@ class CircleService:
     async def role_of(self, circle_id: str, user_id: str) -> Role | None:
         membership = await self._repo.get_membership(circle_id, user_id)
         return membership.role if membership else None
+
+    async def may(self, circle_id: str, user_id: str, permission: Permission) -> bool:
+        """Whether the user's role in the circle holds ``permission`` (moderation/permissions)."""
+        return allowed(await self.role_of(circle_id, user_id), permission)
 
     async def titles(self, circle_ids: list[str]) -> dict[str, str]:
         return {cid: c.name for cid, c in (await self._repo.get_circles(circle_ids)).items()}
