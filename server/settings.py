@@ -90,7 +90,21 @@ class Settings(BaseSettings):
     # message in its conversation; 0: no such messages.
     member_notice_seconds: float = Field(default=2.0, ge=0, le=60)
 
-    @field_validator("cors_origins", "trusted_proxies", "connection_cap_exempt", mode="before")
+    # Publishing a paid activity (or pricing a free one) needs a verified organiser and the
+    # circle's payout account (server/trust/); off: anyone who may post activities may.
+    paid_activities_require_verification: bool = True
+    # Fernet keys (urlsafe base64, 32 bytes; comma list during a rotation: the first
+    # encrypts, all decrypt) for identity-document and account numbers at rest. Unset: a key
+    # derived from SECRET_KEY (or the generated one under DATA_DIR).
+    document_encryption_keys: Annotated[list[str], NoDecode] = []
+
+    @field_validator(
+        "cors_origins",
+        "trusted_proxies",
+        "connection_cap_exempt",
+        "document_encryption_keys",
+        mode="before",
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

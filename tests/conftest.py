@@ -36,6 +36,9 @@ FAST_LIMITS = {
     # Search indexes at once: tests that wait for the database to settle after a request must
     # not see a round written seconds later (tests/test_search.py tests the rounds).
     "SEARCH_INDEX_DELAY_SECONDS": "0",
+    # Tests post paid activities without verifying anyone; tests/test_trust_*.py turn the gate
+    # on for servers of their own.
+    "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",
 }
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from server.accounts.models import User
 from server.messages.models import Conversation, Message
 from server.messages.replies import first_line
+from server.notifications.models import Notifier
 
 if TYPE_CHECKING:
     from server.messages.service import MessageService
@@ -27,20 +28,6 @@ if TYPE_CHECKING:
 HANDLE = re.compile(r"(?<![\w@])@([a-z0-9_]{3,32})(?![a-z0-9_])")
 EVERYONE = "everyone"
 MAX_HANDLES = 20  # handles resolved per message; more are left as text
-
-
-class Notifier(Protocol):
-    """The notification service, as the log uses it."""
-
-    async def notify(
-        self,
-        user_id: str,
-        kind: str,
-        title: str,
-        body: str,
-        data: dict[str, Any] | None = None,
-        key: str | None = None,
-    ) -> bool: ...
 
 
 def handles_in(text: str) -> list[str]:

@@ -54,3 +54,15 @@ def totals(payments: list[Payment], test: bool) -> tuple[str | None, int, int]:
     refunded = sum(p.amount for p in mine if p.status == "refunded")
     currency = (mine or payments)[0].currency if payments else None
     return currency, gross, refunded
+
+
+class LedgerReader:
+    """Read-only: the payments of activities with their ledgers, for payout statements
+    (server/trust/payouts.py). Each lookup is an equality on a declared index."""
+
+    def __init__(self, repo: PaymentRepository) -> None:
+        self._repo = repo
+
+    async def of_activity(self, activity_id: str) -> list[tuple[Payment, list[LedgerEvent]]]:
+        found = await self._repo.for_activity(activity_id)
+        return [(p, await self._repo.ledger(p.id)) for p in found]

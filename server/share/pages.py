@@ -75,6 +75,10 @@ def _posters(links: Links, page: str) -> dict[str, str]:
     }
 
 
+def _badge(verified: bool, label: str) -> Safe:
+    return Safe(f'<p class="verified">✓ {escape(label)}</p>' if verified else "")
+
+
 def _activity_body(
     links: Links, v: ActivityView, f: ActivityFacts, ref: str | None, going: Safe, ch: str | None
 ) -> Safe:
@@ -84,6 +88,7 @@ def _activity_body(
         circle_href=links.circle(v.circle_id, ref, ch),
         circle_name=f.circle_name,
         title=f.title,
+        badge=_badge(v.organiser_verified, "Verified organiser"),
         going=going,
         starts_iso=f.starts_iso,
         when=f.when,
@@ -135,6 +140,7 @@ def circle_page(links: Links, v: CircleView, ref: str | None, ch: str | None = N
         "circle",
         category=f.category,
         name=f.name,
+        badge=_badge(v.owner_verified, "Verified organiser"),
         members=f.members,
         description=f.description,
         join_href=links.join(v.id, ref, ch),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ class ActivityView:
     id: str
     circle_id: str
     facts: ActivityFacts
+    organiser_verified: bool = False  # the "verified organiser" badge (server/trust/)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class CircleView:
     id: str
     facts: CircleFacts
     upcoming: list[ActivityView]
+    owner_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class ShareService:
         self._zone = zone
         # counts share-page visits that carry a ref (server/referrals/visits.py); None: off
         self.visits: VisitCounter | None = None
+        # whether a user is a verified organiser (server/trust/); None: no badges
+        self.verified: Callable[[str], Awaitable[bool]] | None = None
+
+    async def _is_verified(self, user_id: str) -> bool:
+        return self.verified is not None and await self.verified(user_id)
 
     def _facts(self, a: Activity, circle_name: str) -> ActivityFacts:
         return activity_facts(a, circle_name, clock.now(), self._zone)
@@ -74,7 +82,8 @@ class ShareService:
     async def activity(self, activity_id: str) -> ActivityView:
         """``NotShared`` unless the activity is in a public circle."""
         a, circle = await access.shared_activity(self._activities, self._circles, activity_id)
-        return ActivityView(a.id, a.circle_id, self._facts(a, circle.name))
+        verified = await self._is_verified(a.organiser_id)
+        return ActivityView(a.id, a.circle_id, self._facts(a, circle.name), verified)
 
     async def circle(self, circle_id: str) -> CircleView:
         """``NotShared`` unless the circle is public. Lists its next activities."""
@@ -85,7 +94,8 @@ class ShareService:
             for a in found[:UPCOMING_ON_PAGE]
             if not a.cancelled
         ]
-        return CircleView(circle.id, circle_facts(circle), upcoming)
+        verified = await self._is_verified(circle.owner_id)
+        return CircleView(circle.id, circle_facts(circle), upcoming, verified)
 
     async def going(self, activity_id: str, user_id: str, sig: str) -> GoingView:
         """One person's "I'm going" link: ``NotShared`` for a forged signature, as for a private
@@ -98,7 +108,9 @@ class ShareService:
         if entry is not None and entry.status in GOING:
             user = await self._accounts.get_user(user_id)
             who = user.display_name if user else None
-        return GoingView(ActivityView(a.id, a.circle_id, self._facts(a, circle.name)), who)
+        verified = await self._is_verified(a.organiser_id)
+        view = ActivityView(a.id, a.circle_id, self._facts(a, circle.name), verified)
+        return GoingView(view, who)
 
     async def visited(
         self, kind: Kind, target_id: str, ref: str | None, ch: Channel | None, visitor: str

@@ -26,8 +26,10 @@ class TooLarge(DomainError):
 
 
 # What an upload is for: a message's attachment (``conversation``), a circle post's image
-# (``post``, keyed by ``circle_id``) or a profile picture (``avatar``).
-Scope = Literal["conversation", "post", "avatar"]
+# (``post``, keyed by ``circle_id``), a profile picture (``avatar``) or an organiser's identity
+# image (``verification``, server/trust/: seen by its uploader while pending, then by nobody
+# through this package).
+Scope = Literal["conversation", "post", "avatar", "verification"]
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def routes(uploads: UploadService) -> list[Route]:
                 "the input failed validation",
                 {"fields": {"circle_id": "give one of conversation_id, circle_id, purpose"}},
             )
-        scope: Scope = "avatar" if q.purpose == "avatar" else "post"
+        scope: Scope = q.purpose or "post"
         await uploads.check_scope(ctx.who, scope, q.circle_id)
         reader = FormReader(ctx.request.headers.get("content-type", ""), uploads.max_bytes)
         try:

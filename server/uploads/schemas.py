@@ -14,7 +14,8 @@ class UploadQuery(StrictIn):
     # A circle post's image (server/posts/): the circle, instead of a conversation.
     circle_id: Id | None = None
     # A profile picture (PUT /api/me/avatar then uses it): cropped square on upload.
-    purpose: Literal["avatar"] | None = None
+    # An organiser's identity image (POST /api/me/verification then uses it).
+    purpose: Literal["avatar", "verification"] | None = None
 
 
 class UploadOut(Out):

@@ -141,6 +141,10 @@ class UploadService:
             raise NotFound("no such upload")
         if upload.pending and upload.uploader_id != who.user.id:
             raise NotFound("no such upload")
+        if upload.scope == "verification":  # an identity image: its uploader's until submitted
+            if upload.pending:
+                return upload
+            raise NotFound("no such upload")
         if upload.scope == "avatar":  # a profile picture is shown to everyone signed in
             return upload
         if upload.scope == "post":
@@ -164,6 +168,16 @@ class UploadService:
             raise NotFound("this upload has no thumbnail")
         file_id = upload.thumbnail_id if thumbnail else upload.file_id
         chunks = await self._repo.open_chunks(file_id)
+        if chunks is None:
+            raise NotFound("no such upload")
+        return upload, chunks
+
+    async def open_verification_image(self, upload_id: str) -> tuple[Upload, AsyncIterator[bytes]]:
+        """An identity image for its reviewer (server/trust/ decides who that is)."""
+        upload = await self._repo.get(upload_id)
+        if upload is None or upload.scope != "verification":
+            raise NotFound("no such upload")
+        chunks = await self._repo.open_chunks(upload.file_id)
         if chunks is None:
             raise NotFound("no such upload")
         return upload, chunks
@@ -209,7 +223,7 @@ class UploadService:
                 or upload.uploader_id != user_id
                 or (upload.pending and upload.created_at < expired_before)
             ):
-                field = "upload_id" if scope == "avatar" else "images"
+                field = "images" if scope == "post" else "upload_id"
                 raise Invalid("no such upload", {"fields": {field: f"no such upload: {upload_id}"}})
         uploads = [u for u in found if u is not None]
         await asyncio.gather(*(self._repo.mark_attached(u.id) for u in uploads if u.pending))

@@ -85,6 +85,9 @@ def server(stack: Any) -> Iterator[Server]:
             # Join notices arrive after a window, at a moment two browsers may disagree on;
             # tests that compare message rows between browsers leave them out.
             "MEMBER_NOTICE_SECONDS": "0",
+            # Organisers here publish paid activities without going through verification (the
+            # gate has its own tests: tests/test_trust_*.py).
+            "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",
         },
         logs,
     )

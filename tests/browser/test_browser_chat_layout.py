@@ -85,6 +85,9 @@ def server(stack: Any, clock: ClockFile) -> Iterator[Server]:
             # no join notices: posted after a window, they would land among the messages a test
             # writes and move the conversations' last activity
             "MEMBER_NOTICE_SECONDS": "0",
+            # Organisers here publish paid activities without going through verification (the
+            # gate has its own tests: tests/test_trust_*.py).
+            "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",
         },
         ROOT / "test-artifacts" / "logs",
     )
