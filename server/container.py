@@ -45,11 +45,19 @@ from server.messages.repository_extras import INDEXES as CHAT_INDEXES
 from server.messages.repository_extras import ChatRepository
 from server.messages.service import MessageService
 from server.messages.tops import SharedTops
+from server.moderation import routes as moderation_routes
+from server.moderation.gate import SendGate
+from server.moderation.permissions import Permission
+from server.moderation.repository import INDEXES as MODERATION_INDEXES
+from server.moderation.repository import ModerationRepository
+from server.moderation.roles import RoleService
+from server.moderation.service import ModerationService
 from server.notifications import routes as notification_routes
 from server.notifications.repository import INDEXES as NOTIFICATION_INDEXES
 from server.notifications.repository import NotificationRepository
 from server.notifications.service import NotificationService
 from server.payments import routes as payment_routes
+from server.payments.ledger import LedgerReader
 from server.payments.providers import SandboxProvider
 from server.payments.repository import INDEXES as PAYMENT_INDEXES
 from server.payments.repository import PaymentRepository
@@ -72,6 +80,11 @@ from server.referrals.repository import INDEXES as REFERRAL_INDEXES
 from server.referrals.repository import ReferralRepository
 from server.referrals.service import ReferralService
 from server.referrals.visits import VisitCounter, visitor_key
+from server.reports import routes as report_routes
+from server.reports.recorder import SignupRecorder
+from server.reports.repository import INDEXES as REPORT_INDEXES
+from server.reports.repository import ReportRepository
+from server.reports.service import ReportService
 from server.rooms import page_routes as circle_page_routes
 from server.rooms import routes as room_routes
 from server.rooms.follows import FollowService
@@ -92,6 +105,12 @@ from server.settings import Settings
 from server.share import routes as share_routes
 from server.share.links import Links, going_key
 from server.share.service import ShareService
+from server.trust import routes as trust_routes
+from server.trust.crypto import Cipher, derived_key
+from server.trust.payouts import PayoutService
+from server.trust.repository import INDEXES as TRUST_INDEXES
+from server.trust.repository import TrustRepository
+from server.trust.service import VerificationImages, VerificationService
 from server.uploads import routes as upload_routes
 from server.uploads.repository import INDEXES as UPLOAD_INDEXES
 from server.uploads.repository import UploadRepository
@@ -111,6 +130,9 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **FOLLOW_INDEXES,
     **REFERRAL_INDEXES,
     **POST_INDEXES,
+    **MODERATION_INDEXES,
+    **TRUST_INDEXES,
+    **REPORT_INDEXES,
 }
 
 
@@ -153,8 +175,8 @@ class _Directory:
     async def users(self, user_ids: list[str]) -> dict[str, User]:
         return await self._accounts.get_users(user_ids)
 
-    async def can_moderate(self, circle_id: str, user_id: str) -> bool:
-        return await self._circles.role_of(circle_id, user_id) in ("owner", "admin")
+    async def can_moderate(self, circle_id: str, user_id: str, permission: Permission) -> bool:
+        return await self._circles.may(circle_id, user_id, permission)
 
     async def online(self, user_ids: list[str]) -> dict[str, bool]:
         return await self._presence.online_many(user_ids)
@@ -189,6 +211,8 @@ class Container:
     uploads: UploadService | None = None
     search_indexer: SearchIndexer | None = None
     discovery_indexer: DiscoveryIndexer | None = None
+    trust: VerificationService | None = None
+    payouts: PayoutService | None = None
 
     async def init_storage(self, postgres_url: str | None) -> None:
         """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
@@ -261,6 +285,21 @@ def build(
     if settings.member_notice_seconds > 0:
         circles.notices = MemberNotices(messages, settings.member_notice_seconds)
     dms = DmService(messages, circles, accounts, broadcaster)
+    # roles and moderation (server/moderation/): bans refuse joins, the gate refuses sends
+    moderation_repo, circle_repo = ModerationRepository(db), CircleRepository(db)
+    moderation = ModerationService(moderation_repo, circle_repo, circles, accounts)
+    send_gate = SendGate(moderation_repo, circle_repo, circles)
+    roles = RoleService(moderation, send_gate, circle_repo, broadcaster)
+    circles.banned = moderation.is_banned
+    messages.send_gate = send_gate.check
+
+    async def moderation_changed(circle_id: str) -> None:
+        send_gate.forget(circle_id)  # here at once, even with Redis down
+        await broadcaster.forget("moderation", circle_id)
+
+    moderation.changed = moderation_changed
+    broadcaster.on_forget(lambda what, key: send_gate.forget(key) if what == "moderation" else None)
+    messages.moderated_delete = moderation.message_removed
     notifications = NotificationService(
         NotificationRepository(db), broadcaster, settings.notify_digest_seconds
     )
@@ -293,6 +332,9 @@ def build(
     cards = DiscoveryRepository(db)
     discovery_indexer = DiscoveryIndexer(cards, activities, follows, notifications)
     activities.watchers.append(discovery_indexer.on_commit)  # cards after every commit
+    # sign-up history for the organiser's reports (server/reports/); never told of messages
+    report_repo = ReportRepository(db)
+    activities.watchers.append(SignupRecorder(report_repo).on_commit)
     discovery = DiscoveryService(cards, follows, activities, accounts, notifications)
     sweeper = Sweeper(activities, settings.sweep_interval_seconds)
     secrets_ = webhook_secrets(settings, key)
@@ -306,12 +348,30 @@ def build(
         settings.payment_providers,
     )
     inbox = WebhookInbox(PaymentRepository(db), payments, secrets_)
+    # organiser verification and payout accounts (server/trust/); the gate on paid activities
+    cipher = Cipher(settings.document_encryption_keys or [derived_key(key)])
+    trust_repo = TrustRepository(db)
+    trust = VerificationService(trust_repo, cipher, VerificationImages(uploads), accounts)
+    trust.notifier = notifications
+    payouts = PayoutService(
+        trust,
+        circles,
+        trust_repo,
+        cipher,
+        LedgerReader(PaymentRepository(db)),
+        settings.paid_activities_require_verification,
+    )
+    payouts.activities = activities
+    activities.paid_gate = payouts.require_can_charge
+    activities.verified = trust.is_verified  # organiser_verified on activity cards
+    reports = ReportService(report_repo, activities, circles, payments, referrals)
     # Share pages and posters write times out for people not signed in; activities carry no
     # zone of their own yet, so they are shown in UTC, naming it (server/share/facts.py).
     share = ShareService(
         activities, circles, accounts, Links(settings.base_url, going_key(key)), ZoneInfo("UTC")
     )
     share.visits = visits  # share-page visits that carry a ref, counted for the organisers
+    share.verified = trust.is_verified  # the "verified organiser" badge on share pages
 
     events: EventTable = {
         **message_handlers.handlers(messages, settings.rate_limit_messages_per_minute),
@@ -352,6 +412,9 @@ def build(
         *circle_page_routes.routes(circle_pages, activities),
         *post_routes.routes(posts),
         *profile_routes.routes(profiles),
+        *moderation_routes.routes(moderation, roles, send_gate),
+        *trust_routes.routes(trust, payouts),
+        *report_routes.routes(reports),
     ]
     return Container(
         settings=settings,
@@ -378,6 +441,8 @@ def build(
         uploads=uploads,
         search_indexer=indexer,
         discovery_indexer=discovery_indexer,
+        trust=trust,
+        payouts=payouts,
     )
 
 

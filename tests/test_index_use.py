@@ -32,6 +32,7 @@ from tests.support import infra
 from tests.support.activities import post_activity
 from tests.support.client import PASSWORD, Api, Sock, register
 from tests.support.posts import image, post_image, publish, upload_for, whole_feed
+from tests.support.trust import admin_cli, set_iban, submit
 
 pytestmark = pytest.mark.slow
 
@@ -348,6 +349,100 @@ async def posts_and_profiles(url: str, alice: Api, carol: Api) -> None:
     assert (await alice.request("DELETE", f"/api/posts/{post['id']}")).status_code == 204
 
 
+async def reports(url: str, clock: Any, alice: Api, bob: Api, circle: Any) -> None:
+    """The organiser's reports (issue 13): an activity's report, the circle's revenue and CSV
+    ledger (the circle's paid activity comes from the payments flow)."""
+    act = await post_activity(alice, circle, clock.now(), capacity=1, title="Reported")
+    sb = await Sock(url, bob.token).connect()
+    try:
+        await sb.ok("activity:signup", {"activity_id": act["id"]})
+        await sb.ok("activity:cancel", {"activity_id": act["id"]})
+    finally:
+        await sb.close()
+    for path in (
+        f"/api/activities/{act['id']}/report",
+        f"/api/circles/{circle['id']}/revenue",
+        f"/api/circles/{circle['id']}/revenue/ledger.csv",
+    ):
+        assert (await alice.get(path)).status_code == 200, path
+
+
+async def trust(watched: Watched, clock: Any, alice: Api, carol: Api, circle: Any) -> None:
+    """Verification (carol made a platform administrator by the command line), badges, the
+    payout account and statements (issue 14, items 5-6)."""
+    env = {
+        "MONGODB_URL": watched.ferret.url,
+        "MONGODB_DB": watched.schema,
+        "FERRETDB_POSTGRESQL_URL": watched.ferret.extra["postgres_url"],
+        "SECRET_KEY": "test-secret-key-for-the-whole-run",
+    }
+    assert admin_cli(env, "grant", carol.user["handle"]).returncode == 0
+    sub = await submit(alice)
+    assert sub.status_code == 201, sub.text
+    sid = sub.json()["verification"]["id"]
+    await alice.ok("GET", "/api/me/verification")
+    await carol.ok("GET", "/api/admin/verifications")
+    await carol.ok("GET", f"/api/admin/verifications/{sid}")
+    assert (await carol.get(f"/api/admin/verifications/{sid}/image")).status_code == 200
+    review = {"decision": "approved"}
+    await carol.ok("POST", f"/api/admin/verifications/{sid}/review", review)
+    await carol.ok("GET", f"/api/users/{alice.id}/trust")
+    assert (await set_iban(alice, circle["id"])).status_code == 200
+    await alice.ok("GET", f"/api/circles/{circle['id']}/payout-account")
+    await carol.ok("GET", f"/api/circles/{circle['id']}/trust")
+    today = clock.now().date()
+    q = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    body = await alice.ok("GET", f"/api/circles/{circle['id']}/payout-statement?{q}")
+    assert body["test_totals"], body  # the payments flow's sandbox payment
+    csv = await alice.get(f"/api/circles/{circle['id']}/payout-statement.csv?{q}")
+    assert csv.status_code == 200, csv.text
+
+
+async def moderation(url: str, clock: Any, alice: Api, carol: Api) -> None:
+    """Roles and moderation (issue 14, items 1-2): permissions, role changes, rules, slow mode,
+    mutes, moderator deletes, kicks, bans, the audit log, invite revocation, owner transfer."""
+    dan = await register(url, "dan")
+    circle = await alice.create_circle("Moderated")
+    c = f"/api/circles/{circle['id']}"
+    conv = circle["conversation_id"]
+    await carol.join(circle["id"])
+    await dan.join(circle["id"])
+    sd, sc = await Sock(url, dan.token).connect(), await Sock(url, carol.token).connect()
+    try:
+        await alice.ok("PUT", f"{c}/roles", {"user_id": carol.id, "role": "moderator"})
+        await dan.ok("GET", f"{c}/permissions")
+        rules = (await alice.ok("PUT", f"{c}/rules", {"text": "Be kind."}))["rules"]
+        await dan.ok("GET", f"{c}/rules")
+        await dan.ok("POST", f"{c}/rules/accept", {"version": rules["version"]})
+        await alice.ok("PUT", f"{c}/slow-mode", {"seconds": 30})
+        sent = await send(sd, conv, "hello")
+        assert (await sd.call("message:send", {"conversation_id": conv, "client_id": cid(),
+                                               "text": "again"}))["ok"] is False  # fmt: skip
+        clock.advance(31)
+        await send(sd, conv, "later")
+        await sc.ok("message:delete", {"message_id": sent["id"]})
+        await carol.ok("POST", f"{c}/mute", {"user_id": dan.id, "seconds": 60})
+        assert (await sd.call("message:send", {"conversation_id": conv, "client_id": cid(),
+                                               "text": "muted"}))["ok"] is False  # fmt: skip
+        await carol.ok("POST", f"{c}/unmute", {"user_id": dan.id})
+        await carol.ok("POST", f"{c}/kick", {"user_id": dan.id})
+        await dan.join(circle["id"])
+        await carol.ok("POST", f"{c}/ban", {"user_id": dan.id, "reason": "spam"})
+        assert (await dan.post(f"{c}/join", {})).status_code == 403
+        await carol.ok("GET", f"{c}/bans")
+        await carol.ok("POST", f"{c}/unban", {"user_id": dan.id})
+        page = await carol.ok("GET", f"{c}/audit?limit=3")
+        await carol.ok("GET", f"{c}/audit?limit=3&before={page['next_before']}")
+        await alice.ok("POST", f"{c}/invites/revoke", {})
+        invite = (await alice.ok("POST", f"{c}/invites"))["invite"]
+        await dan.join(circle["id"], invite)
+        await alice.ok("POST", f"{c}/transfer", {"user_id": carol.id})
+    finally:
+        await sd.close()
+        await sc.close()
+        await dan.aclose()
+
+
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
     url = watched.server.url
     alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
@@ -360,6 +455,9 @@ async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> No
         await discovery(clock, alice, carol, circle)
         await referrals_and_circle_page(url, clock, alice, carol)
         await posts_and_profiles(url, alice, carol)
+        await reports(url, clock, alice, carol, circle)
+        await trust(watched, clock, alice, carol, circle)
+        await moderation(url, clock, alice, carol)
         clock.advance(timedelta(minutes=1).total_seconds())
     finally:
         for api in (alice, bob, carol):

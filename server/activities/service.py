@@ -12,14 +12,15 @@ from typing import Any
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
-from server.activities import access, cards, edits, hosting, ical, notices, reminders, rules
+from server.activities import access, cards, edits, hosting, notices, reminders, rules
 from server.activities.engine import ActivityEngine, Applied
 from server.activities.models import Activity, Effect, Entry, Location, Price
+from server.activities.passes import Passes
 from server.activities.repository import ActivityRepository
 from server.activities.schemas import CreateActivityIn, PatchActivityIn
-from server.activities.tickets import Ticket, TicketSigner, check_in_by_id, undo_check_in
+from server.activities.tickets import TicketSigner
 from server.core import clock
-from server.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
+from server.core.errors import DomainError, Forbidden, NotFound
 from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.service import MessageService
@@ -34,7 +35,7 @@ PaymentHook = Callable[[Activity, Effect], Awaitable[None]]
 Watcher = Callable[[Activity, bool], Awaitable[None]]
 
 
-class ActivityService:
+class ActivityService(Passes):
     def __init__(
         self,
         repo: ActivityRepository,
@@ -61,12 +62,12 @@ class ActivityService:
         self.watchers: list[Watcher] = []
         # credits share links for sign-ups (server/referrals/); None: nothing is credited
         self.referrals: Recorder | None = None
-
-    def calendar_url(self, a: Activity, user: User) -> str:
-        """``user``'s subscription link: the key names the user and their current calendar key,
-        so it works only while they can see the activity and until they rotate their keys."""
-        key = self._signer.sign("calendar", {"a": a.id, "u": user.id, "k": user.calendar_key})
-        return f"{self._base_url}/api/activities/{a.id}/calendar.ics?key={key}"
+        # Before a paid activity is published or a free one priced: may this organiser charge
+        # in this circle (server/trust/: verified, payout account)? None: anyone may.
+        self.paid_gate: Callable[[User, str], Awaitable[None]] | None = None
+        # whether an organiser is verified, shown on the card as ``organiser_verified``
+        # (server/trust/); None: the card has no such field
+        self.verified: Callable[[str], Awaitable[bool]] | None = None
 
     # organiser ---------------------------------------------------------------------------
 
@@ -74,6 +75,8 @@ class ActivityService:
         """Store the activity, post its card into the circle, link the two, plan reminders."""
         await access.require_circle_admin(self._circles, circle_id, user)
         circle, _ = await self._circles.get(user, circle_id)
+        if data.price is not None and data.price.amount > 0 and self.paid_gate is not None:
+            await self.paid_gate(user, circle_id)
         now = clock.now()
         loc = data.location
         a = Activity(
@@ -100,7 +103,7 @@ class ActivityService:
         )
         await self._repo.insert(a)
         message = await self._messages.post(
-            a.conversation_id, user, "card", a.title, cards.card(a, now)
+            a.conversation_id, user, "card", a.title, await self._card(a, now)
         )
 
         def link(state: Activity) -> list[Effect]:
@@ -116,7 +119,13 @@ class ActivityService:
     async def patch(self, user: User, activity_id: str, data: PatchActivityIn) -> Activity:
         """Apply an edit as a whole or not at all: every check runs on a draft, and only a draft
         that passed them all replaces the state (a refused edit stores nothing)."""
-        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        current = await access.require_organiser(
+            self._circles, await self._repo.get(activity_id), user
+        )
+        priced = data.price is not None and data.price.amount > 0
+        was_free = current.price is None or current.price.amount == 0
+        if priced and was_free and self.paid_gate is not None:
+            await self.paid_gate(user, current.circle_id)
         before_box: list[Activity] = []
 
         def edit(a: Activity) -> list[Effect]:
@@ -153,7 +162,7 @@ class ActivityService:
         return applied.activity
 
     async def attendees(self, user: User, activity_id: str) -> list[tuple[Activity, Entry, User]]:
-        a = await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
+        a = await access.require_check_in(self._circles, await self._repo.get(activity_id), user)
         users = await self._accounts.get_users(list(a.entries))
         ordered = sorted(
             a.entries.values(), key=lambda e: (e.status, e.waitlist_no or 0, e.created_at)
@@ -259,35 +268,6 @@ class ActivityService:
             self._circles, await self._repo.get(activity_id), user
         )
 
-    async def ticket(self, user: User, activity_id: str, code: str | None = None) -> Ticket:
-        """A fresh ticket code, or ``code`` again if it is a current ticket of this user for this
-        activity (so the QR and the text show one code); ``conflict`` if it is not."""
-        a = await self.get(user, activity_id)
-        rules.require_confirmed(a, user.id)
-        if code is not None:
-            if self._tickets.read(code, a.id) != user.id:
-                raise Conflict("invalid_code", "the code is not valid")
-            return self._tickets.again(code)
-        return self._tickets.issue(a.id, user.id)
-
-    async def check_in(self, user: User, activity_id: str, code: str) -> tuple[Applied, str]:
-        """Check in the holder of ``code``; returns the new state and whose sign-up it was."""
-        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
-        attendee = self._tickets.read(code, activity_id)
-        applied = await self.engine.apply(
-            activity_id, lambda a: rules.check_in(a, attendee, clock.now())
-        )
-        return applied, attendee
-
-    async def check_in_user(
-        self, user: User, activity_id: str, attendee: str, undo: bool = False
-    ) -> Applied:
-        """Check ``attendee`` in by name (no code: a dead phone), or undo their check-in; both
-        idempotent, so a second tap changes nothing."""
-        await access.require_organiser(self._circles, await self._repo.get(activity_id), user)
-        rule = undo_check_in if undo else check_in_by_id
-        return await self.engine.apply(activity_id, lambda a: rule(a, attendee, clock.now()))
-
     async def people(self, user: User, activity_id: str) -> tuple[Activity, dict[str, User]]:
         """The organiser and who is going, for the circle's members only (``forbidden`` to
         others who can see the activity): names are not shown outside a circle."""
@@ -296,30 +276,6 @@ class ActivityService:
             raise Forbidden("only the circle's members see who is going")
         ids = [a.organiser_id, *cards.going_ids(a)[: cards.GOING_SHOWN]]
         return a, await self._accounts.get_users(ids)
-
-    async def calendar(self, activity_id: str, key: str | None, user: User | None) -> bytes:
-        """The activity as iCalendar, for a session's user or the user a calendar key names.
-        Every refusal of a key is ``not_found``, as for an activity that does not exist."""
-        if key is not None:
-            user = await self._calendar_user(activity_id, key)
-        elif user is None:
-            raise Unauthorized("a bearer token or a calendar key is needed")
-        a = await access.require_visible(self._circles, await self._repo.get(activity_id), user)
-        return ical.render(a, self.calendar_url(a, user))
-
-    async def _calendar_user(self, activity_id: str, key: str) -> User:
-        try:
-            data = self._signer.verify("calendar", key)
-        except Unauthorized:
-            raise NotFound("no such activity") from None
-        # The payload is ours (the signature verified), so plain comparisons suffice.
-        user_id = data.get("u")
-        if data.get("a") != activity_id or not isinstance(user_id, str):
-            raise NotFound("no such activity")  # another activity's key, or an unbound old one
-        user = await self._accounts.get_user(user_id)
-        if user is None or data.get("k") != user.calendar_key:  # gone, or rotated since
-            raise NotFound("no such activity")
-        return user
 
     # effects -----------------------------------------------------------------------------
 
@@ -343,6 +299,14 @@ class ActivityService:
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
 
+    async def _card(self, a: Activity, now: datetime) -> dict[str, Any]:
+        """The card, with the organiser's badge as it is at this render (a verification
+        shows on the card at its next change)."""
+        card = cards.card(a, now)
+        if self.verified is not None:
+            card["organiser_verified"] = await self.verified(a.organiser_id)
+        return card
+
     async def _refresh_card(self, a: Activity) -> None:
         """Re-render the card until it shows at least the newest committed state. Each committer
         checks after writing, so when processes race the last one leaves the newest card."""
@@ -351,7 +315,7 @@ class ActivityService:
             if not current.card_message_id:
                 return
             stored = await self._messages.update_card(
-                current.card_message_id, cards.card(current, clock.now())
+                current.card_message_id, await self._card(current, clock.now())
             )
             latest = await self._repo.get(a.id)
             shown = int((stored.card or {}).get("version", 0)) if stored else 0

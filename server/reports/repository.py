@@ -1,0 +1,89 @@
+"""Sign-up rows and the circle -> activity list in MongoDB; reads are one equality each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.core.mongo import Db, Index, insert_new
+
+INDEXES = {
+    "report_signups": [Index([("activity_id", 1)], "activity")],
+    "report_activities": [Index([("circle_id", 1)], "circle")],
+}
+
+
+@dataclass(frozen=True)
+class SignupRow:
+    """One committed state of one entry (see the package docstring)."""
+
+    activity_id: str
+    user_id: str
+    status: str
+    at: datetime  # the entry's updated_at: when it took this state
+    activity_cancelled: bool = False
+    offer_expires_at: datetime | None = None
+    hold_expires_at: datetime | None = None
+    reconfirm_pending: bool = False
+    reconfirmed_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        micros = int(self.at.timestamp() * 1_000_000)
+        flags = f"{int(self.activity_cancelled)}{int(self.reconfirm_pending)}"
+        return f"{self.activity_id}:{self.user_id}:{self.status}:{micros}:{flags}"
+
+
+def _doc(r: SignupRow, circle_id: str) -> dict[str, Any]:
+    return {
+        "_id": r.key,
+        "activity_id": r.activity_id,
+        "circle_id": circle_id,
+        "user_id": r.user_id,
+        "status": r.status,
+        "at": r.at,
+        "activity_cancelled": r.activity_cancelled,
+        "offer_expires_at": r.offer_expires_at,
+        "hold_expires_at": r.hold_expires_at,
+        "reconfirm_pending": r.reconfirm_pending,
+        "reconfirmed_at": r.reconfirmed_at,
+    }
+
+
+def _row(d: dict[str, Any]) -> SignupRow:
+    return SignupRow(
+        activity_id=d["activity_id"],
+        user_id=d["user_id"],
+        status=d["status"],
+        at=d["at"],
+        activity_cancelled=bool(d.get("activity_cancelled")),
+        offer_expires_at=d.get("offer_expires_at"),
+        hold_expires_at=d.get("hold_expires_at"),
+        reconfirm_pending=bool(d.get("reconfirm_pending")),
+        reconfirmed_at=d.get("reconfirmed_at"),
+    )
+
+
+class ReportRepository:
+    def __init__(self, db: Db) -> None:
+        self._signups = db["report_signups"]
+        self._activities = db["report_activities"]
+
+    async def add_rows(self, circle_id: str, rows: list[SignupRow]) -> None:
+        """Insert the rows not stored yet (one unordered batch; a taken ``_id`` is a row some
+        process recorded before, with the same content)."""
+        await insert_new(self._signups, [_doc(r, circle_id) for r in rows])
+
+    async def rows(self, activity_id: str) -> list[SignupRow]:
+        return [_row(d) async for d in self._signups.find({"activity_id": activity_id})]
+
+    async def add_activities(self, circle_id: str, activity_ids: list[str]) -> None:
+        """Remember that the activities belong to the circle (idempotent: the ``_id`` is the
+        activity's, and an activity never moves to another circle)."""
+        docs = [{"_id": i, "circle_id": circle_id} for i in dict.fromkeys(activity_ids)]
+        await insert_new(self._activities, docs)
+
+    async def activities_of(self, circle_id: str) -> list[str]:
+        found = self._activities.find({"circle_id": circle_id}, {"_id": 1})
+        return sorted([str(d["_id"]) async for d in found])
