@@ -41,11 +41,15 @@ async def test_moderator_delete_leaves_a_tombstone_naming_a_moderator(make_user,
     sm, sb = await make_sock(p["mod"]), await make_sock(p["bob"])
     spam = await say(sb, conv, "buy cheap watches")
     own = await say(sb, conv, "oops, typo")
-    removed = (await sm.ok("message:delete", {"message_id": spam["id"]}))["message"]
+    removed = (await sm.ok("message:delete", {"message_id": spam["id"], "reason": "spam"}))[
+        "message"
+    ]
     assert removed["deleted"] is True and removed["removed_by"] == "moderator"
     assert removed["text"] == ""
     live = await sb.wait_for("message:updated", lambda e: e["message"]["id"] == spam["id"])
     assert live["message"]["removed_by"] == "moderator"
+    too_long = {"message_id": own["id"], "reason": "x" * 501}
+    assert (await refused(sb, "message:delete", too_long))["code"] == "invalid"
     mine = (await sb.ok("message:delete", {"message_id": own["id"]}))["message"]
     assert mine["deleted"] is True and mine["removed_by"] is None
     stored = {m["id"]: m for m in await history(sb, conv)}
@@ -56,6 +60,7 @@ async def test_moderator_delete_leaves_a_tombstone_naming_a_moderator(make_user,
     assert {m["id"]: m["removed_by"] for m in synced["messages"]}[spam["id"]] == "moderator"
     entry = (await p["owner"].ok("GET", f"/api/circles/{circle['id']}/audit"))["entries"][0]
     assert entry["action"] == "delete_message" and entry["target_id"] == spam["id"]
+    assert entry["reason"] == "spam"
     assert entry["actor_id"] == p["mod"].id and entry["details"] == {"sender_id": p["bob"].id}
 
 

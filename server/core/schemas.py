@@ -48,6 +48,8 @@ class Out(BaseModel):
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, AfterValidator(_no_control)]
+# why a moderator or an organiser did something (the audit log, notices)
+Reason = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=500)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
 
 # Characters that draw nothing although they are not whitespace: a name made only of these (a

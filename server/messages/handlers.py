@@ -49,7 +49,7 @@ def handlers(messages: MessageService, sends_per_minute: int = 120) -> EventTabl
 
     async def delete(call: Call) -> BaseModel:
         d: s.DeleteMessageIn = call.data  # type: ignore[assignment]
-        return await one(call, await messages.delete(call.who, d.message_id))
+        return await one(call, await messages.delete(call.who, d.message_id, d.reason))
 
     async def react(call: Call) -> BaseModel:
         d: s.ReactionIn = call.data  # type: ignore[assignment]

@@ -8,7 +8,7 @@ import emoji
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from server.core.schemas import Id, Out, StrictIn, Text, Trimmed, UtcDatetime
+from server.core.schemas import Id, Out, Reason, StrictIn, Text, Trimmed, UtcDatetime
 from server.messages.models import Attachment, Message, Reaction, Reply
 
 MessageText = Annotated[str, Trimmed(1, 4000)]
@@ -73,6 +73,7 @@ class EditMessageIn(StrictIn):
 
 class DeleteMessageIn(StrictIn):
     message_id: Id
+    reason: Reason = ""  # a moderator's, for the circle's audit log (ignored on one's own)
 
 
 class HistoryIn(StrictIn):

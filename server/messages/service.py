@@ -56,8 +56,8 @@ class Directory(Protocol):
 # moderation/gate.py) without writing, or lets it through with a step to run right before the
 # message is stored (slow mode's claim), which may still refuse it
 SendGate = Callable[[str, str, str], Awaitable[Callable[[], Awaitable[None]] | None]]
-# (circle_id, moderator_id, message_id, sender_id): a moderator deleted someone's message
-ModeratedDelete = Callable[[str, str, str, str], Awaitable[None]]
+# (circle_id, moderator_id, message_id, sender_id, reason): a moderator deleted someone's message
+ModeratedDelete = Callable[[str, str, str, str, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 __all__ = ["Directory", "MessageService", "dm_id"]  # dm_id: its old home, still imported
@@ -229,7 +229,7 @@ class MessageService(ConversationMembers):
         await self.replies.refresh(message.id)
         return stored
 
-    async def delete(self, who: Principal, message_id: str) -> Message:
+    async def delete(self, who: Principal, message_id: str, reason: str = "") -> Message:
         """A tombstone keeps its place (seq) and nothing it carried: its pin, mentions,
         reactions and attachments go; replies quoting it show it deleted."""
         message = await self.visible_message(message_id, who.user.id)
@@ -244,7 +244,9 @@ class MessageService(ConversationMembers):
         tombstone = {**TOMBSTONE, "removed_by": "moderator" if by_moderator else None}
         stored = await self._change(message, tombstone)
         if by_moderator and self.moderated_delete is not None and conv.circle_id:
-            await self.moderated_delete(conv.circle_id, who.user.id, message.id, message.sender_id)
+            await self.moderated_delete(
+                conv.circle_id, who.user.id, message.id, message.sender_id, reason
+            )
         await self.extras.unpin(message.id)
         await self.extras.drop_mentions_of(message.id)
         await self.replies.refresh(message.id)

@@ -7,12 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from server.core.schemas import Id, Out, StrictIn, Text, UtcDatetime
+from server.core.schemas import Id, Out, Reason, StrictIn, Text, UtcDatetime
 from server.moderation.models import AuditEntry, Ban
 from server.moderation.permissions import Permission
 from server.rooms.models import Role
 
-Reason = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=500)]
 # Roles a member can be given; "owner" only by a transfer
 Assignable = Literal["admin", "moderator", "checkin", "member"]
 RulesText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=5000)]

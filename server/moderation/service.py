@@ -162,10 +162,12 @@ class ModerationService:
         return await self.repo.audit(circle.id, before, limit)
 
     async def message_removed(
-        self, circle_id: str, actor_id: str, message_id: str, sender: str
+        self, circle_id: str, actor_id: str, message_id: str, sender: str, reason: str
     ) -> None:
         """A moderator deleted someone else's message (messages/service.delete)."""
-        await self.record(circle_id, actor_id, "delete_message", message_id, "", sender_id=sender)
+        await self.record(
+            circle_id, actor_id, "delete_message", message_id, reason, sender_id=sender
+        )
 
     # circle settings ----------------------------------------------------------------------
 

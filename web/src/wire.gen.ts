@@ -3738,6 +3738,11 @@ export interface components {
         DeleteMessageIn: {
             /** Message Id */
             message_id: string;
+            /**
+             * Reason
+             * @default
+             */
+            reason?: string;
         };
         /** MessageEnvelope */
         MessageEnvelope: {
