@@ -46,8 +46,22 @@ from server.messages.repository_extras import ChatRepository
 from server.messages.service import MessageService
 from server.messages.tops import SharedTops
 from server.moderation import routes as moderation_routes
+from server.moderation.blocks import BlockService
+from server.moderation.blocks_repository import INDEXES as BLOCK_INDEXES
+from server.moderation.blocks_repository import BlockRepository
+from server.moderation.blocks_routes import routes as block_routes
 from server.moderation.gate import SendGate
+from server.moderation.joins import JoinService
+from server.moderation.joins_repository import INDEXES as JOIN_INDEXES
+from server.moderation.joins_repository import JoinRepository
+from server.moderation.joins_routes import routes as join_routes
+from server.moderation.newcomers import NewcomerService
+from server.moderation.newcomers_routes import routes as newcomer_routes
 from server.moderation.permissions import Permission
+from server.moderation.report_repository import INDEXES as MEMBER_REPORT_INDEXES
+from server.moderation.report_repository import ReportRepository as MemberReportRepository
+from server.moderation.report_routes import routes as member_report_routes
+from server.moderation.reports import ReportQueue
 from server.moderation.repository import INDEXES as MODERATION_INDEXES
 from server.moderation.repository import ModerationRepository
 from server.moderation.roles import RoleService
@@ -131,6 +145,9 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **REFERRAL_INDEXES,
     **POST_INDEXES,
     **MODERATION_INDEXES,
+    **MEMBER_REPORT_INDEXES,
+    **JOIN_INDEXES,
+    **BLOCK_INDEXES,
     **TRUST_INDEXES,
     **REPORT_INDEXES,
 }
@@ -291,6 +308,9 @@ def build(
     send_gate = SendGate(moderation_repo, circle_repo, circles)
     roles = RoleService(moderation, send_gate, circle_repo, broadcaster)
     circles.banned = moderation.is_banned
+    joins = JoinService(JoinRepository(db), circle_repo, circles, accounts, broadcaster)
+    blocks = BlockService(BlockRepository(db), accounts)
+    dms.blocks = messages.dm_gate = blocks.refuse_dm  # no DMs across a block
     messages.send_gate = send_gate.check
 
     async def moderation_changed(circle_id: str) -> None:
@@ -298,6 +318,9 @@ def build(
         await broadcaster.forget("moderation", circle_id)
 
     moderation.changed = moderation_changed
+    newcomers = NewcomerService(circle_repo, broadcaster)  # newcomers' links, in the send gate
+    newcomers.changed = moderation_changed
+    send_gate.held = newcomers.tell_staff
     broadcaster.on_forget(lambda what, key: send_gate.forget(key) if what == "moderation" else None)
     messages.moderated_delete = moderation.message_removed
     notifications = NotificationService(
@@ -365,6 +388,11 @@ def build(
     activities.paid_gate = payouts.require_can_charge
     activities.verified = trust.is_verified  # organiser_verified on activity cards
     reports = ReportService(report_repo, activities, circles, payments, referrals)
+    # member reports and the moderators' review queue (moderation/reports.py)
+    report_queue = ReportQueue(
+        MemberReportRepository(db), moderation, circles, messages, posts, accounts,
+        notifications, circle_repo,
+    )  # fmt: skip
     # Share pages and posters write times out for people not signed in; activities carry no
     # zone of their own yet, so they are shown in UTC, naming it (server/share/facts.py).
     share = ShareService(
@@ -413,6 +441,10 @@ def build(
         *post_routes.routes(posts),
         *profile_routes.routes(profiles),
         *moderation_routes.routes(moderation, roles, send_gate),
+        *member_report_routes(report_queue),
+        *join_routes(joins),
+        *block_routes(blocks),
+        *newcomer_routes(newcomers),
         *trust_routes.routes(trust, payouts),
         *report_routes.routes(reports),
     ]

@@ -443,6 +443,83 @@ async def moderation(url: str, clock: Any, alice: Api, carol: Api) -> None:
         await dan.aclose()
 
 
+async def joins_and_blocks(url: str, alice: Api, carol: Api) -> None:
+    """Join approval, newcomers' links and blocks (issue 14, item 4): requests, the staff's
+    list, decisions, withdrawal; a newcomer's refused link; blocking, the list, a refused DM open
+    and send."""
+    erin = await register(url, "erin")
+    circle = await alice.create_circle("Approving")
+    c = f"/api/circles/{circle['id']}"
+    se, sc = await Sock(url, erin.token).connect(), await Sock(url, carol.token).connect()
+    try:
+        await carol.join(circle["id"])
+        await alice.ok("PUT", f"{c}/join-approval", {"required": True, "questions": ["Why?"]})
+        assert (await erin.post(f"{c}/join", {})).status_code == 409
+        await erin.ok("POST", f"{c}/join-requests", {"answers": ["hills"]})
+        await erin.ok("GET", f"{c}/join-requests/mine")
+        await erin.ok("DELETE", f"{c}/join-requests/mine")
+        await erin.ok("POST", f"{c}/join-requests", {"answers": ["hills"]})
+        await alice.ok("GET", f"{c}/join-requests")
+        await alice.ok("POST", f"{c}/join-requests/decline", {"user_id": erin.id, "reason": "x"})
+        await erin.ok("POST", f"{c}/join-requests", {"answers": ["hills!"]})
+        await alice.ok("POST", f"{c}/join-requests/approve", {"user_id": erin.id})
+        await alice.ok("PUT", f"{c}/newcomers", {"link_hours": 1})
+        assert (await se.call("message:send", {"conversation_id": circle["conversation_id"],
+                "client_id": cid(), "text": "https://spam.example"}))["ok"] is False  # fmt: skip
+        dm = (await sc.ok("dm:open", {"user_id": erin.id}))["conversation"]["id"]
+        await erin.ok("POST", "/api/me/blocks", {"user_id": carol.id})
+        await erin.ok("GET", "/api/me/blocks")
+        assert (await sc.call("dm:open", {"user_id": erin.id}))["ok"] is False
+        assert (await sc.call("message:send", {"conversation_id": dm, "client_id": cid(),
+                                               "text": "hi"}))["ok"] is False  # fmt: skip
+        await erin.ok("DELETE", f"/api/me/blocks/{carol.id}")
+        await send(sc, dm, "hi again")
+    finally:
+        await se.close()
+        await sc.close()
+        await erin.aclose()
+
+
+async def member_reports(url: str, alice: Api, carol: Api) -> None:
+    """Member reports and the review queue (issue 14, item 3): reports of a message, a post and
+    a member, a repeat, the queue and one item with context, decisions, the reporters told,
+    and a decided target reported again."""
+    fay, gus = await register(url, "fay"), await register(url, "gus")
+    circle = await alice.create_circle("Reported")
+    c = f"/api/circles/{circle['id']}"
+    for api in (carol, fay, gus):
+        await api.join(circle["id"])
+    sf = await Sock(url, fay.token).connect()
+    try:
+        said = [await send(sf, circle["conversation_id"], f"spam {i}") for i in range(4)]
+        await alice.ok("PUT", f"{c}/posts/settings", {"members_can_post": True})
+        post = (await fay.ok("POST", f"{c}/posts", {"text": "a post"}))["post"]
+        about = [("message", said[2]["id"]), ("post", post["id"]), ("member", fay.id)]
+        for kind, target in about:
+            body = {"kind": kind, "target_id": target, "reason": "spam"}
+            await carol.ok("POST", f"{c}/reports", body)
+        await carol.ok("POST", f"{c}/reports", {"kind": "member", "target_id": fay.id,
+                                                "reason": "spam"})  # fmt: skip
+        items = (await alice.ok("GET", f"{c}/reports?limit=2"))["items"]
+        await alice.ok("GET", f"{c}/reports?limit=2&before={items[-1]['opened_at']}")
+        await alice.ok("GET", f"{c}/reports/{items[0]['id']}")
+        for item in (await alice.ok("GET", f"{c}/reports"))["items"]:
+            action = {"message": "remove", "post": "remove", "member": "dismiss"}[item["kind"]]
+            body = {"item_id": item["id"], "action": action}
+            await alice.ok("POST", f"{c}/reports/decision", body)
+        await alice.ok("GET", f"{c}/reports?status=decided")
+        await gus.ok("POST", f"{c}/reports", {"kind": "member", "target_id": fay.id,
+                                              "reason": "scam"})  # fmt: skip
+        item = (await alice.ok("GET", f"{c}/reports"))["items"][0]
+        await alice.ok("POST", f"{c}/reports/decision",
+                       {"item_id": item["id"], "action": "mute", "seconds": 60})  # fmt: skip
+        await carol.ok("GET", "/api/notifications")
+    finally:
+        await sf.close()
+        await fay.aclose()
+        await gus.aclose()
+
+
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
     url = watched.server.url
     alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
@@ -458,6 +535,8 @@ async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> No
         await reports(url, clock, alice, carol, circle)
         await trust(watched, clock, alice, carol, circle)
         await moderation(url, clock, alice, carol)
+        await joins_and_blocks(url, alice, carol)
+        await member_reports(url, alice, carol)
         clock.advance(timedelta(minutes=1).total_seconds())
     finally:
         for api in (alice, bob, carol):

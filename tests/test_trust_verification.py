@@ -52,10 +52,13 @@ async def test_submit_review_approve_and_the_organiser_sees_it(
     image = await admin.get(mine[0]["image_url"])
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.headers["cache-control"] == "private, no-store"
+    one = (await admin.ok("GET", f"/api/admin/verifications/{sub['id']}"))["verification"]
+    assert (one["user_id"], one["image_url"]) == (organiser.id, mine[0]["image_url"])
     done = await admin.ok(
         "POST", f"/api/admin/verifications/{sub['id']}/review", {"decision": "approved"}
     )
     assert done["verification"]["status"] == "approved"
+    assert done["verification"]["image_url"] == mine[0]["image_url"]
     seen = await organiser.ok("GET", "/api/me/verification")
     assert seen["verified"] is True and seen["verification"]["status"] == "approved"
     assert sub["id"] not in [

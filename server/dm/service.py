@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from server.accounts.models import User
 from server.accounts.service import AccountService
 from server.core.errors import Forbidden, Invalid, NotFound
@@ -23,6 +25,8 @@ class DmService:
         self._circles = circles
         self._accounts = accounts
         self._bus = broadcaster
+        # (me, peer): refuses a DM between users where one blocked the other (moderation/blocks)
+        self.blocks: Callable[[str, str], Awaitable[None]] | None = None
 
     async def open(self, me: User, peer_id: str, sid: str | None) -> ConversationOut:
         """Create the DM the first time (allowed when the two share a circle); tell the peer and
@@ -32,6 +36,8 @@ class DmService:
         peer = await self._accounts.get_user(peer_id)
         if peer is None:
             raise NotFound("no such user")
+        if self.blocks is not None:  # before anything is created or told
+            await self.blocks(me.id, peer.id)
         # An existing DM stays open after the two stop sharing a circle; a new one needs one.
         if not await self._messages.dm_exists(me.id, peer.id) and not (
             await self._circles.share_a_circle(me.id, peer.id)

@@ -14,6 +14,8 @@ from pydantic_core import core_schema
 from server.activities.schemas import SignupEnvelope
 from server.http.routing import Route
 from server.messages import schemas as messages
+from server.moderation.joins_schemas import JoinDecidedOut
+from server.moderation.newcomers_schemas import LinkHeldOut
 from server.realtime.events import EventTable
 from server.rooms.schemas import CircleRemovedOut, MemberCountOut, RoleChangedOut
 
@@ -50,6 +52,8 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "circle:members": MemberCountOut,
     "circle:removed": CircleRemovedOut,
     "circle:role": RoleChangedOut,
+    "circle:join_decided": JoinDecidedOut,
+    "circle:link_held": LinkHeldOut,
 }
 
 
@@ -103,7 +107,13 @@ def build_openapi(
 ) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
+    seen: dict[str, str] = {}
     for route in routes:
+        # Clients generated from this document name their calls by operationId: two routes
+        # with one id would be one call (openapi-typescript emits a duplicate declaration).
+        where = f"{route.method} {route.path}"
+        if (other := seen.setdefault(_op_id(route), where)) != where:
+            raise ValueError(f"operationId {_op_id(route)!r} names {other} and {where}")
         op: dict[str, Any] = {
             "summary": route.summary,
             "operationId": _op_id(route),

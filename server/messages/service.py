@@ -52,10 +52,13 @@ class Directory(Protocol):
     async def users_by_handles(self, handles: list[str]) -> dict[str, User]: ...
 
 
-# (circle_id, user_id, client_id): refuses a circle send (mute, rules, slow mode:
-# moderation/gate.py) without writing, or lets it through with a step to run right before the
-# message is stored (slow mode's claim), which may still refuse it
-SendGate = Callable[[str, str, str], Awaitable[Callable[[], Awaitable[None]] | None]]
+# (circle_id, user_id, client_id, text): refuses a circle send (mute, rules, slow mode, a
+# newcomer's link: moderation/gate.py) without writing, or lets it through with a step to run
+# right before the message is stored (slow mode's claim), which may still refuse it
+SendGate = Callable[[str, str, str, str], Awaitable[Callable[[], Awaitable[None]] | None]]
+# (sender_id, peer_id): refuses a DM send between users where one blocked the other
+# (moderation/blocks.py)
+DmGate = Callable[[str, str], Awaitable[None]]
 # (circle_id, moderator_id, message_id, sender_id, reason): a moderator deleted someone's message
 ModeratedDelete = Callable[[str, str, str, str, str], Awaitable[None]]
 
@@ -84,6 +87,7 @@ class MessageService(ConversationMembers):
         # what the writer's committed copies lack, by message id, while a send is in flight
         self._sending: dict[str, NewMessage] = {}
         self.send_gate: SendGate | None = None  # moderation, when wired
+        self.dm_gate: DmGate | None = None  # blocks, when wired
         self.moderated_delete: ModeratedDelete | None = None  # the audit log, when wired
 
     def directory_or_fail(self) -> Directory:
@@ -125,7 +129,11 @@ class MessageService(ConversationMembers):
         conv = await self.require_participant(conversation_id, who.user.id)
         commit = None
         if self.send_gate is not None and conv.circle_id:  # before anything that writes
-            commit = await self.send_gate(conv.circle_id, who.user.id, client_id)
+            commit = await self.send_gate(conv.circle_id, who.user.id, client_id, text)
+        elif self.dm_gate is not None and conv.kind == "dm":
+            for peer in conv.members:
+                if peer != who.user.id:
+                    await self.dm_gate(who.user.id, peer)
         new = NewMessage(
             id=new_id(),
             conversation_id=conversation_id,

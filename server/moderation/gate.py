@@ -1,5 +1,6 @@
 """What a member must satisfy to post in a circle's chat: not muted, the current rules accepted,
-and slow mode's interval since their last message (moderators are exempt from the last two).
+slow mode's interval since their last message, and no link while a newcomer where the circle
+holds newcomers' links (newcomers.py; moderators are exempt from the last three).
 
 Every circle send passes here, so what it needs of a circle (its slow mode and rules version, its
 mutes) is read once and kept by each process for ``ttl`` seconds: on the embedded database each
@@ -8,7 +9,8 @@ more than the send's own batched writes (docs/performance.md, "What a read costs
 (mute, unmute, slow mode, rules) drops the kept copy at once on the process that made it and, by
 a ``forget`` control op over Redis, on every other process; ``ttl`` bounds how long a change whose
 op was lost (Redis down) can go unseen. The member's role (moderators are exempt) is read only in
-a circle with slow mode or rules.
+a circle with slow mode or rules, or for a message with a link in a circle holding newcomers'
+links.
 
 Slow mode holds under concurrency without an atomic update: a member's sends claim numbered
 keys ``slow:<circle>:<user>:<n>`` one after another, each insert made only after the previous
@@ -28,6 +30,7 @@ from server.accounts.models import User
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, RateLimited
 from server.moderation.models import Claim
+from server.moderation.newcomers import has_link, link_refusal
 from server.moderation.permissions import allowed
 from server.moderation.repository import ModerationRepository
 from server.rooms import access
@@ -37,6 +40,8 @@ from server.rooms.service import CircleService
 
 # the step that claims a let-through send's slow-mode slot (run right before it is stored)
 Commit = Callable[[], Awaitable[None]]
+# (circle, user_id, text): staff are told of a newcomer's refused link (newcomers.py)
+Held = Callable[[Circle, str, str], Awaitable[None]]
 
 
 def _rules_key(circle_id: str, user_id: str, version: str) -> str:
@@ -67,6 +72,7 @@ class SendGate:
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._epoch = 0
         self._accepted: OrderedDict[str, None] = OrderedDict()  # acceptances seen: never undone
+        self.held: Held | None = None
 
     def forget(self, circle_id: str) -> None:
         """Drop what is kept of ``circle_id`` (its moderation settings or mutes changed)."""
@@ -87,7 +93,9 @@ class SendGate:
                 self._kept.popitem(last=False)
         return kept
 
-    async def check(self, circle_id: str, user_id: str, client_id: str) -> Commit | None:
+    async def check(
+        self, circle_id: str, user_id: str, client_id: str, text: str = ""
+    ) -> Commit | None:
         """Refuse a send (``forbidden`` when muted or the rules are not accepted,
         ``rate_limited`` by slow mode) without writing anything, or let it through. Under slow
         mode the answer is the step that claims the send's slot, which the log takes right
@@ -104,11 +112,18 @@ class SendGate:
                 {"reason": "muted", "muted_until": _iso(until), "retry_after": left},
             )
         circle = kept.circle
-        if circle is None or not (circle.rules_version or circle.slow_mode_seconds > 0):
+        if circle is None:
+            return None
+        linked = circle.newcomer_link_hours > 0 and has_link(text)
+        if not (circle.rules_version or circle.slow_mode_seconds > 0 or linked):
             return None
         membership = await self._circle_repo.get_membership(circle_id, user_id)
         if membership is None or allowed(membership.role, "moderate"):
             return None  # not a member: the conversation's participant gate decides
+        if linked and (refusal := link_refusal(circle, membership, now)) is not None:
+            if self.held is not None:
+                await self.held(circle, user_id, text)
+            raise refusal
         if circle.rules_version and not await self.accepted(circle, user_id):
             raise Forbidden(
                 "accept the circle's rules before posting",

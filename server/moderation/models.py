@@ -18,6 +18,8 @@ Action = Literal[
     "revoke_invites",
     "slow_mode",
     "rules",
+    "delete_post",  # a post removed from the report queue (moderation/reports.py)
+    "review_report",  # a report queue item decided: details name the item and outcome
 ]
 
 
@@ -59,3 +61,51 @@ class Claim:
     at: datetime
     owner: str  # who made it (a client id for slow mode, a user id otherwise)
     data: dict[str, Any] = field(default_factory=dict)
+
+
+# Member reports and the review queue (moderation/reports.py) -------------------------------
+
+ReportKind = Literal["message", "post", "member"]
+ReportReason = Literal["spam", "harassment", "hate", "scam", "other"]
+Outcome = Literal["dismissed", "removed", "muted", "kicked", "banned"]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One reporter's report of one target: one per (reporter, target), ever."""
+
+    id: str
+    item_id: str  # the queue item it joined
+    circle_id: str
+    reporter_id: str
+    reason: ReportReason
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """A target's reports grouped for review: one per (target, round); a decided item's
+    target reported again by someone new opens the next round."""
+
+    id: str
+    circle_id: str
+    kind: ReportKind
+    target_id: str
+    subject_id: str  # the user the report is about: the sender, the author, the member
+    round: int
+    opened_at: datetime
+    excerpt: str  # the reported text when first reported, kept after a removal
+    seq: int | None  # a message's place in the chat
+
+
+@dataclass(frozen=True)
+class ReportDecision:
+    """The one decision on an item (its ``_id`` is the item's: a second one cannot be stored)."""
+
+    item_id: str
+    circle_id: str
+    by: str
+    outcome: Outcome
+    reason: str
+    at: datetime

@@ -30,6 +30,12 @@ class Circle:
     rules_version: str = ""  # a new id whenever the rules change: accepting is per version
     invite_epoch: str = ""  # invites minted under another epoch were revoked
     owner_gen: int = 0  # ownership transfers so far (each claims the next number)
+    # join approval (server/moderation/joins.py): joining takes a request that staff decide
+    join_approval: bool = False
+    join_questions: tuple[str, ...] = ()  # asked of whoever requests to join (up to 5)
+    invites_skip_approval: bool = False  # a valid invite joins at once
+    # newcomers' links are refused for this many hours after joining (moderation/newcomers.py)
+    newcomer_link_hours: int = 0
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ def _circle(d: dict[str, Any]) -> Circle:
         rules_version=d.get("rules_version", ""),
         invite_epoch=d.get("invite_epoch", ""),
         owner_gen=int(d.get("owner_gen", 0)),
+        join_approval=bool(d.get("join_approval", False)),
+        join_questions=tuple(d.get("join_questions", ())),
+        invites_skip_approval=bool(d.get("invites_skip_approval", False)),
+        newcomer_link_hours=int(d.get("newcomer_link_hours", 0)),
     )
 
 
@@ -146,9 +150,12 @@ class CircleRepository:
         )
         return result.matched_count == 1
 
-    async def set_settings(self, circle_id: str, fields: dict[str, str | int]) -> None:
+    async def set_settings(
+        self, circle_id: str, fields: dict[str, str | int | bool | list[str]]
+    ) -> None:
         """Moderation settings of a circle (``slow_mode_seconds``, ``rules``, ``rules_version``,
-        ``invite_epoch``, ``owner_id``, ``owner_gen``): plain ``$set``s, the last one wins."""
+        ``invite_epoch``, ``owner_id``, ``owner_gen``, ``join_approval``, ``join_questions``,
+        ``invites_skip_approval``, ``newcomer_link_hours``): plain ``$set``s, the last one wins."""
         await self._circles.update_one({"_id": circle_id}, {"$set": fields})
 
     async def memberships_of_user(self, user_id: str) -> list[Membership]:

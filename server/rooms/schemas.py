@@ -54,6 +54,10 @@ class CircleOut(Out):
     created_at: UtcDatetime
     slow_mode_seconds: int = 0  # one message per N seconds per member (moderators exempt)
     has_rules: bool = False  # members accept the rules (GET .../rules) before posting
+    join_approval: bool = False  # joining takes a join request that staff approve
+    join_questions: list[str] = []  # what a join request answers, in order
+    invites_skip_approval: bool = False  # a valid invite joins without a request
+    newcomer_link_hours: int = 0  # members' links are refused this long after joining
 
     @classmethod
     def of(cls, c: Circle, my_role: Role | None) -> CircleOut:
@@ -71,6 +75,10 @@ class CircleOut(Out):
             created_at=c.created_at,
             slow_mode_seconds=c.slow_mode_seconds,
             has_rules=bool(c.rules_version),
+            join_approval=c.join_approval,
+            join_questions=list(c.join_questions),
+            invites_skip_approval=c.invites_skip_approval,
+            newcomer_link_hours=c.newcomer_link_hours,
         )
 
 

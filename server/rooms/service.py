@@ -1,4 +1,5 @@
-"""Circle logic: create, search, join (public or by invite), leave, members, invites."""
+"""Circle logic: create, search, join (public or by invite; approval: moderation/joins.py),
+leave, members, invites."""
 
 from __future__ import annotations
 
@@ -96,18 +97,30 @@ class CircleService:
         existing = await self._repo.get_membership(circle_id, user.id)
         if existing:
             return existing
-        if circle.visibility == "private" and not self._invite_ok(invite, circle):
+        invited = self.invite_ok(invite, circle)
+        if circle.visibility == "private" and not invited:
             raise NotFound("no such circle")
-        await self._refuse_banned(circle, user.id)
-        membership = await self._add_member(circle, user, "member")
-        # A ban stored while this join was on its way: the ban stores itself before removing
-        # the membership, so one of the two steps sees the other (no transactions needed).
-        if self.banned is not None and await self.banned(circle_id, user.id):
-            await self.remove_member(circle, user, "banned")
-            await self._refuse_banned(circle, user.id)
+        await self.refuse_banned(circle, user.id)
+        if circle.join_approval and not (invited and circle.invites_skip_approval):
+            raise Conflict(
+                "approval_required",
+                "this circle approves new members: send a join request",
+                questions=list(circle.join_questions),
+            )
+        membership = await self.admit(circle, user)
         if via is not None and self.referrals is not None:
             # a concurrent double join credits once: the attribution's id is (circle, user)
             await self.referrals.record("circle", circle_id, user, via)
+        return membership
+
+    async def admit(self, circle: Circle, user: User) -> Membership:
+        """Make ``user`` a member (a join, or an approved join request): idempotent. A ban
+        stored while this was on its way: the ban stores itself before removing the membership,
+        so one of the two steps sees the other (no transactions needed)."""
+        membership = await self._add_member(circle, user, "member")
+        if self.banned is not None and await self.banned(circle.id, user.id):
+            await self.remove_member(circle, user, "banned")
+            await self.refuse_banned(circle, user.id)
         return membership
 
     async def preview_invite(self, circle_id: str, invite: str) -> Circle:
@@ -115,11 +128,11 @@ class CircleService:
         does not verify (forged, expired, another purpose's token) or was minted for another
         circle is ``not_found``, exactly as a circle that does not exist."""
         circle = await self._repo.get_circle(circle_id)
-        if circle is None or not self._invite_ok(invite, circle):
+        if circle is None or not self.invite_ok(invite, circle):
             raise NotFound("no such invite")
         return circle
 
-    def _invite_ok(self, invite: str | None, circle: Circle) -> bool:
+    def invite_ok(self, invite: str | None, circle: Circle) -> bool:
         """A valid invite for this circle, minted since its invites were last revoked (invites
         from before the first revocation carry no epoch, and the circle had none)."""
         if invite is None:
@@ -130,7 +143,7 @@ class CircleService:
             return False
         return data.get("c") == circle.id and data.get("e", "") == circle.invite_epoch
 
-    async def _refuse_banned(self, circle: Circle, user_id: str) -> None:
+    async def refuse_banned(self, circle: Circle, user_id: str) -> None:
         """A banned user cannot join: a private circle stays ``not_found`` to them, a public
         one answers ``forbidden`` (reason ``banned``)."""
         if self.banned is None or not await self.banned(circle.id, user_id):

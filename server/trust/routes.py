@@ -18,6 +18,7 @@ from server.trust.schemas import (
     PayoutAccountEnvelope,
     PayoutAccountIn,
     PayoutAccountOut,
+    QueueItemEnvelope,
     QueueOut,
     ReviewIn,
     StatementOut,
@@ -69,7 +70,7 @@ def routes(verification: VerificationService, payouts: PayoutService) -> list[Ro
         )
         return VerificationEnvelope(verification=VerificationOut.of(s))
 
-    async def mine(ctx: Ctx) -> MyVerificationOut:
+    async def my_verification(ctx: Ctx) -> MyVerificationOut:
         s = await verification.latest(ctx.who.user.id)
         return MyVerificationOut(
             verified=s is not None and s.status == "approved",
@@ -81,16 +82,16 @@ def routes(verification: VerificationService, payouts: PayoutService) -> list[Ro
         found = await verification.pending(ctx.who.user)
         return QueueOut(verifications=[queue_item(s) for s in found])
 
-    async def one(ctx: Ctx) -> VerificationEnvelope:
+    async def one(ctx: Ctx) -> QueueItemEnvelope:
         s = await verification.get(ctx.who.user, ctx.path["id"])
-        return VerificationEnvelope(verification=queue_item(s))
+        return QueueItemEnvelope(verification=queue_item(s))
 
-    async def review(ctx: Ctx) -> VerificationEnvelope:
+    async def review(ctx: Ctx) -> QueueItemEnvelope:
         b: ReviewIn = ctx.body
         if b.decision == "rejected" and b.reason is None:
             raise _invalid("reason", "a rejection needs a reason")
         s = await verification.review(ctx.who.user, ctx.path["id"], b.decision, b.reason)
-        return VerificationEnvelope(verification=queue_item(s))
+        return QueueItemEnvelope(verification=queue_item(s))
 
     async def image(ctx: Ctx) -> Response:
         upload, chunks = await verification.image(ctx.who.user, ctx.path["id"])
@@ -162,14 +163,14 @@ def routes(verification: VerificationService, payouts: PayoutService) -> list[Ro
     return [
         Route("POST", "/api/me/verification", submit, "Submit organiser verification",
               body=SubmitVerificationIn, response=VerificationEnvelope, status=201, tags=t),
-        Route("GET", "/api/me/verification", mine, "Your verification status",
+        Route("GET", "/api/me/verification", my_verification, "Your verification status",
               response=MyVerificationOut, tags=t),
         Route("GET", v, queue, "Submissions waiting for review (platform administrators)",
               response=QueueOut, tags=t),
         Route("GET", v + "/{id}", one, "One submission (platform administrators)",
-              response=VerificationEnvelope, tags=t),
+              response=QueueItemEnvelope, tags=t),
         Route("POST", v + "/{id}/review", review, "Approve or reject (platform administrators)",
-              body=ReviewIn, response=VerificationEnvelope, tags=t),
+              body=ReviewIn, response=QueueItemEnvelope, tags=t),
         Route("GET", v + "/{id}/image", image, "A submission's image (platform administrators)",
               tags=t),
         Route("GET", "/api/users/{id}/trust", user_badge, "Whether a user is a verified organiser",

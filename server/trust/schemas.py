@@ -95,6 +95,12 @@ class VerificationEnvelope(Out):
     verification: VerificationOut
 
 
+class QueueItemEnvelope(Out):
+    """One submission as administrators see it: with its owner and image."""
+
+    verification: QueueItemOut
+
+
 class UserTrustOut(Out):
     user_id: str
     organiser_verified: bool
