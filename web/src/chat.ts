@@ -41,6 +41,8 @@ export class Chat {
   /** Live member counts of circles by conversation id (`circle:members`); views redraw on
    * the store topic `members:<conversation_id>`. */
   readonly memberCounts = new Map<string, number>();
+  /** Conversations of circles the viewer was removed from this session, with why. */
+  readonly removed = new Map<string, "kicked" | "banned">();
   private readonly outbox = new Outbox({
     call: (event, payload) => this.call(event, payload),
     connected: () => this.conn?.connected === true,
@@ -68,6 +70,13 @@ export class Chat {
         "circle:members": ({ conversation_id, member_count }) => {
           this.memberCounts.set(conversation_id, member_count);
           store.notify(`members:${conversation_id}`);
+        },
+        // Kicked or banned (docs/protocol.md "Roles and moderation"): the server has already
+        // taken the conversation away; drop it now so the sidebar and an open chat follow.
+        "circle:removed": ({ conversation_id, reason }) => {
+          this.removed.set(conversation_id, reason);
+          store.conversations.delete(conversation_id);
+          store.notify("conversations");
         },
       },
     });

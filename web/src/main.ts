@@ -28,6 +28,9 @@ import { exploreView } from "./views/explore";
 import { joinView } from "./views/join";
 import { loginView, type PendingInvite } from "./views/login";
 import { newCircleView } from "./views/newCircle";
+import { adminVerificationsView } from "./views/adminVerifications";
+import { circleSettingsView } from "./views/circleSettings";
+import { verificationView } from "./views/verification";
 import { shellView, type Shell } from "./views/shell";
 import type { View } from "./views/view";
 
@@ -65,6 +68,12 @@ function viewFor(route: Route): View {
       return profileView(route.id);
     case "editProfile":
       return editProfileView();
+    case "circleSettings":
+      return circleSettingsView(route.circleId);
+    case "verification":
+      return verificationView();
+    case "adminVerifications":
+      return adminVerificationsView();
     default:
       return exploreView();
   }

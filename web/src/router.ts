@@ -15,6 +15,9 @@
 //   #/circle/<id>/posts              a circle's posts, with the composer for those who may post
 //   #/user/<id>             a member's profile (their posts, circles, a "Message" button)
 //   #/me/profile            edit my profile (name, avatar, bio, interests, city)
+//   #/circle/<id>/settings  slow mode, rules, invites, payout account, audit log (staff)
+//   #/me/verification       organiser verification: status and form
+//   #/admin/verifications   platform administrators' review of verifications
 
 export type Route =
   | { name: "login" }
@@ -31,7 +34,10 @@ export type Route =
   | { name: "myActivities"; when: "upcoming" | "past" | "hosting" }
   | { name: "circlePosts"; circleId: string }
   | { name: "user"; id: string }
-  | { name: "editProfile" };
+  | { name: "editProfile" }
+  | { name: "circleSettings"; circleId: string }
+  | { name: "verification" }
+  | { name: "adminVerifications" };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, "");
@@ -65,12 +71,16 @@ export function parseRoute(hash: string): Route {
       if (parts[2] === "new-activity") return { name: "newActivity", circleId: parts[1] };
       if (parts[2] === "about") return { name: "circlePage", circleId: parts[1] };
       if (parts[2] === "posts") return { name: "circlePosts", circleId: parts[1] };
+      if (parts[2] === "settings") return { name: "circleSettings", circleId: parts[1] };
       return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
     case "user":
       return parts[1] ? { name: "user", id: parts[1] } : { name: "home" };
     case "me":
       if (parts[1] === "profile") return { name: "editProfile" };
+      if (parts[1] === "verification") return { name: "verification" };
       return { name: "myActivities", when: params.get("when") === "hosting" ? "hosting" : whenOf(params) };
+    case "admin":
+      return parts[1] === "verifications" ? { name: "adminVerifications" } : { name: "home" };
     default:
       return { name: "home" };
   }
@@ -94,6 +104,10 @@ export function circleActivitiesHash(circleId: string, when: "upcoming" | "past"
 
 export function circlePageHash(circleId: string): string {
   return `#/circle/${encodeURIComponent(circleId)}/about`;
+}
+
+export function circleSettingsHash(circleId: string): string {
+  return `#/circle/${encodeURIComponent(circleId)}/settings`;
 }
 
 export function newActivityHash(circleId: string): string {

@@ -26,6 +26,7 @@ export interface ServerEvents {
   "conversation:new": (p: { conversation: Conversation }) => void;
   notification: (p: { notification: unknown }) => void;
   "circle:members": (p: { circle_id: string; conversation_id: string; member_count: number }) => void;
+  "circle:removed": (p: { circle_id: string; conversation_id: string; reason: "kicked" | "banned" }) => void;
 }
 
 export interface Handlers {

@@ -12,6 +12,7 @@ import { formatAmount, fromLocalInput, toLocalInput } from "../format";
 import { activityHash, navigate } from "../router";
 import type { Activity, Circle } from "../types";
 import type { View } from "./view";
+import { paidGateNotice } from "./verificationGate";
 
 interface Fields {
   title: HTMLInputElement;
@@ -203,7 +204,9 @@ export function newActivityView(circleId: string): View {
             if (circle) await openCircle(circle);
             else navigate(activityHash(activity.id));
           } catch (err) {
-            error.textContent = activityError(err);
+            const gate = paidGateNotice(err, circleId);
+            if (gate) replaceChildren(error, gate);
+            else error.textContent = activityError(err);
             submit.disabled = false;
           }
         },

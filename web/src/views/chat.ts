@@ -10,7 +10,8 @@ import type { Circle } from "../types";
 import { chatHeader, moderates, type PanelKind } from "./chatHeader";
 import { messageList } from "./chatMessages";
 import { composer } from "./composer";
-import { membersView } from "./members";
+import { moderatedMembersView } from "./membersModeration";
+import { composerGate, type ComposerGate } from "./moderationComposer";
 import { pinsPanel } from "./pins";
 import { searchPanel } from "./search";
 import type { View } from "./view";
@@ -24,11 +25,40 @@ export function chatView(id: string): View {
   const listedAtOpen = chat.listed;
   function mountWhenKnown(): void {
     const state = store.get(id);
+    if (state) chat.removed.delete(id); // back in (a kicked member rejoined)
+    const removed = chat.removed.get(id);
+    if (!state && removed) {
+      showRemoved(removed);
+      return;
+    }
     if (!state && !inner && chat.listed > listedAtOpen) showNotMember();
     if (!state || inner) return;
     inner = conversationPane(state);
     replaceChildren(el, inner.el);
     void chat.openConversation(id).catch((err) => console.warn("open failed", err));
+  }
+
+  // Kicked or banned while reading (`circle:removed`): the chat closes and says why.
+  function showRemoved(reason: "kicked" | "banned"): void {
+    if (el.querySelector('[data-testid="chat-removed"]')) return;
+    inner?.dispose?.();
+    inner = null;
+    replaceChildren(
+      el,
+      h(
+        "div",
+        { class: "dead-end", testid: "chat-removed", dataset: { reason }, attrs: { role: "alert" } },
+        h("h1", {}, reason === "banned" ? "You were banned from this circle" : "You were removed from this circle"),
+        h(
+          "p",
+          { class: "muted" },
+          reason === "banned"
+            ? "A moderator banned you: you can no longer read or join it."
+            : "A moderator removed you. You may join it again.",
+        ),
+        h("a", { class: "button primary", testid: "chat-removed-explore", attrs: { href: "#/explore" } }, "Explore circles"),
+      ),
+    );
   }
 
   function showNotMember(): void {
@@ -86,10 +116,15 @@ function conversationPane(state: ConvState): View {
     moderator: () => moderates(circle),
     showError: (text) => (header.notice.textContent = text),
   });
+  let gate: ComposerGate | null = null;
   const compose = composer(state, {
-    onSent: () => list.scrollToBottom(),
+    onSent: () => {
+      list.scrollToBottom();
+      gate?.sent();
+    },
     canMentionEveryone: () => moderates(circle),
   });
+  if (state.conv.kind === "circle" && state.conv.circle_id) gate = composerGate(state.conv.circle_id, compose.el);
 
   // ---- side panels ----------------------------------------------------------------------
   const panelHost = h("div", { class: "side-panel-host" });
@@ -111,7 +146,7 @@ function conversationPane(state: ConvState): View {
   }
 
   function makePanel(kind: PanelKind): View | null {
-    if (kind === "members") return state.conv.circle_id ? membersView(state.conv.circle_id) : null;
+    if (kind === "members") return state.conv.circle_id ? moderatedMembersView(state.conv.circle_id) : null;
     const jump = (messageId: string, seq: number) => {
       // On a phone the panel covers the messages: close it to show the message.
       if (window.matchMedia("(max-width: 760px)").matches) closePanel();
@@ -147,6 +182,7 @@ function conversationPane(state: ConvState): View {
     header.inviteBox,
     body,
     typingEl,
+    gate?.el ?? null,
     compose.el,
   );
 
@@ -191,6 +227,7 @@ function conversationPane(state: ConvState): View {
     dispose: () => {
       unsubs.forEach((u) => u());
       closePanel();
+      gate?.dispose?.();
       compose.dispose();
     },
   };

@@ -44,6 +44,7 @@ export function shellView(onLogout: () => void): Shell {
       h("span", { class: "spacer" }),
       conn,
       bell.el,
+      h("a", { class: "nav-link", testid: "verification-link", attrs: { href: "#/me/verification", title: "Organiser verification" } }, "Verification"),
       h("a", { class: "nav-link", testid: "my-profile-link", attrs: { href: "#/me/profile", title: "Edit my profile" } }, meName),
       h("button", { class: "link", testid: "logout-button", attrs: { type: "button" }, on: { click: onLogout } }, "Sign out"),
     ),
