@@ -2,6 +2,7 @@
 // `notification` events prepended, and the unread count. Views subscribe to "notifications".
 
 import { api } from "./api";
+import { mergePage, sortNewest } from "./notificationMerge";
 import { store } from "./store";
 import type { Notification } from "./types";
 
@@ -27,15 +28,7 @@ export class Notifications {
     try {
       const data = await api.notifications();
       if (mine !== this.generation) return;
-      const byId = new Map(this.items.map((n) => [n.id, n]));
-      for (const n of data.notifications) {
-        const held = byId.get(n.id);
-        // A copy marked read here wins over an older unread one from the server.
-        // (A digest that counted more since is news again.)
-        const grown = Number(n.data?.count ?? 0) > Number(held?.data?.count ?? 0);
-        byId.set(n.id, held && held.read && !grown ? { ...n, read: true } : n);
-      }
-      this.items = sortNewest([...byId.values()]);
+      this.items = mergePage(this.items, data.notifications);
       const localUnread = this.items.filter((n) => !n.read).length;
       this.unread = Math.max(data.unread_count, localUnread);
       this.loaded = true;
@@ -91,10 +84,6 @@ export class Notifications {
     this.unread = Math.max(0, this.unread - changed);
     store.notify("notifications");
   }
-}
-
-function sortNewest(items: Notification[]): Notification[] {
-  return items.sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
 export const notifications = new Notifications();
