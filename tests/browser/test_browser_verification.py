@@ -194,3 +194,19 @@ def test_a_rejected_verification_shows_the_reason_and_the_form_again(
         "The photo is too blurry to read"
     )
     expect(page.get_by_test_id("verification-form")).to_be_visible()
+
+
+def test_on_a_phone_verification_is_reached_from_the_profile_page(
+    make_user: Callable[..., User], open_client: Callable[[str], Client]
+) -> None:
+    olga = make_user("olga")
+    c = open_client("organiser")
+    page = c.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    c.login(olga)
+    # the top bar fits the phone's width: its "Verification" link gives way
+    expect(page.get_by_test_id("verification-link")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    c.goto("#/me/profile")
+    page.get_by_test_id("profile-verification-link").click()
+    expect(page.get_by_test_id("verification-form")).to_be_visible()

@@ -13,7 +13,7 @@ import type { View } from "./view";
 export function editProfileView(): View {
   const error = h("p", { class: "error", testid: "profile-form-error", attrs: { role: "alert" } });
   const form = h("form", { class: "profile-form", testid: "profile-form" });
-  const el = h("section", { class: "pane profile-edit", testid: "profile-edit" }, h("header", { class: "pane-header" }, h("h1", {}, "Edit profile")), error, form);
+  const el = h("section", { class: "pane profile-edit", testid: "profile-edit" }, h("header", { class: "pane-header" }, h("h1", {}, "Edit profile"), h("a", { class: "nav-link", testid: "profile-verification-link", attrs: { href: "#/me/verification" } }, "Organiser verification")), error, form);
 
   async function load(): Promise<void> {
     const me = store.me;
