@@ -10,6 +10,7 @@ import { bumpMentions, clearMentions, mentionsViewer, noteLastMessage } from "./
 import { Outbox, type SendExtras } from "./chatOutbox";
 import { resolveReactionsMe } from "./chatTypes";
 import { notifications } from "./notifications";
+import { joinDecided } from "./views/joinRequests";
 import type { Conversation, Message, Notification } from "./types";
 
 export type { SendExtras } from "./chatOutbox";
@@ -73,6 +74,12 @@ export class Chat {
         },
         // Kicked or banned (docs/protocol.md "Roles and moderation"): the server has already
         // taken the conversation away; drop it now so the sidebar and an open chat follow.
+        // A join request decided (views/joinRequestsAsk.ts shows it); an approval also
+        // sends conversation:new, and the list is refreshed in case that came first.
+        "circle:join_decided": (decided) => {
+          joinDecided(decided);
+          if (decided.status === "approved") void this.refreshConversations().catch(() => undefined);
+        },
         "circle:removed": ({ conversation_id, reason }) => {
           this.removed.set(conversation_id, reason);
           store.conversations.delete(conversation_id);

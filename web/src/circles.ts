@@ -1,13 +1,19 @@
 // Circle actions shared by several views: join (public or by invite), then open its chat.
 
-import { api } from "./api";
+import { api, ApiError } from "./api";
 import { chat } from "./chat";
-import { conversationHash, navigate } from "./router";
+import { circlePageHash, conversationHash, navigate } from "./router";
 import type { Circle } from "./types";
 
 /** Join a circle and open its conversation once the conversation list knows it. */
 export async function joinAndOpen(circleId: string, invite?: string): Promise<Circle> {
-  await api.joinCircle(circleId, invite);
+  try {
+    await api.joinCircle(circleId, invite);
+  } catch (err) {
+    // A circle that approves its members: its page asks the questions (joinRequestsAsk.ts).
+    if (err instanceof ApiError && err.details?.reason === "approval_required") navigate(circlePageHash(circleId));
+    throw err;
+  }
   const { circle } = await api.getCircle(circleId);
   await openCircle(circle);
   return circle;

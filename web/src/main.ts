@@ -30,12 +30,18 @@ import { loginView, type PendingInvite } from "./views/login";
 import { newCircleView } from "./views/newCircle";
 import { adminVerificationsView } from "./views/adminVerifications";
 import { circleSettingsView } from "./views/circleSettings";
+import { reportsQueueView } from "./views/reportsQueue";
+import { blocked } from "./views/blocks";
+import { installPostReports } from "./views/reportsMenu";
+import { consoleActivityView } from "./views/consoleActivity";
+import { consoleRevenueView } from "./views/consoleRevenue";
 import { verificationView } from "./views/verification";
 import { shellView, type Shell } from "./views/shell";
 import type { View } from "./views/view";
 
 const root = document.getElementById("app") as HTMLElement;
 installProfileLinks(); // names and avatars in the chat open profiles
+installPostReports(); // "Report" on others' posts in a circle's posts view
 let shell: Shell | null = null;
 /** A message for the next login page (e.g. why the session ended). */
 let flash: string | null = null;
@@ -51,6 +57,7 @@ function viewFor(route: Route): View {
     case "activity":
       if (route.tab === "edit") return editActivityView(route.id);
       if (route.tab === "checkin") return checkinView(route.id);
+      if (route.tab === "report") return consoleActivityView(route.id);
       return activityView(route.id);
     case "pay":
       return paymentCheckoutView(route.id);
@@ -70,6 +77,10 @@ function viewFor(route: Route): View {
       return editProfileView();
     case "circleSettings":
       return circleSettingsView(route.circleId);
+    case "circleReports":
+      return reportsQueueView(route.circleId);
+    case "circleRevenue":
+      return consoleRevenueView(route.circleId);
     case "verification":
       return verificationView();
     case "adminVerifications":
@@ -156,6 +167,7 @@ function endSession(message: string | null): void {
   myPayments.reset();
   resetCardPaymentPanels();
   notifications.reset();
+  blocked.reset();
   shell?.dispose?.();
   shell = null;
   flash = message;

@@ -7,6 +7,7 @@
 //   #/activity/<id>         an activity: details, your sign-up, ticket, organiser tools
 //   #/activity/<id>/edit    the organiser's edit form
 //   #/activity/<id>/checkin the organiser's check-in page (code entry)
+//   #/activity/<id>/report  the organiser console: the activity's report
 //   #/pay/<payment_id>      the sandbox provider's test checkout (the payer only)
 //   #/circle/<id>/activities         a circle's activities (?when=past for past ones)
 //   #/circle/<id>/about              the circle page: about, organisers, upcoming, join/follow
@@ -16,6 +17,8 @@
 //   #/user/<id>             a member's profile (their posts, circles, a "Message" button)
 //   #/me/profile            edit my profile (name, avatar, bio, interests, city)
 //   #/circle/<id>/settings  slow mode, rules, invites, payout account, audit log (staff)
+//   #/circle/<id>/reports   the review queue of member reports (view_reports)
+//   #/circle/<id>/revenue   the organiser console: the circle's revenue (owners/admins)
 //   #/me/verification       organiser verification: status and form
 //   #/admin/verifications   platform administrators' review of verifications
 
@@ -26,7 +29,7 @@ export type Route =
   | { name: "new" }
   | { name: "conversation"; id: string }
   | { name: "join"; circleId: string; invite: string | null }
-  | { name: "activity"; id: string; tab: "details" | "edit" | "checkin" }
+  | { name: "activity"; id: string; tab: "details" | "edit" | "checkin" | "report" }
   | { name: "pay"; id: string }
   | { name: "circleActivities"; circleId: string; when: "upcoming" | "past" }
   | { name: "circlePage"; circleId: string }
@@ -36,6 +39,8 @@ export type Route =
   | { name: "user"; id: string }
   | { name: "editProfile" }
   | { name: "circleSettings"; circleId: string }
+  | { name: "circleReports"; circleId: string }
+  | { name: "circleRevenue"; circleId: string }
   | { name: "verification" }
   | { name: "adminVerifications" };
 
@@ -62,7 +67,7 @@ export function parseRoute(hash: string): Route {
       return {
         name: "activity",
         id: parts[1],
-        tab: parts[2] === "edit" ? "edit" : parts[2] === "checkin" ? "checkin" : "details",
+        tab: parts[2] === "edit" || parts[2] === "checkin" || parts[2] === "report" ? parts[2] : "details",
       };
     case "pay":
       return parts[1] ? { name: "pay", id: parts[1] } : { name: "home" };
@@ -72,6 +77,8 @@ export function parseRoute(hash: string): Route {
       if (parts[2] === "about") return { name: "circlePage", circleId: parts[1] };
       if (parts[2] === "posts") return { name: "circlePosts", circleId: parts[1] };
       if (parts[2] === "settings") return { name: "circleSettings", circleId: parts[1] };
+      if (parts[2] === "reports") return { name: "circleReports", circleId: parts[1] };
+      if (parts[2] === "revenue") return { name: "circleRevenue", circleId: parts[1] };
       return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
     case "user":
       return parts[1] ? { name: "user", id: parts[1] } : { name: "home" };
@@ -90,7 +97,7 @@ function whenOf(params: URLSearchParams): "upcoming" | "past" {
   return params.get("when") === "past" ? "past" : "upcoming";
 }
 
-export function activityHash(id: string, tab: "edit" | "checkin" | null = null): string {
+export function activityHash(id: string, tab: "edit" | "checkin" | "report" | null = null): string {
   return `#/activity/${encodeURIComponent(id)}${tab ? `/${tab}` : ""}`;
 }
 
@@ -108,6 +115,14 @@ export function circlePageHash(circleId: string): string {
 
 export function circleSettingsHash(circleId: string): string {
   return `#/circle/${encodeURIComponent(circleId)}/settings`;
+}
+
+export function circleRevenueHash(circleId: string): string {
+  return `#/circle/${encodeURIComponent(circleId)}/revenue`;
+}
+
+export function circleReportsHash(circleId: string): string {
+  return `#/circle/${encodeURIComponent(circleId)}/reports`;
 }
 
 export function newActivityHash(circleId: string): string {

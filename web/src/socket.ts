@@ -3,6 +3,7 @@
 
 import { io, type Socket } from "socket.io-client";
 import type { Ack, Conversation, Message, WireError } from "./types";
+import type { components } from "./wire.gen";
 
 export class SocketError extends Error {
   readonly code: string;
@@ -27,6 +28,7 @@ export interface ServerEvents {
   notification: (p: { notification: unknown }) => void;
   "circle:members": (p: { circle_id: string; conversation_id: string; member_count: number }) => void;
   "circle:removed": (p: { circle_id: string; conversation_id: string; reason: "kicked" | "banned" }) => void;
+  "circle:join_decided": (p: components["schemas"]["JoinDecidedOut"]) => void;
 }
 
 export interface Handlers {

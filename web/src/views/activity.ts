@@ -242,6 +242,7 @@ export function activityView(id: string): View {
       { class: "tool-buttons" },
       editLink,
       h("a", { class: "button", testid: "activity-checkin-link", attrs: { href: activityHash(id, "checkin") } }, "Check-in"),
+      h("a", { class: "button", testid: "activity-report-link", attrs: { href: activityHash(id, "report") } }, "Report"),
       cancelButton,
     ),
     cancelForm,

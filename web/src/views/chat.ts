@@ -9,10 +9,13 @@ import { store, type ConvState } from "../store";
 import type { Circle } from "../types";
 import { chatHeader, moderates, type PanelKind } from "./chatHeader";
 import { messageList } from "./chatMessages";
+import { collapseBlocked } from "./blocksCollapse";
+import { dmBlockNotice } from "./blocksDmNotice";
 import { composer } from "./composer";
 import { moderatedMembersView } from "./membersModeration";
 import { composerGate, type ComposerGate } from "./moderationComposer";
 import { pinsPanel } from "./pins";
+import { reportButtons } from "./reportsMenu";
 import { searchPanel } from "./search";
 import type { View } from "./view";
 
@@ -125,6 +128,12 @@ function conversationPane(state: ConvState): View {
     canMentionEveryone: () => moderates(circle),
   });
   if (state.conv.kind === "circle" && state.conv.circle_id) gate = composerGate(state.conv.circle_id, compose.el);
+  // Circle chats: "Report" on others' messages, and blocked users' messages collapsed.
+  if (state.conv.kind === "circle" && state.conv.circle_id) {
+    unsubs.push(reportButtons(list.el, state.conv.circle_id), collapseBlocked(list.el));
+  }
+  const dmBlock = dmBlockNotice(state.conv);
+  if (dmBlock?.dispose) unsubs.push(dmBlock.dispose);
 
   // ---- side panels ----------------------------------------------------------------------
   const panelHost = h("div", { class: "side-panel-host" });
@@ -183,6 +192,7 @@ function conversationPane(state: ConvState): View {
     body,
     typingEl,
     gate?.el ?? null,
+    dmBlock?.el ?? null,
     compose.el,
   );
 

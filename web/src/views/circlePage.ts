@@ -10,10 +10,11 @@ import { formatRange } from "../format";
 import { captureReferral } from "../referral";
 import { circlePage, follow, joinWithReferral, type CirclePage } from "../referralApi";
 import { referralsPanel } from "../referralView";
-import { activityHash, circleActivitiesHash, conversationHash } from "../router";
+import { activityHash, circleActivitiesHash, circleRevenueHash, conversationHash } from "../router";
 import type { Activity } from "../types";
 import { countsNodes, placeNodes, statusBadge } from "./activityCard";
 import { plural } from "./explore";
+import { joinRequestPanel } from "./joinRequestsAsk";
 import { circleShareSheet, type ShareSheet } from "./shareSheet";
 import type { View } from "./view";
 
@@ -33,6 +34,7 @@ export function circlePageView(circleId: string): View {
   let page: CirclePage | null = null;
   let busy = false;
   let share: ShareSheet | null = null; // built once, so an open sheet survives redraws
+  let ask: View | null = null; // the join request (circles that approve members), built once
 
   async function load(): Promise<void> {
     try {
@@ -73,7 +75,9 @@ export function circlePageView(circleId: string): View {
       actions,
       p.member
         ? h("a", { class: "button primary", testid: "circle-page-open", attrs: { href: conversationHash(c.conversation_id) } }, "Open chat")
-        : button("Join", "circle-page-join", async () => {
+        : c.join_approval
+          ? null // asked for below, with the circle's questions
+          : button("Join", "circle-page-join", async () => {
             await joinWithReferral(c.id);
             await openCircle(c);
           }, "primary"),
@@ -81,9 +85,14 @@ export function circlePageView(circleId: string): View {
         ? button("Following ✓", "circle-page-unfollow", () => follow(c.id, false))
         : button("Follow", "circle-page-follow", () => follow(c.id, true)),
       (share ??= circleShareSheet(c.id, () => page?.circle.name ?? "circle", c.visibility === "private")).el,
+      // The organiser console's revenue: owners/admins only, as the server allows.
+      c.my_role === "owner" || c.my_role === "admin"
+        ? h("a", { class: "button", testid: "circle-page-revenue", attrs: { href: circleRevenueHash(c.id) } }, "Revenue")
+        : null,
     );
     replaceChildren(
       body,
+      !p.member && c.join_approval ? (ask ??= joinRequestPanel(c.id, c.join_questions)).el : null,
       h(
         "div",
         { class: "circle-meta" },
@@ -124,7 +133,7 @@ export function circlePageView(circleId: string): View {
   }
 
   void load();
-  return { el };
+  return { el, dispose: () => ask?.dispose?.() };
 }
 
 function upcomingItem(a: Activity): HTMLElement {

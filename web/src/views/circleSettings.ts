@@ -5,8 +5,9 @@
 
 import { describeError } from "../api";
 import { h, replaceChildren } from "../dom";
-import { circlePageHash } from "../router";
+import { circlePageHash, circleReportsHash } from "../router";
 import { confirmAction } from "./confirm";
+import { joinRequestsView, joinSettingsView } from "./joinRequestsStaff";
 import { auditLogView } from "./moderationAudit";
 import { bansView } from "./moderationBans";
 import { moderationApi, type Permissions } from "./moderationApi";
@@ -116,7 +117,20 @@ export function circleSettingsView(circleId: string): View {
       const perms = await moderationApi.permissions(circleId);
       const can = (p: Permissions["permissions"][number]) => perms.permissions.includes(p);
       const parts: HTMLElement[] = [];
+      if (can("view_reports")) {
+        parts.push(h("a", { class: "button", testid: "settings-reports-link", attrs: { href: circleReportsHash(circleId) } }, "Review reports"));
+      }
       if (can("manage_circle")) parts.push(slowModeSection(perms), rulesSection(perms), invitesSection());
+      if (can("manage_circle")) {
+        const joining = joinSettingsView(circleId);
+        children.push(joining);
+        parts.push(joining.el);
+      }
+      if (can("moderate")) {
+        const requests = joinRequestsView(circleId);
+        children.push(requests);
+        parts.push(requests.el);
+      }
       if (perms.role === "owner" || perms.role === "admin") {
         const payout = payoutAccountView(circleId, perms.role === "owner");
         children.push(payout);

@@ -7,6 +7,8 @@ import { openCircle } from "../circles";
 import { h } from "../dom";
 import { captureReferral } from "../referral";
 import { joinWithReferral } from "../referralApi";
+import { approvalQuestions } from "./joinRequests";
+import { joinRequestPanel } from "./joinRequestsAsk";
 import type { View } from "./view";
 
 export function joinView(circleId: string, invite: string | null): View {
@@ -18,13 +20,21 @@ export function joinView(circleId: string, invite: string | null): View {
     status,
   );
   captureReferral(window.location.hash);
+  let asking: View | null = null;
   (async () => {
     await joinWithReferral(circleId, invite ?? undefined);
     await openCircle((await api.getCircle(circleId)).circle);
   })().catch((err) => {
+    // A circle that approves its members: ask with the answers (the invite goes along).
+    const questions = approvalQuestions(err);
+    if (questions) {
+      status.textContent = "";
+      el.append((asking = joinRequestPanel(circleId, questions, invite)).el);
+      return;
+    }
     status.textContent = `Could not join: ${describeError(err)}`;
     status.classList.add("error");
     el.append(h("a", { class: "button", attrs: { href: "#/explore" } }, "Explore circles"));
   });
-  return { el };
+  return { el, dispose: () => asking?.dispose?.() };
 }

@@ -5,10 +5,11 @@
 
 import { describeError } from "../api";
 import { h, replaceChildren } from "../dom";
-import { circleSettingsHash } from "../router";
+import { circleReportsHash, circleSettingsHash } from "../router";
 import { store } from "../store";
 import { confirmAction } from "./confirm";
 import { membersView } from "./members";
+import { memberPersonalMenu, memberPersonalParts } from "./reportsMember";
 import {
   assignableRoles,
   memberActions,
@@ -32,10 +33,12 @@ export function moderatedMembersView(circleId: string): View {
       if (row.querySelector('[data-testid="member-menu-toggle"]')) continue;
       const userId = row.dataset.userId ?? "";
       const role = (row.dataset.role ?? "member") as CircleRole;
-      const can = memberActions(perms, role, userId === store.me?.id);
-      if (!can.role && !can.mute && !can.kick && !can.ban) continue;
+      if (userId === store.me?.id || row.querySelector('[data-testid="member-personal-toggle"]')) continue;
+      const can = memberActions(perms, role, false);
       const name = row.querySelector('[data-testid="member-name"]')?.textContent ?? "this member";
-      row.append(menuFor(userId, name, role, can));
+      // Everyone reports or blocks another member; staff get those in their moderation menu.
+      if (!can.role && !can.mute && !can.kick && !can.ban) row.append(memberPersonalMenu(circleId, userId, name));
+      else row.append(menuFor(userId, name, role, can));
     }
   }
 
@@ -174,7 +177,7 @@ export function moderatedMembersView(circleId: string): View {
         ),
       );
     }
-    parts.push(removal, status);
+    parts.push(removal, memberPersonalParts(circleId, userId, name), status);
     replaceChildren(menu, ...parts);
     return h("div", { class: "member-moderation" }, toggle, menu);
   }
@@ -187,6 +190,11 @@ export function moderatedMembersView(circleId: string): View {
       perms = p;
       base.el.querySelector("h2")?.after(outcome);
       // Staff reach the circle's settings (slow mode, rules, invites, audit log) from here.
+      if (p.permissions.includes("view_reports")) {
+        base.el.querySelector("h2")?.after(
+          h("a", { class: "button", testid: "circle-reports-link", attrs: { href: circleReportsHash(circleId) } }, "Reports"),
+        );
+      }
       if (p.permissions.includes("manage_circle") || p.permissions.includes("view_audit")) {
         base.el.querySelector("h2")?.after(
           h("a", { class: "button", testid: "circle-settings-link", attrs: { href: circleSettingsHash(circleId) } }, "Circle settings"),

@@ -29,6 +29,7 @@ const KIND_ICON: Record<string, string> = {
   host_reconfirmed: "✓",
   payment_succeeded: "$",
   refund_succeeded: "$",
+  report_outcome: "⚑", // a report the reader filed was reviewed (title and body say how)
 };
 
 /** A bell outline, built with the DOM API (no markup strings). */

@@ -8,9 +8,11 @@ import { chat } from "../chat";
 import { h, replaceChildren, userText } from "../dom";
 import { formatWhen } from "../format";
 import { activityHash, circlePageHash, conversationHash, navigate } from "../router";
+import { blockRefusalText } from "./blocks";
 import { circlePostsHash, feedList } from "./posts";
 import { profiles, posts, type Profile } from "./postsApi";
 import { avatarNode, userHash } from "./postsItem";
+import { blockButton } from "./reportsMember";
 import type { View } from "./view";
 
 export { userHash };
@@ -22,6 +24,8 @@ export function editProfileHash(): string {
 export function profileView(userId: string): View {
   const head = h("header", { class: "pane-header profile-head", testid: "profile-head" }, h("h1", {}, "Loading…"));
   const error = h("p", { class: "error", testid: "profile-error", attrs: { role: "alert" } });
+  const blockStatus = h("p", { class: "muted", testid: "profile-block-status", attrs: { role: "status" } });
+  let name = "this person";
   const about = h("div", { class: "profile-about" });
   const feed = feedList((cursor) => posts.memberFeed(userId, cursor));
   const el = h(
@@ -29,6 +33,7 @@ export function profileView(userId: string): View {
     { class: "pane profile", testid: "profile", dataset: { userId } },
     head,
     error,
+    blockStatus,
     about,
     h("h2", {}, "Posts"),
     feed.el,
@@ -45,6 +50,7 @@ export function profileView(userId: string): View {
 
   function draw(p: Profile): void {
     const u = p.user;
+    name = u.display_name;
     replaceChildren(
       head,
       avatarNode({ display_name: u.display_name, avatar_url: p.avatar ? p.avatar.url : null }, "large"),
@@ -53,6 +59,8 @@ export function profileView(userId: string): View {
         ? h("button", { class: "primary", testid: "profile-message", attrs: { type: "button" }, on: { click: () => message(u.id) } }, "Message")
         : null,
       p.is_me ? h("a", { class: "button", testid: "profile-edit", attrs: { href: editProfileHash() } }, "Edit profile") : null,
+      // Block or unblock (no DMs either way; their circle messages collapsed for you).
+      p.is_me ? null : blockButton(u.id, u.display_name, blockStatus, "profile-block"),
     );
     replaceChildren(
       about,
@@ -93,7 +101,7 @@ export function profileView(userId: string): View {
     try {
       navigate(conversationHash(await chat.openDm(id)));
     } catch (err) {
-      error.textContent = describeError(err);
+      error.textContent = blockRefusalText(err, name) ?? describeError(err);
     }
   }
 

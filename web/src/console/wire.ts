@@ -1,0 +1,16 @@
+// The reports' wire types, named for the console: the server's own models from wire.gen.ts
+// (generated from its OpenAPI document by `scripts/openapi`; never written by hand).
+
+import type { components } from "../wire.gen";
+
+type Schemas = components["schemas"];
+
+export type ActivityReport = Schemas["ActivityReportOut"];
+export type DayCount = Schemas["DayCountOut"];
+export type Money = Schemas["MoneyOut"];
+export type Revenue = Schemas["RevenueOut"];
+export type RevenueRow = Schemas["RevenueRowOut"];
+export type MonthRevenue = Schemas["MonthRevenueOut"];
+export type ActivityRevenue = Schemas["ActivityRevenueOut"];
+export type ProviderRevenue = Schemas["ProviderRevenueOut"];
+export type Outstanding = Schemas["OutstandingOut"];
