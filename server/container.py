@@ -351,6 +351,7 @@ def build(
     circle_pages.recent_posts = posts.recent_for_page
     uploads.circles = posts
     profiles = ProfileService(accounts, circles, activities, uploads)
+    profiles.blocked_either_way = blocks.either_way  # no "Message" across a block
     # one repository for both: its bucket cache is dropped by the indexer's own writes
     cards = DiscoveryRepository(db)
     discovery_indexer = DiscoveryIndexer(cards, activities, follows, notifications)

@@ -94,3 +94,18 @@ async def test_a_block_stops_sends_in_an_existing_dm_but_not_in_circles(make_use
     assert {m["user"]["id"] for m in members} == {alice.id, bob.id}
     await alice.request("DELETE", f"/api/me/blocks/{bob.id}")
     await say(sb, dm, "friends again")
+
+
+async def test_a_profile_offers_no_message_button_across_a_block(make_user):
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await circle_with(alice, bob)
+
+    async def can_message(viewer: Api, user: Api) -> bool:
+        found = await viewer.ok("GET", f"/api/users/{user.id}/profile")
+        return bool(found["profile"]["can_message"])
+
+    assert (await can_message(alice, bob), await can_message(bob, alice)) == (True, True)
+    await alice.ok("POST", "/api/me/blocks", {"user_id": bob.id})
+    assert (await can_message(alice, bob), await can_message(bob, alice)) == (False, False)
+    await alice.request("DELETE", f"/api/me/blocks/{bob.id}")
+    assert (await can_message(alice, bob), await can_message(bob, alice)) == (True, True)

@@ -42,6 +42,10 @@ class BlockService:
         users = await self._accounts.get_users([b.blocked_id for b in found])
         return [(users[b.blocked_id], b) for b in found if b.blocked_id in users]
 
+    async def either_way(self, a: str, b: str) -> bool:
+        """Whether either of the two blocked the other."""
+        return await self._repo.exists(a, b) or await self._repo.exists(b, a)
+
     async def refuse_dm(self, sender_id: str, peer_id: str) -> None:
         """``forbidden`` when either of the two blocked the other (DM opens and sends)."""
         if await self._repo.exists(peer_id, sender_id):

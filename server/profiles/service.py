@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from server.accounts.models import User
@@ -28,12 +29,6 @@ class Profile:
     can_message: bool
 
 
-def blocks_allow_message(viewer_id: str, target_id: str) -> bool:
-    """BLOCKS (issue 14) do not exist yet: when they do, a block either way hides the
-    "Message" button here (and dm:open refuses on its own)."""
-    return True
-
-
 class ProfileService:
     def __init__(
         self,
@@ -46,6 +41,9 @@ class ProfileService:
         self._circles = circles
         self._activities = activities
         self._uploads = uploads
+        # Whether either of two users blocked the other (moderation/blocks.py): then dm:open
+        # is refused, so the profile offers no "Message" button.
+        self.blocked_either_way: Callable[[str, str], Awaitable[bool]] | None = None
 
     async def profile(self, viewer: User, user_id: str) -> Profile:
         """Anyone signed in may look; what a profile shows depends on who looks."""
@@ -67,8 +65,11 @@ class ProfileService:
             ][:MAX_ATTENDED_SHOWN]
         can_message = (
             not me
-            and blocks_allow_message(viewer.id, user.id)
             and await self._circles.share_a_circle(viewer.id, user.id)
+            and not (
+                self.blocked_either_way is not None
+                and await self.blocked_either_way(viewer.id, user.id)
+            )
         )
         return Profile(user, circles, attended, me, can_message)
 
