@@ -57,6 +57,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
 
                 await seed_demo(c)
             c.sweeper.start()
+            if c.rollups is not None:
+                c.rollups.start()
             if c.uploads is not None:
                 c.uploads.start()
             log.info("Circles listening on %s", settings.base_url)

@@ -94,10 +94,15 @@ from server.referrals.repository import INDEXES as REFERRAL_INDEXES
 from server.referrals.repository import ReferralRepository
 from server.referrals.service import ReferralService
 from server.referrals.visits import VisitCounter, visitor_key
+from server.reports import circle_routes as circle_report_routes
 from server.reports import routes as report_routes
+from server.reports.circle_report import CircleReportService
 from server.reports.recorder import SignupRecorder
 from server.reports.repository import INDEXES as REPORT_INDEXES
 from server.reports.repository import ReportRepository
+from server.reports.rollups import RollupKeeper
+from server.reports.rollups_repository import INDEXES as ROLLUP_INDEXES
+from server.reports.rollups_repository import RollupRepository
 from server.reports.service import ReportService
 from server.rooms import page_routes as circle_page_routes
 from server.rooms import routes as room_routes
@@ -150,6 +155,7 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **BLOCK_INDEXES,
     **TRUST_INDEXES,
     **REPORT_INDEXES,
+    **ROLLUP_INDEXES,
 }
 
 
@@ -230,6 +236,7 @@ class Container:
     discovery_indexer: DiscoveryIndexer | None = None
     trust: VerificationService | None = None
     payouts: PayoutService | None = None
+    rollups: RollupKeeper | None = None
 
     async def init_storage(self, postgres_url: str | None) -> None:
         """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
@@ -239,6 +246,8 @@ class Container:
 
     async def close(self) -> None:
         await self.sweeper.stop()
+        if self.rollups is not None:
+            await self.rollups.stop()
         if self.uploads is not None:
             await self.uploads.stop()
         if self.search_indexer is not None:
@@ -359,6 +368,12 @@ def build(
     # sign-up history for the organiser's reports (server/reports/); never told of messages
     report_repo = ReportRepository(db)
     activities.watchers.append(SignupRecorder(report_repo).on_commit)
+    # the circle report's daily rollups, kept by a sweeper off the send path (reports/rollups.py)
+    rollup_repo = RollupRepository(db)
+    rollups = RollupKeeper(
+        rollup_repo, MessageRepository(db, tops), tops, report_repo, settings.report_rollup_seconds
+    )
+    activities.watchers.append(rollups.on_commit)
     discovery = DiscoveryService(cards, follows, activities, accounts, notifications)
     sweeper = Sweeper(activities, settings.sweep_interval_seconds)
     secrets_ = webhook_secrets(settings, key)
@@ -448,6 +463,7 @@ def build(
         *newcomer_routes(newcomers),
         *trust_routes.routes(trust, payouts),
         *report_routes.routes(reports),
+        *circle_report_routes.routes(CircleReportService(rollup_repo, circles)),
     ]
     return Container(
         settings=settings,
@@ -476,6 +492,7 @@ def build(
         discovery_indexer=discovery_indexer,
         trust=trust,
         payouts=payouts,
+        rollups=rollups,
     )
 
 

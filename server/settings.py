@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # of one kind for one activity within it make one notification, updated in place.
     notify_digest_seconds: float = Field(default=60.0, gt=0, le=86400)
     sweep_interval_seconds: float = 1.0
+    # How often each process brings the circle report's daily rollups up to date (reports/)
+    report_rollup_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Search indexing runs in rounds at most this often, each conversation's new messages in
     # one batch (a search catches its conversations up first, so it never waits for a round).
     search_index_delay_seconds: float = Field(default=2.0, ge=0, le=60)

@@ -36,6 +36,9 @@ FAST_LIMITS = {
     # Search indexes at once: tests that wait for the database to settle after a request must
     # not see a round written seconds later (tests/test_search.py tests the rounds).
     "SEARCH_INDEX_DELAY_SECONDS": "0",
+    # The circle report's sweeper sweeps once at start-up only: its writes would come seconds
+    # after a test's requests (tests/test_reports_circle.py and test_index_use.py run it fast).
+    "REPORT_ROLLUP_SECONDS": "3600",
     # Tests post paid activities without verifying anyone; tests/test_trust_*.py turn the gate
     # on for servers of their own.
     "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",

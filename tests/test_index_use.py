@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -90,7 +93,10 @@ async def watched(stack: Any) -> AsyncIterator[Watched]:
     ferret = stack.ferretdb(WATCH)
     schema = f"scan_{uuid.uuid4().hex[:8]}"
     env = stack.server_env(
-        db=schema, MONGODB_URL=ferret.url, FERRETDB_POSTGRESQL_URL=ferret.extra["postgres_url"]
+        db=schema,
+        MONGODB_URL=ferret.url,
+        FERRETDB_POSTGRESQL_URL=ferret.extra["postgres_url"],
+        REPORT_ROLLUP_SECONDS="0.5",  # the circle report's sweeper runs during the flows
     )
     server = stack.start(**env)
     try:
@@ -520,6 +526,40 @@ async def member_reports(url: str, alice: Api, carol: Api) -> None:
         await gus.aclose()
 
 
+async def circle_report(watched: Watched, clock: Any, alice: Api, circle: Any) -> None:
+    """The circle report (issue 13, items 2, 6): the sweeper's reads (circles, the chat's rev
+    pages, memberships, reactions, facts, days, state, leases), the report's reads by month,
+    and a full rebuild by the command line."""
+    path = f"/api/circles/{circle['id']}/report"
+    today = clock.now().date()
+    since = today - timedelta(days=700)
+    for _ in range(100):  # the chat flow's messages reach the rollups within a sweep or two
+        found = await alice.ok("GET", f"{path}?period=month&from={since}&to={today}")
+        if sum(b["messages"] for b in found["buckets"]):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"the rollups never counted the chat: {found}")
+    for period in ("day", "week"):
+        await alice.ok("GET", f"{path}?period={period}")
+    env = {
+        "MONGODB_URL": watched.ferret.url,
+        "MONGODB_DB": watched.schema,
+        "FERRETDB_POSTGRESQL_URL": watched.ferret.extra["postgres_url"],
+        "SECRET_KEY": "test-secret-key-for-the-whole-run",
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server.reports.rebuild", "--all"],
+        env={**os.environ, **env},
+        cwd=infra.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
     url = watched.server.url
     alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
@@ -537,6 +577,7 @@ async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> No
         await moderation(url, clock, alice, carol)
         await joins_and_blocks(url, alice, carol)
         await member_reports(url, alice, carol)
+        await circle_report(watched, clock, alice, circle)
         clock.advance(timedelta(minutes=1).total_seconds())
     finally:
         for api in (alice, bob, carol):

@@ -403,6 +403,12 @@ CASES: list[Case] = [
     http("GET /api/circles/{id}/revenue/ledger.csv", "alice", "forbidden", on="{Q}"),
     http("GET /api/circles/{id}/revenue/ledger.csv", "eve", "not_found", on="{Q}"),
     http("GET /api/circles/{id}/revenue/ledger.csv", NOBODY, "unauthorized", on="{P}"),
+    # the circle report from the daily rollups (issue 13, items 2, 6)
+    http("GET /api/circles/{id}/report", "alice", "forbidden", on="{P}"),
+    http("GET /api/circles/{id}/report", "eve", "forbidden", on="{P}"),
+    http("GET /api/circles/{id}/report", "eve", "not_found", on="{Q}"),
+    http("GET /api/circles/{id}/report", NOBODY, "unauthorized", on="{P}"),
+    http("GET /api/circles/{id}/report", "owner", "invalid", on="{P}", params={"period": "year"}),
 ]
 # fmt: on
 

@@ -1704,6 +1704,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/circles/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members, activity (DAU/WAU/MAU), speakers and reply speed per day, week or month, from the daily rollups (owners/admins) */
+        get: operations["circle_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4095,6 +4112,88 @@ export interface components {
             by_provider: components["schemas"]["ProviderRevenueOut"][];
             /** Outstanding */
             outstanding: components["schemas"]["OutstandingOut"][];
+        };
+        /** CircleBucketOut */
+        CircleBucketOut: {
+            /** Start */
+            start: string;
+            /** End */
+            end: string;
+            /** Joined */
+            joined: number;
+            /** Left */
+            left: number;
+            /** Net */
+            net: number;
+            /** Members */
+            members: number;
+            /** Messages */
+            messages: number;
+            /** Deleted Messages */
+            deleted_messages: number;
+            /** Active */
+            active: number;
+            /** Dau */
+            dau: number;
+            /** Wau */
+            wau: number;
+            /** Mau */
+            mau: number;
+            /** Stickiness */
+            stickiness: number | null;
+            /** Speakers */
+            speakers: number;
+            /** Silent */
+            silent: number;
+            /** Newcomers */
+            newcomers: number;
+            /** Activated */
+            activated: number;
+            /** Activation */
+            activation: number | null;
+            reply_speed: components["schemas"]["ReplySpeedOut"];
+        };
+        /** CohortOut */
+        CohortOut: {
+            /** Week */
+            week: string;
+            /** Joined */
+            joined: number;
+            /** Retained */
+            retained: (number | null)[];
+        };
+        /** ReplySpeedOut */
+        ReplySpeedOut: {
+            /** Prompts */
+            prompts: number;
+            /** Answered */
+            answered: number;
+            /** Unanswered */
+            unanswered: number;
+            /** Ratio */
+            ratio: number | null;
+            /** Median Seconds */
+            median_seconds: number | null;
+            /** P90 Seconds */
+            p90_seconds: number | null;
+        };
+        /** CircleReportOut */
+        CircleReportOut: {
+            /** Circle Id */
+            circle_id: string;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+            /** Start */
+            start: string;
+            /** End */
+            end: string;
+            /** Buckets */
+            buckets: components["schemas"]["CircleBucketOut"][];
+            /** Cohorts */
+            cohorts: components["schemas"]["CohortOut"][];
         };
         /** ActivityRef */
         ActivityRef: {
@@ -15407,6 +15506,104 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    circle_report: {
+        parameters: {
+            query?: {
+                period?: "day" | "week" | "month";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CircleReportOut"];
+                };
             };
             /** @description error */
             400: {

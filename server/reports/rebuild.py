@@ -1,0 +1,55 @@
+"""Recompute the circle report's rollups from scratch (repair; reports/rollups.py).
+
+    python -m server.reports.rebuild --circle ID [--circle ID ...]
+    python -m server.reports.rebuild --all
+
+Runs against the database the settings name (``MONGODB_URL``, ``MONGODB_DB``), beside running
+servers: a circle is rebuilt under its rollup lease, so no sweep works on it meanwhile. The
+embedded database belongs to the server that started it: stop that server first and point
+``MONGODB_URL`` at a database of your own, or rebuild from a server shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from server import container as wiring
+from server.settings import Settings
+
+
+async def rebuild(settings: Settings, circle_ids: list[str], every: bool) -> int:
+    c = wiring.build(settings, settings.mongodb_url or "")
+    try:
+        await c.init_storage(settings.ferretdb_postgresql_url)
+        assert c.rollups is not None
+        if every:
+            circle_ids = [ref.id for ref in await c.rollups.circles()]
+        missing = 0
+        for circle_id in circle_ids:
+            if await c.rollups.rebuild(circle_id):
+                print(f"rebuilt {circle_id}")
+            else:
+                print(f"no such circle: {circle_id}", file=sys.stderr)
+                missing += 1
+        return 1 if missing else 0
+    finally:
+        await c.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server.reports.rebuild", description=__doc__)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--circle", action="append", default=[], help="a circle id (repeatable)")
+    which.add_argument("--all", action="store_true", help="every circle")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if not settings.mongodb_url:
+        print("MONGODB_URL must name the database to rebuild", file=sys.stderr)
+        return 2
+    return asyncio.run(rebuild(settings, list(args.circle), bool(args.all)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Keeping the circle report's daily rollups current, off the send path (docs/architecture.md,
+"Circle report rollups").
+
+Nothing is added to sending: a sweeper in every process finds what changed in the database.
+Each sweep lists the circles (one equality per visibility) and asks Redis for the top rev of
+their chats (the hints ``messages/tops.py`` already publishes, one ``HMGET``); a circle is worked
+on when its chat moved past the rev its state records, its member count changed, an activity
+of it had a sign-up in this process, or every ``FULL_EVERY`` sweeps (which also covers a
+missing Redis, and members who left while as many others joined). Working on a circle:
+
+0. look (reads only) whether anything changed since the circle's stored state: a sweep that
+   finds nothing writes nothing;
+1. take the circle's lease for the current time slot (a unique insert; whoever loses skips);
+2. read the chat's changes since the recorded rev with the same code as ``sync``
+   (``messages/syncing.sync_page``: equality reads of stored rev pages, stopping before a
+   change still being written) and write each message's fact whole, plus a fact per reaction;
+3. if the member count changed (or at a full sweep), compare the memberships with the members
+   the state recorded: a new membership is a join at its ``joined_at``, one gone is a leave at
+   the sweep's time (a leave and a rejoin between two sweeps: a leave at the rejoin);
+4. rewrite whole every day those facts fall on, the day before it (replies) and, after a join
+   or a leave, every later day (the member count); then store the state (rev, members).
+
+Every write is idempotent (facts under ids made of what they describe, days recomputed from
+facts), so a sweep that dies half-way, two processes on one circle, or a rebuild give the same
+days. ``rebuild`` drops a circle's days and state and recomputes them from the sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import date, datetime
+
+from server.activities.models import Activity
+from server.core import clock
+from server.core.periodic import Periodic
+from server.messages.models import Message
+from server.messages.repository import MessageRepository
+from server.messages.syncing import sync_page
+from server.messages.tops import SharedTops
+from server.reports.repository import ReportRepository
+from server.reports.rollups_compute import Fact, day_of, is_question, next_day
+from server.reports.rollups_days import months_between, recompute
+from server.reports.rollups_repository import CircleRef, RollupRepository, RollupState
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120  # a circle's lease slot: a sweep of one circle is expected well within it
+# Every this many sweeps (and at a process's first), every circle is looked at and its members
+# compared with those it saw: 10 minutes at the default 30 s. A leave is dated when it is seen,
+# and one that a join hides from the member count is seen only then.
+FULL_EVERY = 20
+SYNC_LIMIT = 500  # revs per sync page
+# Sync pages a sweep reads per circle: a long history (a store from before the rollups) is
+# caught up over several sweeps, each well within the lease (a rebuild reads it all at once).
+SWEEP_PAGES = 20
+SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member acted
+MEMORY = 20_000
+
+
+def signup_fact(circle_id: str, activity_id: str, user_id: str, at: datetime) -> Fact:
+    micros = int(at.timestamp() * 1_000_000)
+    return Fact(f"s:{activity_id}:{user_id}:{micros}", circle_id, "signup", user_id, at)
+
+
+def message_facts(circle_id: str, m: Message) -> Fact | None:
+    if m.kind != "text":
+        return None
+    return Fact(
+        f"m:{m.id}",
+        circle_id,
+        "msg",
+        m.sender_id,
+        m.created_at,
+        seq=m.seq,
+        deleted=m.deleted,
+        question=is_question(m.text) and not m.deleted,
+    )
+
+
+def _member_fact(
+    circle_id: str, kind: str, user_id: str, at: datetime, founder: bool = False
+) -> Fact:
+    micros = int(at.timestamp() * 1_000_000)
+    fid = f"{kind[0]}:{circle_id}:{user_id}:{micros}"
+    return Fact(fid, circle_id, kind, user_id, at, founder=founder)
+
+
+class RollupKeeper:
+    def __init__(
+        self,
+        repo: RollupRepository,
+        messages: MessageRepository,
+        tops: SharedTops | None,
+        signups: ReportRepository,
+        interval: float,
+    ) -> None:
+        self._repo = repo
+        self._messages = messages
+        self._tops = tops
+        self._signups = signups
+        self._periodic = Periodic("report rollups", interval, self.sweep)
+        self._sweeps = 0
+        self._seen: dict[str, tuple[int, int]] = {}  # circle -> (rev, member count) processed
+        self._marked: dict[str, set[str]] = {}  # circle -> days with new sign-up facts
+        self._signed: dict[str, dict[str, datetime]] = {}  # activity -> user -> recorded
+
+    def start(self) -> None:
+        self._periodic.start()
+
+    async def stop(self) -> None:
+        await self._periodic.stop()
+
+    # sign-ups: an activity watcher (never told of messages) -------------------------------
+
+    async def on_commit(self, a: Activity, created: bool) -> None:
+        """Record a sign-up fact for each entry that took a sign-up state since this process
+        last looked; must not raise (the commit has happened)."""
+        try:
+            seen = self._signed.get(a.id)
+            if seen is None:
+                if len(self._signed) >= MEMORY:
+                    self._signed.clear()
+                seen = self._signed[a.id] = {}
+            new = [
+                e
+                for uid, e in a.entries.items()
+                if e.status in SIGNUP_STATES and seen.get(uid) != e.updated_at
+            ]
+            if not new:
+                return
+            facts = [signup_fact(a.circle_id, a.id, e.user_id, e.updated_at) for e in new]
+            await self._repo.add_facts(facts)
+            seen.update((e.user_id, e.updated_at) for e in new)
+            self._marked.setdefault(a.circle_id, set()).update(f.day for f in facts)
+        except Exception:
+            log.exception("sign-up facts of activity %s not recorded", a.id)
+
+    # the sweep ------------------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        full = self._sweeps % FULL_EVERY == 0
+        self._sweeps += 1
+        circles = await self._repo.circles()
+        hints = (
+            await self._tops.get_many([c.conversation_id for c in circles]) if self._tops else {}
+        )
+        for c in circles:
+            seen = self._seen.get(c.id)
+            due = (
+                full
+                or seen is None
+                or c.id in self._marked
+                or hints.get(c.conversation_id, seen[0]) > seen[0]
+                or c.member_count != seen[1]
+            )
+            if due:
+                try:
+                    await self.keep(c, full)
+                except Exception:
+                    log.warning("rollups of circle %s not kept; retrying", c.id, exc_info=True)
+
+    async def _has_news(self, c: CircleRef, st: RollupState, full: bool) -> bool:
+        """Whether the circle changed since its state was stored: read only, so a sweep that
+        finds nothing writes nothing (not even a lease)."""
+        if st.through is None or c.id in self._marked or c.member_count != st.member_count:
+            return True
+        if (await self._messages.top(c.conversation_id))[0] > st.rev:
+            return True
+        if full:  # people who left and others who joined leave the count as it was
+            current = await self._repo.members(c.id)
+            return {u: joined for u, (joined, _) in current.items()} != st.members
+        return False
+
+    async def keep(self, c: CircleRef, full: bool = False) -> bool:
+        """Bring one circle's rollups up to date; False when another process holds its lease."""
+        st = await self._repo.state(c.id)
+        if not await self._has_news(c, st, full):
+            self._seen[c.id] = (st.rev, st.member_count)
+            return True
+        slot = int(time.time() // LEASE_SECONDS)
+        if not await self._repo.take_lease(c.id, slot):
+            return False
+        try:
+            marked = self._marked.pop(c.id, set())
+            try:
+                st = await self._repo.state(c.id)  # as the last holder of the lease left it
+                await self._bring_up(c, st, marked, full)
+            except BaseException:
+                self._marked.setdefault(c.id, set()).update(marked)
+                raise
+        finally:
+            await self._repo.drop_lease(c.id, slot)
+        return True
+
+    async def _bring_up(
+        self, c: CircleRef, st: RollupState, days: set[str], full: bool, pages: int = SWEEP_PAGES
+    ) -> None:
+        now = clock.now()
+        first = st.through is None
+        rev, changed = await self._read_chat(c, st.rev, pages)
+        days |= changed
+        joined_or_left: set[str] = set()
+        if first or full or c.member_count != st.member_count:
+            joined_or_left = await self._diff_members(c, st, now)
+        days |= joined_or_left
+        today = day_of(now)
+        if first:
+            days.add(day_of(c.created_at))
+        if days:
+            first_day = day_of(c.created_at)
+            ripple = min(joined_or_left, default=None)
+            await recompute(self._repo, c.id, _around(days), ripple, first_day)
+        st.through = max(st.through or today, today)
+        st.rev = rev
+        await self._repo.put_state(st)
+        self._seen[c.id] = (rev, st.member_count)
+        if len(self._seen) >= MEMORY:
+            self._seen.clear()
+
+    async def _read_chat(self, c: CircleRef, since: int, pages: int) -> tuple[int, set[str]]:
+        """Facts of every message (and its reactions) changed after ``since``, up to ``pages``
+        sync pages; the rev read up to and the days the facts fall on."""
+        days: set[str] = set()
+        rev, more = since, True
+        while more and pages > 0:
+            pages -= 1
+            found, rev, more = await sync_page(self._messages, c.conversation_id, rev, SYNC_LIMIT)
+            facts = [f for f in (message_facts(c.id, m) for m in found) if f is not None]
+            await self._repo.put_facts(facts)
+            reacted: list[Fact] = []
+            for m in found:
+                if m.reactions and not m.deleted:
+                    for user_id, emoji, at in await self._repo.reactions_of(m.id):
+                        rid = f"r:{m.id}:{user_id}:{emoji}"
+                        reacted.append(Fact(rid, c.id, "react", user_id, at))
+            await self._repo.add_facts(reacted)
+            days.update(f.day for f in (*facts, *reacted))
+        return rev, days
+
+    async def _diff_members(self, c: CircleRef, st: RollupState, now: datetime) -> set[str]:
+        current = await self._repo.members(c.id)
+        facts: list[Fact] = []
+        for uid, (joined_at, role) in current.items():
+            before = st.members.get(uid)
+            if before == joined_at:
+                continue
+            if before is not None:  # left and came back between two sweeps
+                facts.append(_member_fact(c.id, "leave", uid, joined_at))
+            facts.append(_member_fact(c.id, "join", uid, joined_at, role == "owner"))
+        facts.extend(
+            _member_fact(c.id, "leave", uid, now) for uid in st.members if uid not in current
+        )
+        await self._repo.add_facts(facts)
+        st.members = {uid: joined_at for uid, (joined_at, _) in current.items()}
+        st.member_count = len(current)
+        return {f.day for f in facts}
+
+    async def circles(self) -> list[CircleRef]:
+        return await self._repo.circles()
+
+    # repair ---------------------------------------------------------------------------------
+
+    async def rebuild(self, circle_id: str) -> bool:
+        """Recompute a circle's rollups from scratch: its facts from the chat, the memberships
+        and the sign-up rows (joins and leaves recorded before are kept: a leave is known only
+        from its fact), then every day since the circle was created. False: no such circle."""
+        c = await self._repo.circle(circle_id)
+        if c is None:
+            return False
+        facts = [
+            signup_fact(c.id, activity_id, r.user_id, r.at)
+            for activity_id in await self._signups.activities_of(c.id)
+            for r in await self._signups.rows(activity_id)
+            if r.status in SIGNUP_STATES
+        ]
+        await self._repo.add_facts(facts)
+        first, today = day_of(c.created_at), day_of(clock.now())
+        slot = int(time.time() // LEASE_SECONDS)
+        while not await self._repo.take_lease(c.id, slot):  # a sweep of it is under way
+            await asyncio.sleep(0.2)
+            slot = int(time.time() // LEASE_SECONDS)
+        try:
+            existing = await self._repo.days_of_months(c.id, months_between(first, today))
+            await self._repo.drop_days(c.id, [d.day for d in existing])
+            await self._repo.drop_state(c.id)
+            self._seen.pop(c.id, None)
+            await self._bring_up(c, RollupState(c.id), _span(first, today), True, pages=2**62)
+        finally:
+            await self._repo.drop_lease(c.id, slot)
+        return True
+
+
+def _around(days: set[str]) -> set[str]:
+    """The days to rewrite: each changed day and the one before (its prompts' replies)."""
+    return days | {next_day(d, -1) for d in days}
+
+
+def _span(first: str, last: str) -> set[str]:
+    n = (date.fromisoformat(last) - date.fromisoformat(first)).days
+    return {next_day(first, i) for i in range(n + 1)}

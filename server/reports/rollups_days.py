@@ -1,0 +1,88 @@
+"""Rewriting a circle's day rollups whole from their facts (rollups_compute.compute_day).
+
+Reads: the circle's day documents of the months around the days (one equality per month), the
+facts of each day and the next (one equality each), and the facts of each poster who may be a
+newcomer (one equality each, ``(circle_id, user_id)``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from server.core import clock
+from server.reports.rollups_compute import NEWCOMER_DAYS, Day, Fact, compute_day, day_of, next_day
+from server.reports.rollups_repository import RollupRepository
+
+
+def months_between(first: str, last: str) -> list[str]:
+    out: list[str] = []
+    d = date.fromisoformat(first).replace(day=1)
+    end = date.fromisoformat(last)
+    while d <= end:
+        out.append(d.isoformat()[:7])
+        d = (d + timedelta(days=32)).replace(day=1)
+    return out
+
+
+async def _known_days(
+    repo: RollupRepository, circle_id: str, low: str, high: str, first: str
+) -> dict[str, Day]:
+    """The stored days from ``low``'s month to ``high``'s, and, if none comes before ``low``,
+    the latest stored one before it (walked back a month at a time, not before ``first``)."""
+    found = {d.day: d for d in await repo.days_of_months(circle_id, months_between(low, high))}
+    month = date.fromisoformat(low).replace(day=1)
+    while not any(d < low for d in found) and month > date.fromisoformat(first):
+        month = (month - timedelta(days=1)).replace(day=1)
+        found.update({d.day: d for d in await repo.days_of_months(circle_id, [str(month)[:7]])})
+    return found
+
+
+async def recompute(
+    repo: RollupRepository, circle_id: str, days: set[str], ripple_from: str | None, first: str
+) -> None:
+    """Rewrite ``days`` (those not before the circle's ``first`` day) and, when joins or leaves
+    changed on ``ripple_from``, every stored day after it (their member counts)."""
+    days = {d for d in days if d >= first}
+    if not days:
+        return
+    today = day_of(clock.now())
+    low = min(days)
+    window_low = max(first, next_day(low, -NEWCOMER_DAYS))
+    known = await _known_days(repo, circle_id, window_low, max(max(days), today), first)
+    todo = set(days)
+    if ripple_from is not None:
+        todo.update(d for d in known if d >= ripple_from)
+    facts: dict[str, list[Fact]] = {}
+
+    async def of_day(day: str) -> list[Fact]:
+        if day not in facts:
+            facts[day] = await repo.facts_of_day(circle_id, day)
+        return facts[day]
+
+    for day in sorted(todo):
+        mine = await of_day(day)
+        if not mine and day not in known:
+            continue  # nothing happened: the count carries over from the day before
+        before = [d for d in known.values() if d.day < day]
+        members_before = max(before, key=lambda d: d.day).members if before else 0
+        since = next_day(day, -NEWCOMER_DAYS)
+        last_joins: dict[str, datetime] = {}
+        for d in sorted(before, key=lambda d: d.day):
+            if d.day >= since:
+                last_joins.update(d.newcomers)
+        posters = {f.user_id for f in mine if f.kind == "msg" and not f.deleted}
+        history = {
+            uid: await repo.facts_of_user(circle_id, uid) for uid in posters & set(last_joins)
+        }
+        history = {u: [f for f in fs if f.day < day] for u, fs in history.items()}
+        computed = compute_day(
+            circle_id,
+            day,
+            mine,
+            await of_day(next_day(day)),
+            members_before,
+            last_joins,
+            history,
+        )
+        await repo.put_day(computed)
+        known[day] = computed
