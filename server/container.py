@@ -318,6 +318,7 @@ def build(
     roles = RoleService(moderation, send_gate, circle_repo, broadcaster)
     circles.banned = moderation.is_banned
     joins = JoinService(JoinRepository(db), circle_repo, circles, accounts, broadcaster)
+    joins.audit = moderation.record  # approvals and declines go in the audit log
     blocks = BlockService(BlockRepository(db), accounts)
     dms.blocks = messages.dm_gate = blocks.refuse_dm  # no DMs across a block
     messages.send_gate = send_gate.check
@@ -329,6 +330,7 @@ def build(
     moderation.changed = moderation_changed
     newcomers = NewcomerService(circle_repo, broadcaster)  # newcomers' links, in the send gate
     newcomers.changed = moderation_changed
+    roles.badge = newcomers.badge = circles.owner_verified  # owner_verified in their answers
     send_gate.held = newcomers.tell_staff
     broadcaster.on_forget(lambda what, key: send_gate.forget(key) if what == "moderation" else None)
     messages.moderated_delete = moderation.message_removed
@@ -403,6 +405,8 @@ def build(
     payouts.activities = activities
     activities.paid_gate = payouts.require_can_charge
     activities.verified = trust.is_verified  # organiser_verified on activity cards
+    # the same badges on API outputs, looked up once per answer (owner_/organiser_verified)
+    activities.verified_among = circles.verified_among = trust.verified_among
     reports = ReportService(report_repo, activities, circles, payments, referrals)
     # member reports and the moderators' review queue (moderation/reports.py)
     report_queue = ReportQueue(

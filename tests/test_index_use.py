@@ -396,6 +396,17 @@ async def trust(watched: Watched, clock: Any, alice: Api, carol: Api, circle: An
     assert (await set_iban(alice, circle["id"])).status_code == 200
     await alice.ok("GET", f"/api/circles/{circle['id']}/payout-account")
     await carol.ok("GET", f"/api/circles/{circle['id']}/trust")
+    # the badges of API outputs, batched per answer (owner_verified, organiser_verified)
+    assert (await carol.ok("GET", f"/api/circles/{circle['id']}"))["circle"]["owner_verified"]
+    await carol.ok("GET", "/api/circles")
+    await carol.ok("GET", f"/api/circles/{circle['id']}/page")
+    await carol.ok("GET", f"/api/circles/{circle['id']}/activities")
+    await carol.ok("GET", "/api/me/activities")
+    await alice.ok("GET", "/api/me/hosting")
+    pending = await submit(carol)  # a latest submission still pending: its review is looked up
+    assert pending.status_code == 201, pending.text
+    await carol.ok("GET", f"/api/users/{carol.id}/trust")
+    assert (await alice.ok("GET", "/api/circles"))["circles"]
     today = clock.now().date()
     q = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
     body = await alice.ok("GET", f"/api/circles/{circle['id']}/payout-statement?{q}")

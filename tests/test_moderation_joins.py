@@ -272,3 +272,34 @@ async def test_signing_up_to_an_activity_does_not_bypass_approval(make_user, mak
     await ask(p["bob"], cid)
     await decide(p["mod"], cid, "approve", p["bob"].id)
     await sb.ok("activity:signup", {"activity_id": act_["id"]})
+
+
+async def test_approvals_and_declines_are_in_the_audit_log(make_user):
+    """Who decided whom, when and why; a withdrawal and a refused or losing decision are not
+    moderation actions and leave the log as it was."""
+    circle, p = await approving_circle(make_user)
+    cid = circle["id"]
+    dan = await make_user("dan")
+    for who in (p["bob"], p["eve"], dan):
+        assert (await ask(who, cid)).status_code in (200, 201)
+
+    async def log() -> list[dict[str, Any]]:
+        return list((await p["owner"].ok("GET", f"/api/circles/{cid}/audit"))["entries"])
+
+    empty = await log()
+    assert (await decide(p["carol"], cid, "approve", p["bob"].id)).status_code == 403
+    withdrawn = await dan.request("DELETE", f"/api/circles/{cid}/join-requests/mine")
+    assert withdrawn.status_code == 204, withdrawn.text
+    assert await log() == empty
+    approved = await decide(p["mod"], cid, "approve", p["bob"].id)
+    declined = await decide(p["admin"], cid, "decline", p["eve"].id, reason="no answers given")
+    assert approved.status_code == 200 and declined.status_code == 200, declined.text
+    again = await decide(p["owner"], cid, "decline", p["bob"].id, reason="too late")
+    assert again.status_code == 409
+    entries = [e for e in await log() if e not in empty]
+    got = {(e["action"], e["actor_id"], e["target_id"], e["reason"]) for e in entries}
+    assert got == {
+        ("approve_join", p["mod"].id, p["bob"].id, ""),
+        ("decline_join", p["admin"].id, p["eve"].id, "no answers given"),
+    }
+    assert all(e["at"] for e in entries) and len(entries) == 2

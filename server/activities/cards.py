@@ -20,7 +20,9 @@ from server.activities.schemas import (
 GOING_SHOWN = 50
 
 
-def activity_out(a: Activity, now: datetime, calendar_url: str) -> ActivityOut:
+def activity_out(
+    a: Activity, now: datetime, calendar_url: str, organiser_verified: bool = False
+) -> ActivityOut:
     return ActivityOut(
         id=a.id,
         circle_id=a.circle_id,
@@ -50,6 +52,7 @@ def activity_out(a: Activity, now: datetime, calendar_url: str) -> ActivityOut:
         cancel_reason=a.cancel_reason,
         created_at=a.created_at,
         updated_at=a.updated_at,
+        organiser_verified=organiser_verified,
     )
 
 

@@ -34,30 +34,37 @@ from server.http.routing import Authenticator, Ctx, Route, bearer
 
 
 def routes(activities: ActivityService, authenticate: Authenticator) -> list[Route]:
-    def out(a: Activity, user: User) -> ActivityEnvelope:
+    def out(a: Activity, user: User, verified: set[str]) -> ActivityEnvelope:
+        """``verified``: the verified organisers among those of the answer (one batch)."""
+        url = activities.calendar_url(a, user)
         return ActivityEnvelope(
-            activity=cards.activity_out(a, clock.now(), activities.calendar_url(a, user))
+            activity=cards.activity_out(a, clock.now(), url, a.organiser_id in verified)
         )
 
+    async def one(a: Activity, user: User) -> ActivityEnvelope:
+        return out(a, user, await activities.verified_organisers([a]))
+
     async def create_activity(ctx: Ctx) -> ActivityEnvelope:
-        return out(await activities.create(ctx.who.user, ctx.path["id"], ctx.body), ctx.who.user)
+        return await one(
+            await activities.create(ctx.who.user, ctx.path["id"], ctx.body), ctx.who.user
+        )
 
     async def get_activity(ctx: Ctx) -> ActivityDetailOut:
         a = await activities.get(ctx.who.user, ctx.path["id"])
         mine = a.entries.get(ctx.who.user.id)
         return ActivityDetailOut(
-            activity=out(a, ctx.who.user).activity,
+            activity=(await one(a, ctx.who.user)).activity,
             my_signup=cards.signup_out(a, mine) if mine else None,
         )
 
     async def patch_activity(ctx: Ctx) -> ActivityEnvelope:
         body: PatchActivityIn = ctx.body
-        return out(await activities.patch(ctx.who.user, ctx.path["id"], body), ctx.who.user)
+        return await one(await activities.patch(ctx.who.user, ctx.path["id"], body), ctx.who.user)
 
     async def cancel_activity(ctx: Ctx) -> ActivityEnvelope:
         body: CancelActivityIn = ctx.body
         a = await activities.cancel_activity(ctx.who.user, ctx.path["id"], body.reason)
-        return out(a, ctx.who.user)
+        return await one(a, ctx.who.user)
 
     async def list_attendees(ctx: Ctx) -> AttendeesOut:
         found = await activities.attendees(ctx.who.user, ctx.path["id"])
@@ -75,14 +82,19 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
     async def circle_activities(ctx: Ctx) -> ActivitiesOut:
         q: WhenQuery = ctx.query
         found = await activities.in_circle(ctx.who.user, ctx.path["id"], q.when == "upcoming")
-        return ActivitiesOut(activities=[out(a, ctx.who.user).activity for a in found])
+        verified = await activities.verified_organisers(found)
+        return ActivitiesOut(activities=[out(a, ctx.who.user, verified).activity for a in found])
 
     async def my_activities(ctx: Ctx) -> MyActivitiesOut:
         q: WhenQuery = ctx.query
         found = await activities.mine(ctx.who.user, q.when == "upcoming")
+        verified = await activities.verified_organisers(a for a, _ in found)
         return MyActivitiesOut(
             items=[
-                MyActivityOut(activity=out(a, ctx.who.user).activity, signup=cards.signup_out(a, e))
+                MyActivityOut(
+                    activity=out(a, ctx.who.user, verified).activity,
+                    signup=cards.signup_out(a, e),
+                )
                 for a, e in found
             ]
         )
@@ -90,7 +102,8 @@ def routes(activities: ActivityService, authenticate: Authenticator) -> list[Rou
     async def hosted_activities(ctx: Ctx) -> ActivitiesOut:
         q: WhenQuery = ctx.query
         found = await activities.hosted(ctx.who.user, q.when == "upcoming")
-        return ActivitiesOut(activities=[out(a, ctx.who.user).activity for a in found])
+        verified = await activities.verified_organisers(found)
+        return ActivitiesOut(activities=[out(a, ctx.who.user, verified).activity for a in found])
 
     async def ticket(ctx: Ctx) -> TicketOut:
         t = await activities.ticket(ctx.who.user, ctx.path["id"])

@@ -204,6 +204,7 @@ class ActivityOut(Out):
     cancel_reason: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    organiser_verified: bool = False  # the organiser is a verified organiser (server/trust/)
 
 
 SignupStatusOut = Literal[

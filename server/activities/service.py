@@ -6,7 +6,7 @@ import asyncio
 import copy
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,14 @@ class ActivityService(Passes):
         # whether an organiser is verified, shown on the card as ``organiser_verified``
         # (server/trust/); None: the card has no such field
         self.verified: Callable[[str], Awaitable[bool]] | None = None
+        # the same for many organisers at once (the ``organiser_verified`` of lists)
+        self.verified_among: Callable[[Iterable[str]], Awaitable[set[str]]] | None = None
+
+    async def verified_organisers(self, found: Iterable[Activity]) -> set[str]:
+        """The organisers of these activities who are verified: one batch for a list."""
+        if self.verified_among is None:
+            return set()
+        return await self.verified_among(a.organiser_id for a in found)
 
     # organiser ---------------------------------------------------------------------------
 

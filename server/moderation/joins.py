@@ -6,7 +6,8 @@ moderators (``moderate``) list the pending requests and approve (the user become
 circles' own join path, ``CircleService.admit``: notices, counts and sockets as for any join) or
 decline with a reason; the requester may withdraw. Each request is decided once (a unique
 decision, joins_repository.py): the loser of a race is answered ``conflict``. The requester is
-told the outcome with ``circle:join_decided``.
+told the outcome with ``circle:join_decided``. Approvals and declines (not withdrawals) are
+recorded in the moderation audit log (``approve_join``, ``decline_join`` with the reason).
 
 Invites still need approval unless the circle sets ``invites_skip_approval``. A private circle
 takes requests only with a valid invite; without one, and to anyone without a request of their
@@ -14,6 +15,8 @@ own, it stays ``not_found``. A banned user cannot request.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
@@ -44,6 +47,9 @@ class JoinService:
         self._circles = circles
         self._accounts = accounts
         self._bus = broadcaster
+        # the moderation audit log (ModerationService.record), wired by the container: staff
+        # decisions on who joins are moderation actions like any other
+        self.audit: Callable[..., Awaitable[None]] | None = None
 
     async def configure(
         self, actor: User, circle_id: str, required: bool, questions: list[str], skip: bool
@@ -60,6 +66,10 @@ class JoinService:
         fresh = await self._circle_repo.get_circle(circle.id)
         assert fresh is not None
         return fresh, me.role
+
+    async def owner_verified(self, circle: Circle) -> bool:
+        """The circle's ``owner_verified`` badge, for the answer of ``configure``."""
+        return await self._circles.owner_verified(circle)
 
     async def request(
         self, user: User, circle_id: str, answers: list[str], invite: str | None
@@ -163,6 +173,10 @@ class JoinService:
             final = won.status if won else request.status
             raise Conflict("already_decided", f"this request was {final}", status=final)
         await self._repo.record(request, decision)
+        if status != "withdrawn" and self.audit is not None:
+            # only the decision's one winner gets here, so each decision is audited once
+            action = "approve_join" if status == "approved" else "decline_join"
+            await self.audit(request.circle_id, by, action, request.user_id, reason)
         if circle is not None:
             out = JoinDecidedOut(
                 circle_id=circle.id, name=circle.name, status=status, reason=reason

@@ -19,7 +19,7 @@ def routes(joins: JoinService) -> list[Route]:
         circle, role = await joins.configure(
             ctx.who.user, ctx.path["id"], b.required, b.questions, b.invites_skip_approval
         )
-        return CircleEnvelope(circle=CircleOut.of(circle, role))
+        return CircleEnvelope(circle=CircleOut.of(circle, role, await joins.owner_verified(circle)))
 
     async def request_to_join(ctx: Ctx) -> s.JoinRequestEnvelope:
         b: s.JoinRequestIn = ctx.body

@@ -20,6 +20,8 @@ Action = Literal[
     "rules",
     "delete_post",  # a post removed from the report queue (moderation/reports.py)
     "review_report",  # a report queue item decided: details name the item and outcome
+    "approve_join",  # a join request approved (moderation/joins.py): target is the requester
+    "decline_join",  # a join request declined, with the reason
 ]
 
 

@@ -56,6 +56,12 @@ class NewcomerService:
         self._bus = broadcaster
         # drops the send gate's copy of a circle on every process (the container's)
         self.changed: Callable[[str], Awaitable[None]] | None = None
+        # the circle's ``owner_verified`` badge (server/trust/ through CircleService), wired by
+        # the container; None: not shown
+        self.badge: Callable[[Circle], Awaitable[bool]] | None = None
+
+    async def owner_verified(self, circle: Circle) -> bool:
+        return self.badge is not None and await self.badge(circle)
 
     async def configure(self, actor: User, circle_id: str, hours: int) -> tuple[Circle, Role]:
         """Owners and admins (``manage_circle``)."""

@@ -13,7 +13,8 @@ def routes(newcomers: NewcomerService) -> list[Route]:
     async def set_newcomer_link_hold(ctx: Ctx) -> CircleEnvelope:
         b: NewcomersIn = ctx.body
         circle, role = await newcomers.configure(ctx.who.user, ctx.path["id"], b.link_hours)
-        return CircleEnvelope(circle=CircleOut.of(circle, role))
+        verified = await newcomers.owner_verified(circle)
+        return CircleEnvelope(circle=CircleOut.of(circle, role, verified))
 
     return [
         Route(

@@ -8,6 +8,7 @@ one proceeds; its steps (the new owner's role, the old owner becoming an admin, 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from server.accounts.models import User
@@ -37,6 +38,9 @@ class RoleService:
         self._gate = gate
         self._circle_repo = circle_repo
         self._bus = broadcaster
+        # the circle's ``owner_verified`` badge (server/trust/ through CircleService), wired by
+        # the container; None: not shown
+        self.badge: Callable[[Circle], Awaitable[bool]] | None = None
 
     async def permissions(
         self, user: User, circle_id: str
@@ -66,6 +70,9 @@ class RoleService:
             await self._announce(circle, user_id, role)
         stored = await self._circle_repo.get_membership(circle.id, user_id)
         return stored or target
+
+    async def owner_verified(self, circle: Circle) -> bool:
+        return self.badge is not None and await self.badge(circle)
 
     async def transfer(self, actor: User, circle_id: str, user_id: str, reason: str) -> Circle:
         """Hand the circle to another member; the old owner becomes an admin."""

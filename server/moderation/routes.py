@@ -40,7 +40,8 @@ def routes(mod: ModerationService, roles: RoleService, gate: SendGate) -> list[R
     async def transfer(ctx: Ctx) -> CircleEnvelope:
         b: s.TransferIn = ctx.body
         circle = await roles.transfer(ctx.who.user, ctx.path["id"], b.user_id, b.reason)
-        return CircleEnvelope(circle=CircleOut.of(circle, "admin"))
+        verified = await roles.owner_verified(circle)  # the new owner's badge
+        return CircleEnvelope(circle=CircleOut.of(circle, "admin", verified))
 
     async def mute(ctx: Ctx) -> s.MuteOut:
         b: s.MuteIn = ctx.body

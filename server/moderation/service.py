@@ -189,7 +189,7 @@ class ModerationService:
         return version
 
     async def revoke_invites(self, actor: User, circle_id: str, reason: str) -> None:
-        """Every invite minted so far stops working (a new epoch; rooms/service._invite_ok)."""
+        """Every invite minted so far stops working (a new epoch; rooms/service.invite_ok)."""
         circle, _ = await self.staff(actor, circle_id, "manage_circle")
         await self._circle_repo.set_settings(circle.id, {"invite_epoch": new_id()})
         await self.record(circle.id, actor.id, "revoke_invites", None, reason)

@@ -276,8 +276,8 @@ class PostRepository:
 
     async def set_members_can_post(self, circle_id: str, allowed: bool) -> None:
         """One field replaced: concurrent changes leave the last one."""
-        await self._heads.update_one(
-            {"_id": f"s:{circle_id}"},
-            {"$set": {"members_can_post": allowed, "kind": "s"}},
-            upsert=True,
-        )
+        change = {"$set": {"members_can_post": allowed, "kind": "s"}}
+        try:
+            await self._heads.update_one({"_id": f"s:{circle_id}"}, change, upsert=True)
+        except DuplicateKeyError:  # two first upserts at once: the other one created it
+            await self._heads.update_one({"_id": f"s:{circle_id}"}, change)

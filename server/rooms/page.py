@@ -49,6 +49,7 @@ class CirclePage:
     upcoming: list[Activity]
     posts: list[PagePost]
     following: bool
+    verified: set[str]  # the verified organisers among the owner and the upcoming' organisers
 
 
 class CirclePageService:
@@ -80,4 +81,6 @@ class CirclePageService:
         upcoming = [a for a in found if not a.cancelled][:UPCOMING_ON_PAGE]
         posts = await self.recent_posts(circle.id, POSTS_ON_PAGE) if self.recent_posts else []
         following = circle.id in await self._follows.followed_ids(user.id)
-        return CirclePage(circle, role, organisers, upcoming, posts, following)
+        people = [circle.owner_id, *(a.organiser_id for a in upcoming)]
+        verified = await self._circles.verified_users(people)
+        return CirclePage(circle, role, organisers, upcoming, posts, following, verified)

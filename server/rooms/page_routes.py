@@ -43,11 +43,14 @@ def routes(pages: CirclePageService, activities: ActivityService) -> list[Route]
         p = await pages.page(user, ctx.path["id"])
         now = clock.now()
         return CirclePageOut(
-            circle=CircleOut.of(p.circle, p.my_role),
+            circle=CircleOut.of(p.circle, p.my_role, p.circle.owner_id in p.verified),
             organisers=[OrganiserOut(user=UserOut.of(u), role=r) for u, r in p.organisers],
             member_count=p.circle.member_count,
             upcoming=[
-                cards.activity_out(a, now, activities.calendar_url(a, user)) for a in p.upcoming
+                cards.activity_out(
+                    a, now, activities.calendar_url(a, user), a.organiser_id in p.verified
+                )
+                for a in p.upcoming
             ],
             posts=[
                 PagePostOut(

@@ -35,16 +35,21 @@ MEMBERSHIP = Budget("membership", per_minute=30, burst=10)
 def routes(circles: CircleService, online: OnlineLookup) -> list[Route]:
     async def create_circle(ctx: Ctx) -> CircleEnvelope:
         circle, role = await circles.create(ctx.who.user, ctx.body)
-        return CircleEnvelope(circle=CircleOut.of(circle, role))
+        verified = circle.owner_id in await circles.verified_owners([circle])
+        return CircleEnvelope(circle=CircleOut.of(circle, role, verified))
 
     async def list_circles(ctx: Ctx) -> CirclesOut:
         q: CircleQuery = ctx.query
         found = await circles.search(ctx.who.user, q.q, q.category, q.tag)
-        return CirclesOut(circles=[CircleOut.of(c, role) for c, role in found])
+        verified = await circles.verified_owners(c for c, _ in found)
+        return CirclesOut(
+            circles=[CircleOut.of(c, role, c.owner_id in verified) for c, role in found]
+        )
 
     async def get_circle(ctx: Ctx) -> CircleEnvelope:
         circle, role = await circles.get(ctx.who.user, ctx.path["id"])
-        return CircleEnvelope(circle=CircleOut.of(circle, role))
+        verified = circle.owner_id in await circles.verified_owners([circle])
+        return CircleEnvelope(circle=CircleOut.of(circle, role, verified))
 
     async def join_circle(ctx: Ctx) -> MembershipEnvelope:
         body: JoinCircleIn = ctx.body

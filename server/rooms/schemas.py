@@ -58,9 +58,11 @@ class CircleOut(Out):
     join_questions: list[str] = []  # what a join request answers, in order
     invites_skip_approval: bool = False  # a valid invite joins without a request
     newcomer_link_hours: int = 0  # members' links are refused this long after joining
+    # the owner is a verified organiser (server/trust/), looked up once per answer
+    owner_verified: bool = False
 
     @classmethod
-    def of(cls, c: Circle, my_role: Role | None) -> CircleOut:
+    def of(cls, c: Circle, my_role: Role | None, owner_verified: bool = False) -> CircleOut:
         return cls(
             id=c.id,
             name=c.name,
@@ -79,6 +81,7 @@ class CircleOut(Out):
             join_questions=list(c.join_questions),
             invites_skip_approval=c.invites_skip_approval,
             newcomer_link_hours=c.newcomer_link_hours,
+            owner_verified=owner_verified,
         )
 
 

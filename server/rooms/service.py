@@ -3,7 +3,7 @@ leave, members, invites."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Literal
 from urllib.parse import quote
 
@@ -54,6 +54,9 @@ class CircleService:
         self.referrals: Recorder | None = None
         # refuses joins of banned users (server/moderation/); None: no bans
         self.banned: BanCheck | None = None
+        # the verified organisers among some users (server/trust/), for the ``owner_verified``
+        # badge of circle outputs; None: nobody is shown verified
+        self.verified_among: Callable[[Iterable[str]], Awaitable[set[str]]] | None = None
 
     async def create(self, owner: User, data: CreateCircleIn) -> tuple[Circle, Role]:
         circle_id = new_id()
@@ -80,6 +83,19 @@ class CircleService:
         mine = {m.circle_id: m.role for m in await self._repo.memberships_of_user(user.id)}
         found = await self._repo.search(list(mine), q, category, tag)
         return [(c, mine.get(c.id)) for c in found]
+
+    async def verified_owners(self, circles: Iterable[Circle]) -> set[str]:
+        """The owners of these circles who are verified organisers: one batch for a list."""
+        return await self.verified_users(c.owner_id for c in circles)
+
+    async def owner_verified(self, circle: Circle) -> bool:
+        return circle.owner_id in await self.verified_owners([circle])
+
+    async def verified_users(self, user_ids: Iterable[str]) -> set[str]:
+        """The verified organisers among these users (owners, organisers of activities)."""
+        if self.verified_among is None:
+            return set()
+        return await self.verified_among(user_ids)
 
     async def get(self, user: User, circle_id: str) -> tuple[Circle, Role | None]:
         circle, membership = await access.visible_circle(self._repo, circle_id, user.id)

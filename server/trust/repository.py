@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -98,6 +100,27 @@ class TrustRepository:
         docs = [d async for d in self._subs.find({"user_id": user_id})]
         docs.sort(key=lambda d: int(d["n"]))
         return [await self._with_review(d) for d in docs]
+
+    async def verified_among(self, user_ids: Iterable[str]) -> set[str]:
+        """Which of these users are verified organisers (their latest submission approved), for
+        the badges of a list: one indexed equality per distinct user (``user_id``; FerretDB v1
+        would answer an ``$in`` by reading every submission), run concurrently, plus the
+        review by ``_id`` only while the latest submission's copied status is still pending
+        (the review is what decides; its copy onto the submission may lag)."""
+
+        async def one(user_id: str) -> bool:
+            docs = [d async for d in self._subs.find({"user_id": user_id})]
+            if not docs:
+                return False
+            latest = max(docs, key=lambda d: int(d["n"]))
+            if latest.get("status") != "pending":
+                return bool(latest.get("status") == "approved")
+            review = await self._reviews.find_one({"_id": latest["_id"]})
+            return review is not None and review["decision"] == "approved"
+
+        ids = list(dict.fromkeys(user_ids))
+        found = await asyncio.gather(*(one(i) for i in ids))
+        return {i for i, ok in zip(ids, found, strict=True) if ok}
 
     async def get(self, submission_id: str) -> Submission | None:
         d = await self._subs.find_one({"_id": submission_id})

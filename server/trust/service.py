@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
 from server.accounts.models import User
@@ -93,6 +93,10 @@ class VerificationService:
     async def is_verified(self, user_id: str) -> bool:
         s = await self.latest(user_id)
         return s is not None and s.status == "approved"
+
+    async def verified_among(self, user_ids: Iterable[str]) -> set[str]:
+        """The verified organisers among these users, in one batch (the badges of a list)."""
+        return await self._repo.verified_among(user_ids)
 
     # platform administrators -------------------------------------------------------------
 

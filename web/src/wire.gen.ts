@@ -1861,6 +1861,11 @@ export interface components {
              * @default 0
              */
             newcomer_link_hours: number;
+            /**
+             * Owner Verified
+             * @default false
+             */
+            owner_verified: boolean;
         };
         /** CircleEnvelope */
         CircleEnvelope: {
@@ -2089,6 +2094,11 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+            /**
+             * Organiser Verified
+             * @default false
+             */
+            organiser_verified: boolean;
         };
         /** LocationOut */
         LocationOut: {
