@@ -303,3 +303,28 @@ async def test_approvals_and_declines_are_in_the_audit_log(make_user):
         ("decline_join", p["admin"].id, p["eve"].id, "no answers given"),
     }
     assert all(e["at"] for e in entries) and len(entries) == 2
+
+
+async def test_staff_learn_of_a_new_request_live_and_members_do_not(make_user, make_sock):
+    """``circle:join_requested`` goes to each member with ``moderate`` once per request (not on
+    an idempotent repeat, not on a refused request), and to nobody else."""
+    circle, p = await approving_circle(make_user)
+    cid = circle["id"]
+    socks = {n: await make_sock(p[n]) for n in ("owner", "admin", "mod", "carol", "bob")}
+    resp = await ask(p["bob"], cid, ["only one"])  # refused: nobody is told
+    assert code(resp)[:2] == (422, "invalid")
+    resp = await ask(p["bob"], cid)
+    assert resp.status_code == 201, resp.text
+    request = resp.json()["request"]
+    for name in ("owner", "admin", "mod"):
+        told = await socks[name].wait_for("circle:join_requested")
+        assert told["circle_id"] == cid
+        got = told["request"]
+        assert got["user"]["id"] == p["bob"].id and got["user"]["handle"] == p["bob"].user["handle"]
+        assert {**got, "user": None} == request  # the request as answered, with its user
+    assert (await ask(p["bob"], cid)).json()["request"] == request  # a repeat tells no one again
+    await asyncio.sleep(0.3)
+    for name in ("owner", "admin", "mod"):
+        assert len(socks[name].events["circle:join_requested"]) == 1
+    for name in ("carol", "bob"):
+        assert socks[name].events.get("circle:join_requested", []) == []

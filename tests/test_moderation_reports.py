@@ -218,3 +218,26 @@ async def test_only_staff_see_the_queue(make_user, make_sock):
     resp = await p["mod"].get(f"/api/circles/{cid}/reports", params={"limit": "51"})
     assert resp.status_code == 422
     assert (await queue(p["mod"], cid))["items"][0]["status"] == "open"
+
+
+async def test_a_message_reports_outcome_names_the_chat_to_open(make_user, make_sock):
+    """The reporter's ``report_outcome`` carries the circle chat's ``conversation_id`` for a
+    message report (so the bell opens it); a post or member report has none."""
+    circle, p = await circle_of(make_user)
+    cid, conv = circle["id"], circle["conversation_id"]
+    await p["owner"].ok("PUT", f"/api/circles/{cid}/posts/settings", {"members_can_post": True})
+    sb = await make_sock(p["bob"])
+    said = await say(sb, conv, "rude words")
+    post = await publish(p["bob"], cid, text="rude post")
+    for kind, target in (("message", said["id"]), ("post", post["id"]), ("member", p["bob"].id)):
+        await filed(p["carol"], cid, kind, target)
+    for item in (await queue(p["mod"], cid))["items"]:
+        await p["mod"].ok(
+            "POST",
+            f"/api/circles/{cid}/reports/decision",
+            {"item_id": item["id"], "action": "dismiss"},
+        )
+    found = (await p["carol"].ok("GET", "/api/notifications"))["notifications"]
+    data = {n["data"]["kind"]: n["data"] for n in found if n["kind"] == "report_outcome"}
+    assert data["message"]["conversation_id"] == conv
+    assert "conversation_id" not in data["post"] and "conversation_id" not in data["member"]

@@ -6,7 +6,8 @@ moderators (``moderate``) list the pending requests and approve (the user become
 circles' own join path, ``CircleService.admit``: notices, counts and sockets as for any join) or
 decline with a reason; the requester may withdraw. Each request is decided once (a unique
 decision, joins_repository.py): the loser of a race is answered ``conflict``. The requester is
-told the outcome with ``circle:join_decided``. Approvals and declines (not withdrawals) are
+told the outcome with ``circle:join_decided``; staff learn of a new request at once with
+``circle:join_requested``. Approvals and declines (not withdrawals) are
 recorded in the moderation audit log (``approve_join``, ``decline_join`` with the reason).
 
 Invites still need approval unless the circle sets ``invites_skip_approval``. A private circle
@@ -19,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from server.accounts.models import User
+from server.accounts.schemas import UserOut
 from server.accounts.service import AccountService
 from server.core import clock
 from server.core.errors import Conflict, Invalid, NotFound
 from server.core.ids import new_id
 from server.moderation.joins_models import Decision, JoinRequest, Outcome
 from server.moderation.joins_repository import JoinRepository
-from server.moderation.joins_schemas import JoinDecidedOut
+from server.moderation.joins_schemas import JoinDecidedOut, JoinRequestedOut, JoinRequestOut
+from server.moderation.permissions import allowed
 from server.realtime.broadcaster import Broadcaster
 from server.rooms import access
 from server.rooms.models import Circle, Membership, Role
@@ -104,11 +107,22 @@ class JoinService:
             created_at=clock.now(),
         )
         if await self._repo.put_pending(mine, existing.id if existing else None):
+            await self._tell_staff(circle, user, mine)
             return mine
         raced = await self._repo.get(circle.id, user.id)  # a concurrent request of theirs
         if raced is None or raced.status != "pending":
             raise Conflict("retry", "your request crossed another: send it again")
         return raced
+
+    async def _tell_staff(self, circle: Circle, user: User, request: JoinRequest) -> None:
+        """``circle:join_requested`` to each member with ``moderate``, once per request (only
+        the writer of the pending request gets here; a read of the members on this rare path)."""
+        out = JoinRequestedOut(
+            circle_id=circle.id, request=JoinRequestOut.of(request, UserOut.of(user))
+        ).model_dump(mode="json")
+        for m in await self._circle_repo.members(circle.id, limit=5000):
+            if allowed(m.role, "moderate"):
+                await self._bus.to_user(m.user_id, "circle:join_requested", out)
 
     async def mine(self, user: User, circle_id: str) -> JoinRequest:
         """The caller's latest request; ``not_found`` without one (also for a private circle)."""

@@ -79,3 +79,10 @@ class JoinDecidedOut(Out):
     name: str
     status: Literal["approved", "declined", "withdrawn"]
     reason: str
+
+
+class JoinRequestedOut(Out):
+    """``circle:join_requested`` (to the circle's staff): someone asked to join."""
+
+    circle_id: str
+    request: JoinRequestOut

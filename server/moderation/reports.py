@@ -325,6 +325,8 @@ class ReportQueue:
         """Keyed per (item, reporter): told once, whichever step comes first. A failed notice
         never undoes a decision already made."""
         body = TOLD[decision.outcome].format(kind=item.kind)
+        # a message report's chat, so the reporter's client can open it from the notice
+        chat = {"conversation_id": circle.conversation_id} if item.kind == "message" else {}
         for r in reports:
             try:
                 await self._notifications.notify(
@@ -338,6 +340,7 @@ class ReportQueue:
                         "kind": item.kind,
                         "target_id": item.target_id,
                         "outcome": decision.outcome,
+                        **chat,
                     },
                     key=f"report_outcome:{item.id}:{r.reporter_id}",
                 )

@@ -65,8 +65,8 @@ def test_a_user_asks_to_join_and_the_owner_approves_in_another_browser(
     expect(a.page.get_by_test_id("join-request")).to_have_attribute("data-state", "pending")
     expect(a.conversation_item("Night owls")).to_have_count(0)
 
-    # The owner sees the request with its answer and approves it.
-    o.page.get_by_test_id("join-requests-refresh").click()
+    # The owner sees the request with its answer live (`circle:join_requested`, no Refresh)
+    # and approves it.
     req = o.page.get_by_test_id("join-request-item")
     expect(req).to_have_count(1)
     expect(req).to_have_attribute("data-user-id", asker.id)
@@ -83,6 +83,22 @@ def test_a_user_asks_to_join_and_the_owner_approves_in_another_browser(
     panel.get_by_test_id("join-request-open").click()
     expect(a.page.get_by_test_id("message-list")).to_have_attribute("data-loaded", "true")
     a.screenshot("join-request-approved")
+
+    # The newcomer's link is held back (24 h set above), and the owner sees a notice live.
+    a.page.get_by_test_id("composer-input").fill("my photos: https://pics.example/night")
+    a.page.get_by_test_id("composer-send").click()
+    held = a.messages().filter(has_text="pics.example")
+    expect(held).to_have_attribute("data-state", "failed")
+    toast = o.page.get_by_test_id("link-held-toast")
+    expect(toast).to_have_count(1)
+    expect(toast).to_have_attribute("data-user-id", asker.id)
+    expect(toast).to_contain_text("their link in Night owls was held back")
+    expect(toast.get_by_test_id("link-held-text")).to_have_text(
+        "my photos: https://pics.example/night"
+    )
+    o.screenshot("link-held-toast")
+    toast.get_by_test_id("link-held-dismiss").click()
+    expect(toast).to_have_count(0)
 
 
 def test_a_declined_request_shows_the_reason_live_and_an_invite_link_asks_too(
@@ -158,15 +174,13 @@ def test_a_block_collapses_the_blocked_users_messages_and_refuses_the_dm(
     expect(row_msg.first.get_by_test_id("message-text")).to_have_text("you all read rubbish")
     expect(c.page.get_by_test_id("blocked-notice")).to_have_count(1)
 
-    # The pest's DM is refused; from the reader's side, Message says why in a sentence.
+    # The pest's DM is refused; the reader's profile of them offers no Message.
     with pytest.raises(AssertionError, match="blocked"):
         socket_calls(server, pest, [("dm:open", {"user_id": me.id})])
     c.goto(f"#/user/{pest.id}")
     expect(c.page.get_by_test_id("profile-block")).to_have_text("Unblock")
-    c.page.get_by_test_id("profile-message").click()
-    expect(c.page.get_by_test_id("profile-error")).to_have_text(
-        "You blocked Pat Pest. Unblock them to send a message."
-    )
+    # No Message button while blocked (the profile's can_message is false either way round).
+    expect(c.page.get_by_test_id("profile-message")).to_have_count(0)
     c.page.get_by_test_id("profile-block").click()
     expect(c.page.get_by_test_id("profile-block")).to_have_text("Block")
     expect(c.page.get_by_test_id("profile-block-status")).to_have_text("You unblocked Pat Pest.")

@@ -7,6 +7,7 @@ queue's address shows the server's refusal; one's own messages have no Report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -102,6 +103,8 @@ def test_a_reported_message_goes_through_the_queue_and_the_reporter_hears_the_ou
     expect(r.page.locator(f'[data-message-id="{spam_id}"]')).to_have_attribute(
         "data-state", "deleted"
     )
+    tombstone = r.page.locator(f'[data-message-id="{spam_id}"] [data-testid="message-deleted"]')
+    expect(tombstone).to_have_text("Removed by a moderator")
     bell = r.page.get_by_test_id("notif-bell")
     expect(bell).to_have_attribute("data-count", "1")
     bell.click()
@@ -111,6 +114,15 @@ def test_a_reported_message_goes_through_the_queue_and_the_reporter_hears_the_ou
     expect(outcome).to_contain_text("removed the message")
     expect(outcome.locator(".notif-icon")).to_have_text("⚑")
     r.screenshot("reports-outcome-bell")
+    # Opening the outcome (from another page) opens the circle's chat at the tombstone.
+    r.page.keyboard.press("Escape")
+    r.goto(f"#/circle/{circle['id']}/about")
+    expect(r.page.get_by_test_id("message-list")).to_have_count(0)
+    r.page.get_by_test_id("notif-bell").click()
+    outcome.click()
+    expect(r.page).to_have_url(re.compile(rf"#/c/{circle['conversation_id']}$"))
+    expect(r.page.get_by_test_id("message-list")).to_have_attribute("data-loaded", "true")
+    expect(tombstone).to_have_text("Removed by a moderator")
 
     # The queue is empty now; the item is listed under Decided. The audit log has both steps.
     m.page.reload()

@@ -11,6 +11,8 @@ import { Outbox, type SendExtras } from "./chatOutbox";
 import { resolveReactionsMe } from "./chatTypes";
 import { notifications } from "./notifications";
 import { joinDecided } from "./views/joinRequests";
+import { joinRequested } from "./views/joinRequestsStaff";
+import { linkHeld } from "./views/linkHeld";
 import type { Conversation, Message, Notification } from "./types";
 
 export type { SendExtras } from "./chatOutbox";
@@ -80,6 +82,10 @@ export class Chat {
           joinDecided(decided);
           if (decided.status === "approved") void this.refreshConversations().catch(() => undefined);
         },
+        // Staff only: someone asked to join (the settings' request list adds it).
+        "circle:join_requested": (requested) => joinRequested(requested),
+        // Staff only: a newcomer's link was refused (a short notice says so).
+        "circle:link_held": (held) => linkHeld(held),
         "circle:removed": ({ conversation_id, reason }) => {
           this.removed.set(conversation_id, reason);
           store.conversations.delete(conversation_id);

@@ -29,6 +29,8 @@ export interface ServerEvents {
   "circle:members": (p: { circle_id: string; conversation_id: string; member_count: number }) => void;
   "circle:removed": (p: { circle_id: string; conversation_id: string; reason: "kicked" | "banned" }) => void;
   "circle:join_decided": (p: components["schemas"]["JoinDecidedOut"]) => void;
+  "circle:join_requested": (p: components["schemas"]["JoinRequestedOut"]) => void;
+  "circle:link_held": (p: components["schemas"]["LinkHeldOut"]) => void;
 }
 
 export interface Handlers {

@@ -4471,6 +4471,15 @@ export interface components {
             reason: string;
         };
         /**
+         * JoinRequestedOut
+         * @description ``circle:join_requested`` (to the circle's staff): someone asked to join.
+         */
+        JoinRequestedOut: {
+            /** Circle Id */
+            circle_id: string;
+            request: components["schemas"]["JoinRequestOut"];
+        };
+        /**
          * LinkHeldOut
          * @description ``circle:link_held`` (to the circle's staff): a newcomer's link was refused.
          */

@@ -8,6 +8,17 @@ import { h, replaceChildren, userText } from "../dom";
 import type { Circle } from "../types";
 import { joinApi, parseQuestions, questionsProblem, type JoinRequest } from "./joinRequests";
 import type { View } from "./view";
+import type { components } from "../wire.gen";
+
+export type JoinRequested = components["schemas"]["JoinRequestedOut"];
+
+// ---- live requests (chat.ts forwards `circle:join_requested`, sent to staff only) -----------
+
+const requestedListeners = new Set<(r: JoinRequested) => void>();
+
+export function joinRequested(r: JoinRequested): void {
+  for (const fn of [...requestedListeners]) fn(r);
+}
 
 export function joinRequestsView(circleId: string): View {
   const list = h("ol", { class: "join-request-list", testid: "join-request-list" });
@@ -51,18 +62,41 @@ export function joinRequestsView(circleId: string): View {
     return li;
   }
 
-  async function load(): Promise<void> {
-    try {
-      const { requests } = await joinApi.pending(circleId);
-      replaceChildren(list, ...requests.map(row));
-      note.textContent = requests.length ? "" : "No pending join requests.";
-    } catch (err) {
-      note.textContent = describeError(err);
-    }
+  let loading: Promise<void> | null = null;
+  function load(): Promise<void> {
+    const run: Promise<void> = joinApi
+      .pending(circleId)
+      .then(({ requests }) => {
+        replaceChildren(list, ...requests.map(row));
+        note.textContent = requests.length ? "" : "No pending join requests.";
+      })
+      .catch((err: unknown) => {
+        note.textContent = describeError(err);
+      })
+      .finally(() => {
+        if (loading === run) loading = null;
+      });
+    loading = run;
+    return run;
   }
 
+  // A new request for this circle joins the end of the list (pending requests are listed
+  // oldest first), leaving the other rows and any reason being typed as they are.
+  const onRequested = (r: JoinRequested): void => {
+    if (r.circle_id !== circleId) return;
+    // a list still loading may have been read before this request: add it once it is drawn
+    if (loading) return void loading.then(() => onRequested(r));
+    const rows = [...list.querySelectorAll<HTMLElement>('[data-testid="join-request-item"]')];
+    if (rows.some((li) => li.dataset.userId === r.request.user_id)) return;
+    list.append(row(r.request));
+    note.textContent = "";
+  };
+  requestedListeners.add(onRequested);
   void load();
-  return { el: h("section", { class: "stack join-requests", testid: "join-requests" }, h("h2", {}, "Join requests ", refresh), note, list) };
+  return {
+    el: h("section", { class: "stack join-requests", testid: "join-requests" }, h("h2", {}, "Join requests ", refresh), note, list),
+    dispose: () => requestedListeners.delete(onRequested),
+  };
 }
 
 /** Approval on or off with its questions, and the newcomers' link hold (owners and admins). */

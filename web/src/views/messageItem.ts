@@ -89,7 +89,15 @@ export function messageItem(message: Message, ctx: MessageContext): HTMLElement 
   if (msg.reply && !msg.deleted) body.append(replyQuote(msg.reply, () => ctx.onJumpTo(msg.reply as ReplyQuote)));
 
   if (msg.deleted) {
-    body.append(h("div", { class: "tombstone", testid: "message-deleted" }, "message deleted"));
+    // a moderator's removal says so (`removed_by`, docs/protocol.md "Roles and moderation")
+    const byModerator = "removed_by" in msg && msg.removed_by === "moderator";
+    body.append(
+      h(
+        "div",
+        { class: "tombstone", testid: "message-deleted", dataset: { removedBy: byModerator ? "moderator" : "" } },
+        byModerator ? "Removed by a moderator" : "message deleted",
+      ),
+    );
   } else if (msg.kind === "card") {
     body.append(renderCard(msg));
   } else if (ctx.editing) {

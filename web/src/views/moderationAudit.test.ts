@@ -25,6 +25,15 @@ describe("describeAudit", () => {
     );
   });
 
+  it("says join decisions, removed posts and report reviews in plain words", () => {
+    expect(describeAudit(entry("approve_join"), name)).toBe("Olga approved the join request of Ben");
+    expect(describeAudit(entry("decline_join"), name)).toBe("Olga declined the join request of Ben");
+    expect(describeAudit(entry("delete_post", { author_id: "u2" }, "p7"), name)).toBe("Olga removed a post of Ben");
+    expect(describeAudit(entry("review_report", { item_id: "i1", kind: "message", reported_id: "m9", outcome: "dismissed" }), name)).toBe(
+      "Olga reviewed a report about Ben: dismissed",
+    );
+  });
+
   it("shows an unknown action as it is", () => {
     expect(describeAudit(entry("something_new", {}, null), name)).toBe("Olga something_new");
   });

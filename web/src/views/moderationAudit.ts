@@ -20,16 +20,27 @@ const ACTIONS: Record<string, string> = {
   revoke_invites: "revoked every invite",
   slow_mode: "set slow mode",
   rules: "changed the rules",
+  delete_post: "removed a post of",
+  review_report: "reviewed a report about",
+  approve_join: "approved the join request of",
+  decline_join: "declined the join request of",
 };
+
+/** Actions whose target is the thing acted on (a message, a post), not a person: the person
+ * is named from `details` instead. */
+const OF_AUTHOR: Record<string, string> = { delete_message: "sender_id", delete_post: "author_id" };
 
 export function describeAudit(entry: AuditEntry, name: (id: string) => string): string {
   const verb = ACTIONS[entry.action] ?? entry.action;
-  const target = entry.target_id && entry.action !== "delete_message" ? ` ${name(entry.target_id)}` : "";
-  const of = entry.action === "delete_message" && typeof entry.details.sender_id === "string" ? ` ${name(entry.details.sender_id)}` : "";
+  const authorKey = OF_AUTHOR[entry.action];
+  const target = entry.target_id && !authorKey ? ` ${name(entry.target_id)}` : "";
+  const author = authorKey ? entry.details[authorKey] : undefined;
+  const of = typeof author === "string" ? ` ${name(author)}` : "";
   let extra = "";
   if (entry.action === "mute" && typeof entry.details.seconds === "number") extra = ` for ${entry.details.seconds} s`;
   if (entry.action === "slow_mode" && typeof entry.details.seconds === "number") extra = ` to ${entry.details.seconds} s`;
   if (entry.action === "set_role" && typeof entry.details.role === "string") extra = ` to ${entry.details.role}`;
+  if (entry.action === "review_report" && typeof entry.details.outcome === "string") extra = `: ${entry.details.outcome}`;
   return `${name(entry.actor_id)} ${verb}${target}${of}${extra}`;
 }
 

@@ -1,11 +1,11 @@
 // The bell in the top bar: the unread count, and a panel of recent notifications (newest
 // first; live ones are prepended). Opening an activity notification marks it read and goes to
-// the activity's page.
+// the activity's page; a reviewed message report goes to the circle's chat.
 
 import { describeError } from "../api";
 import { formatTime, h, replaceChildren, userText } from "../dom";
 import { notifications } from "../notifications";
-import { activityHash, navigate } from "../router";
+import { activityHash, conversationHash, navigate } from "../router";
 import { store } from "../store";
 import { notificationText } from "../time";
 import type { Notification } from "../types";
@@ -113,11 +113,14 @@ export function notificationsBell(): View {
   function item(n: Notification): HTMLElement {
     const body = notificationText(n);
     const activityId = typeof n.data?.activity_id === "string" ? n.data.activity_id : null;
+    // a reviewed message report names the circle's chat (docs/protocol.md "Member reports")
+    const chatId = n.kind === "report_outcome" && typeof n.data?.conversation_id === "string" ? n.data.conversation_id : null;
     const open = (): void => {
       if (!n.read) notifications.markRead([n.id]).catch((err) => (error.textContent = describeError(err)));
-      if (activityId) {
+      const target = activityId ? activityHash(activityId) : chatId ? conversationHash(chatId) : null;
+      if (target) {
         toggle(false);
-        navigate(activityHash(activityId));
+        navigate(target);
       }
     };
     return h(
@@ -128,7 +131,7 @@ export function notificationsBell(): View {
         {
           class: `notif-item${n.read ? "" : " unread"}`,
           testid: "notif-item",
-          dataset: { id: n.id, kind: n.kind, read: String(n.read), activityId: activityId ?? "" },
+          dataset: { id: n.id, kind: n.kind, read: String(n.read), activityId: activityId ?? "", conversationId: chatId ?? "" },
           attrs: { type: "button" },
           on: { click: open },
         },
