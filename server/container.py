@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -158,6 +161,8 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **ROLLUP_INDEXES,
 }
 
+log = logging.getLogger(__name__)
+
 
 def secret_key(settings: Settings) -> str:
     """SECRET_KEY, or a random key persisted under DATA_DIR so tokens survive restarts."""
@@ -245,22 +250,26 @@ class Container:
             await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
 
     async def close(self) -> None:
-        await self.sweeper.stop()
-        if self.rollups is not None:
-            await self.rollups.stop()
-        if self.uploads is not None:
-            await self.uploads.stop()
-        if self.search_indexer is not None:
-            await self.search_indexer.stop()
-        await self.activities.drain()
-        if self.discovery_indexer is not None:
-            await self.discovery_indexer.drain()
-        if self.circles.notices is not None:
-            await self.circles.notices.drain()
-        await self.messages.drain()
-        await self.mongo.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
+            ("sweeper", self.sweeper.stop),
+            ("rollups", self.rollups.stop if self.rollups else None),
+            ("uploads", self.uploads.stop if self.uploads else None),
+            ("search indexer", self.search_indexer.stop if self.search_indexer else None),
+            ("activities", self.activities.drain),
+            ("discovery", self.discovery_indexer.drain if self.discovery_indexer else None),
+            ("circle notices", self.circles.notices.drain if self.circles.notices else None),
+            ("messages", self.messages.drain),
+            ("database client", self.mongo.close),
+            ("redis", self.redis.aclose if self.redis is not None else None),
+        ]
+        for name, step in steps:
+            if step is None:
+                continue
+            started = time.monotonic()
+            await step()
+            # A slow shutdown names the step it spent its time in (the log is all there is).
+            if (took := time.monotonic() - started) > 1:
+                log.warning("shutdown: %s took %.1f s", name, took)
 
 
 def build(
