@@ -10,27 +10,20 @@ from typing import Any
 from tests.support.activities import post_activity
 from tests.support.chat import history, refused, say
 from tests.support.client import Api
+from tests.support.staff import staffed_circle
 
 
 async def circle_of(
     make_user: Any, visibility: str = "public"
 ) -> tuple[dict[str, Any], dict[str, Api]]:
     """owner, an admin, a moderator and two members (bob, carol)."""
-    people = {n: await make_user(n) for n in ("owner", "admin", "mod", "bob", "carol")}
-    circle = await people["owner"].create_circle(f"Mod {uuid.uuid4().hex[:6]}", visibility)
-    invite = None
-    if visibility == "private":
-        invite = (await people["owner"].ok("POST", f"/api/circles/{circle['id']}/invites"))[
-            "invite"
-        ]
-    for name, api in people.items():
-        if name != "owner":
-            await api.join(circle["id"], invite)
-    for name, role in (("admin", "admin"), ("mod", "moderator")):
-        await people["owner"].ok(
-            "PUT", f"/api/circles/{circle['id']}/roles", {"user_id": people[name].id, "role": role}
-        )
-    return circle, people
+    return await staffed_circle(
+        make_user,
+        ("owner", "admin", "mod", "bob", "carol"),
+        {"admin": "admin", "mod": "moderator"},
+        visibility,
+        "Mod",
+    )
 
 
 async def act(actor: Api, circle_id: str, action: str, **body: Any) -> Any:

@@ -6,34 +6,25 @@ tests/test_moderation_reports_decisions.py."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from tests.support.chat import say
 from tests.support.client import Api
 from tests.support.posts import publish
+from tests.support.staff import staffed_circle
 
 
 async def circle_of(
     make_user: Any, visibility: str = "public", extra: tuple[str, ...] = ()
 ) -> tuple[dict[str, Any], dict[str, Api]]:
     """owner, an admin, a moderator and members bob, carol, dave (and ``extra``)."""
-    names = ("owner", "admin", "mod", "bob", "carol", "dave", *extra)
-    people = {n: await make_user(n) for n in names}
-    circle = await people["owner"].create_circle(f"Rep {uuid.uuid4().hex[:6]}", visibility)
-    invite = None
-    if visibility == "private":
-        invite = (await people["owner"].ok("POST", f"/api/circles/{circle['id']}/invites"))[
-            "invite"
-        ]
-    for name, api in people.items():
-        if name != "owner":
-            await api.join(circle["id"], invite)
-    for name, role in (("admin", "admin"), ("mod", "moderator")):
-        await people["owner"].ok(
-            "PUT", f"/api/circles/{circle['id']}/roles", {"user_id": people[name].id, "role": role}
-        )
-    return circle, people
+    return await staffed_circle(
+        make_user,
+        ("owner", "admin", "mod", "bob", "carol", "dave", *extra),
+        {"admin": "admin", "mod": "moderator"},
+        visibility,
+        "Rep",
+    )
 
 
 async def report(api: Api, circle_id: str, kind: str, target: str, reason: str = "spam", **kw: Any):
