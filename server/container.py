@@ -98,8 +98,12 @@ from server.referrals.repository import ReferralRepository
 from server.referrals.service import ReferralService
 from server.referrals.visits import VisitCounter, visitor_key
 from server.reports import circle_routes as circle_report_routes
+from server.reports import lifecycle_routes
 from server.reports import routes as report_routes
 from server.reports.circle_report import CircleReportService
+from server.reports.lifecycle import LifecycleService
+from server.reports.lifecycle_repository import INDEXES as LIFECYCLE_INDEXES
+from server.reports.lifecycle_repository import LifecycleRepository
 from server.reports.recorder import SignupRecorder
 from server.reports.repository import INDEXES as REPORT_INDEXES
 from server.reports.repository import ReportRepository
@@ -159,6 +163,7 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **TRUST_INDEXES,
     **REPORT_INDEXES,
     **ROLLUP_INDEXES,
+    **LIFECYCLE_INDEXES,
 }
 
 log = logging.getLogger(__name__)
@@ -477,6 +482,9 @@ def build(
         *trust_routes.routes(trust, payouts),
         *report_routes.routes(reports),
         *circle_report_routes.routes(CircleReportService(rollup_repo, circles)),
+        *lifecycle_routes.routes(
+            LifecycleService(LifecycleRepository(db), rollup_repo, reports, circles, accounts)
+        ),
     ]
     return Container(
         settings=settings,

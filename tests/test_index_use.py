@@ -571,6 +571,17 @@ async def circle_report(watched: Watched, clock: Any, alice: Api, circle: Any) -
     assert done.returncode == 0, done.stderr
 
 
+async def member_lifecycle(alice: Api, circle: Any) -> None:
+    """Member lifecycle and RFM (issue 13, item 4): the thresholds set and read by ``_id``, the
+    stages from the memberships, the day rollups, the activities and their payments."""
+    c = f"/api/circles/{circle['id']}"
+    body = {"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}
+    await alice.ok("PUT", f"{c}/lifecycle", body)
+    found = await alice.ok("GET", f"{c}/members/lifecycle")
+    assert found["members"], found
+    await alice.ok("GET", f"{c}/members/lifecycle?stage=active&segment=champions")
+
+
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:
     url = watched.server.url
     alice, bob, carol = [await register(url, name) for name in ("alice", "bob", "carol")]
@@ -589,6 +600,7 @@ async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> No
         await joins_and_blocks(url, alice, carol)
         await member_reports(url, alice, carol)
         await circle_report(watched, clock, alice, circle)
+        await member_lifecycle(alice, circle)
         clock.advance(timedelta(minutes=1).total_seconds())
     finally:
         for api in (alice, bob, carol):

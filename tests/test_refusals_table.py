@@ -409,6 +409,16 @@ CASES: list[Case] = [
     http("GET /api/circles/{id}/report", "eve", "not_found", on="{Q}"),
     http("GET /api/circles/{id}/report", NOBODY, "unauthorized", on="{P}"),
     http("GET /api/circles/{id}/report", "owner", "invalid", on="{P}", params={"period": "year"}),
+    # member lifecycle and RFM (issue 13, item 4)
+    http("GET /api/circles/{id}/members/lifecycle", "alice", "forbidden", on="{P}"),
+    http("GET /api/circles/{id}/members/lifecycle", "eve", "forbidden", on="{P}"),
+    http("GET /api/circles/{id}/members/lifecycle", "eve", "not_found", on="{Q}"),
+    http("GET /api/circles/{id}/members/lifecycle", NOBODY, "unauthorized", on="{P}"),
+    http("GET /api/circles/{id}/members/lifecycle", "owner", "invalid", on="{P}", params={"stage": "sleepy"}),
+    http("PUT /api/circles/{id}/lifecycle", "alice", "forbidden", on="{P}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
+    http("PUT /api/circles/{id}/lifecycle", "eve", "not_found", on="{Q}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
+    http("PUT /api/circles/{id}/lifecycle", NOBODY, "unauthorized", on="{P}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
+    http("PUT /api/circles/{id}/lifecycle", "owner", "invalid", on="{P}", body={"new_days": 14, "cooling_days": 30, "silent_days": 30, "churned_days": 60}),
 ]
 # fmt: on
 

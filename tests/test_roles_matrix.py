@@ -576,6 +576,8 @@ ROWS: list[Row] = [
     Row(f"DELETE {CIRCLE}/payout-account", "owner", fixed("DELETE", "/api/circles/{c}/payout-account")),
     Row(f"GET {CIRCLE}/revenue", "organisers", fixed("GET", "/api/circles/{c}/revenue")),
     Row(f"GET {CIRCLE}/report", "organisers", fixed("GET", "/api/circles/{c}/report")),
+    Row(f"GET {CIRCLE}/members/lifecycle", "organisers", fixed("GET", "/api/circles/{c}/members/lifecycle")),
+    Row(f"PUT {CIRCLE}/lifecycle", "organisers", fixed("PUT", "/api/circles/{c}/lifecycle", {"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60})),
     Row(f"GET {CIRCLE}/revenue/ledger.csv", "organisers", fixed("GET", "/api/circles/{c}/revenue/ledger.csv")),
     # activities
     Row(f"GET {ACT}", "member", act_route("GET", "")),

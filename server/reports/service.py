@@ -13,6 +13,7 @@ Cost per request (all reads are equalities on declared indexes, none touches mes
 from __future__ import annotations
 
 from server.accounts.models import User
+from server.activities.models import Activity
 from server.activities.service import ActivityService
 from server.core import clock
 from server.payments.service import PaymentService
@@ -149,6 +150,15 @@ class ReportService:
             if a is not None and a.circle_id == circle_id:
                 paid.extend(await self._paid(user, a.id, a.title))
         return paid
+
+    async def circle_activities(self, user: User, circle_id: str) -> list[Activity]:
+        """The current state of each of the circle's activities (the caller has passed the
+        circle's reader gate; lifecycle.py reads attendance and money from them)."""
+        found = [await self._activities.state(i) for i in await self._activity_ids(user, circle_id)]
+        return [a for a in found if a is not None and a.circle_id == circle_id]
+
+    async def paid_for(self, user: User, a: Activity) -> list[Paid]:
+        return await self._paid(user, a.id, a.title)
 
     async def revenue(self, user: User, circle_id: str) -> RevenueOut:
         paid = await self._circle_paid(user, circle_id)

@@ -1721,6 +1721,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/circles/{id}/members/lifecycle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each member's lifecycle stage, RFM score and segments, filtered by stage or segment (owners/admins) */
+        get: operations["members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/circles/{id}/lifecycle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the circle's lifecycle thresholds in days (owners/admins) */
+        put: operations["put_thresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4204,6 +4238,82 @@ export interface components {
             buckets: components["schemas"]["CircleBucketOut"][];
             /** Cohorts */
             cohorts: components["schemas"]["CohortOut"][];
+        };
+        /** LifecycleOut */
+        LifecycleOut: {
+            /** Circle Id */
+            circle_id: string;
+            /** New Days */
+            new_days: number;
+            /** Cooling Days */
+            cooling_days: number;
+            /** Silent Days */
+            silent_days: number;
+            /** Churned Days */
+            churned_days: number;
+        };
+        /** MemberStandingOut */
+        MemberStandingOut: {
+            /** User Id */
+            user_id: string;
+            /** Display Name */
+            display_name: string;
+            /** Role */
+            role: string;
+            /** Joined At */
+            joined_at: string;
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning";
+            rfm: components["schemas"]["RfmOut"];
+            /** Segments */
+            segments: ("champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders")[];
+        };
+        /** RfmOut */
+        RfmOut: {
+            /** Recency Days */
+            recency_days: number | null;
+            /** Frequency */
+            frequency: number;
+            /** Attended */
+            attended: number;
+            /** Active Days */
+            active_days: number;
+            /** Monetary */
+            monetary: {
+                [key: string]: number;
+            };
+            /** R */
+            r: number;
+            /** F */
+            f: number;
+            /** M */
+            m: number;
+        };
+        /** MembersLifecycleOut */
+        MembersLifecycleOut: {
+            /** Circle Id */
+            circle_id: string;
+            /** Day */
+            day: string;
+            thresholds: components["schemas"]["LifecycleOut"];
+            /** Main Currency */
+            main_currency: string | null;
+            /** Members */
+            members: components["schemas"]["MemberStandingOut"][];
+        };
+        /** LifecycleIn */
+        LifecycleIn: {
+            /** New Days */
+            new_days: number;
+            /** Cooling Days */
+            cooling_days: number;
+            /** Silent Days */
+            silent_days: number;
+            /** Churned Days */
+            churned_days: number;
         };
         /** ActivityRef */
         ActivityRef: {
@@ -15622,6 +15732,201 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CircleReportOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    members: {
+        parameters: {
+            query?: {
+                stage?: "new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning";
+                segment?: "champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersLifecycleOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_thresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LifecycleIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LifecycleOut"];
                 };
             };
             /** @description error */

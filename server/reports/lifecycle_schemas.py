@@ -1,0 +1,64 @@
+"""Wire models of the member lifecycle and RFM (docs/protocol.md, "Member lifecycle and RFM")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from server.core.schemas import Out, StrictIn, UtcDatetime
+from server.reports.lifecycle_compute import MAX_CHURNED
+
+Stage = Literal["new", "activated", "active", "cooling", "silent", "churned", "returning"]
+Segment = Literal["champions", "new and not yet activated", "at risk", "lost", "big spenders"]
+_Days = Annotated[int, Field(ge=1, le=MAX_CHURNED)]
+
+
+class LifecycleIn(StrictIn):
+    # cooling_days < silent_days < churned_days (checked by the service, naming the field)
+    new_days: _Days
+    cooling_days: _Days
+    silent_days: _Days
+    churned_days: _Days
+
+
+class LifecycleOut(Out):
+    circle_id: str
+    new_days: int
+    cooling_days: int
+    silent_days: int
+    churned_days: int
+
+
+class LifecycleQuery(StrictIn):
+    stage: Stage | None = None
+    segment: Segment | None = None
+
+
+class RfmOut(Out):
+    recency_days: int | None  # since the last participation; None: none in the last 180 days
+    frequency: int  # attended + active_days
+    attended: int  # activities checked in to in the last 90 days
+    active_days: int  # days active in the last 90 days
+    monetary: dict[str, int]  # currency -> paid minus refunded, minor units (no sandbox money)
+    r: int  # 1..5
+    f: int
+    m: int  # scored in ``main_currency``
+
+
+class MemberStandingOut(Out):
+    user_id: str
+    display_name: str
+    role: str
+    joined_at: UtcDatetime  # the current membership's join
+    stage: Stage
+    rfm: RfmOut
+    segments: list[Segment]
+
+
+class MembersLifecycleOut(Out):
+    circle_id: str
+    day: str  # the UTC day the stages are as of
+    thresholds: LifecycleOut
+    main_currency: str | None  # the currency ``m`` is scored in (None: no money yet)
+    members: list[MemberStandingOut]
