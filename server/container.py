@@ -54,6 +54,10 @@ from server.moderation.blocks_repository import INDEXES as BLOCK_INDEXES
 from server.moderation.blocks_repository import BlockRepository
 from server.moderation.blocks_routes import routes as block_routes
 from server.moderation.gate import SendGate
+from server.moderation.holds import HoldService
+from server.moderation.holds_repository import INDEXES as HOLD_INDEXES
+from server.moderation.holds_repository import HoldRepository
+from server.moderation.holds_routes import routes as hold_routes
 from server.moderation.joins import JoinService
 from server.moderation.joins_repository import INDEXES as JOIN_INDEXES
 from server.moderation.joins_repository import JoinRepository
@@ -159,6 +163,7 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **MODERATION_INDEXES,
     **MEMBER_REPORT_INDEXES,
     **JOIN_INDEXES,
+    **HOLD_INDEXES,
     **BLOCK_INDEXES,
     **TRUST_INDEXES,
     **REPORT_INDEXES,
@@ -345,7 +350,9 @@ def build(
     newcomers = NewcomerService(circle_repo, broadcaster)  # newcomers' links, in the send gate
     newcomers.changed = moderation_changed
     roles.badge = newcomers.badge = circles.owner_verified  # owner_verified in their answers
-    send_gate.held = newcomers.tell_staff
+    holds = HoldService(HoldRepository(db), circle_repo, accounts, messages, broadcaster)
+    holds.audit = moderation.record  # approvals and declines of held messages are audited
+    send_gate.held = holds.hold  # a newcomer's link is held for review (moderation/holds.py)
     broadcaster.on_forget(lambda what, key: send_gate.forget(key) if what == "moderation" else None)
     messages.moderated_delete = moderation.message_removed
     notifications = NotificationService(
@@ -477,6 +484,7 @@ def build(
         *moderation_routes.routes(moderation, roles, send_gate),
         *member_report_routes(report_queue),
         *join_routes(joins),
+        *hold_routes(holds),
         *block_routes(blocks),
         *newcomer_routes(newcomers),
         *trust_routes.routes(trust, payouts),

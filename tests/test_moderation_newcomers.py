@@ -1,6 +1,7 @@
-"""Newcomer link holds (issue 14 item 4): a circle refuses links from members who joined within
-its window, tells its staff, and lets the member post them once the window has passed; other
-messages, staff and circles without the setting are untouched."""
+"""Newcomer link holds (issue 14 item 4): a circle holds links from members who joined within
+its window for review (tests/test_moderation_holds.py: the review), tells its staff, and lets
+the member post them once the window has passed; other messages, staff and circles without the
+setting are untouched."""
 
 from __future__ import annotations
 
@@ -52,11 +53,13 @@ async def test_a_newcomers_link_is_refused_and_staff_are_told(make_user, make_so
     sb, sm, sc, so = [await make_sock(a) for a in (bob, mod, carol, owner)]
     body = {"conversation_id": conv, "client_id": uuid.uuid4().hex, "text": "win at spam.example/x"}
     err = await refused(sb, "message:send", body)
-    assert err["code"] == "forbidden" and err["details"]["reason"] == "newcomer_link"
-    assert 24 * 3600 - 60 <= err["details"]["retry_after"] <= 24 * 3600
+    assert err["code"] == "forbidden" and err["details"]["reason"] == "held_for_review"
+    assert set(err["details"]) == {"reason", "hold_id"}  # no retry_after: staff decide
+    hold = err["details"]["hold_id"]
     for staff in (sm, so):
         held = await staff.wait_for("circle:link_held")
-        assert held == {"circle_id": cid, "user_id": bob.id, "text": "win at spam.example/x"}
+        text = "win at spam.example/x"
+        assert held == {"circle_id": cid, "user_id": bob.id, "text": text, "hold_id": hold}
     await asyncio.sleep(0.2)
     assert sc.events.get("circle:link_held", []) == []  # members are not told
     assert await history(sc, conv) == []

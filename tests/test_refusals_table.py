@@ -357,6 +357,12 @@ CASES: list[Case] = [
     http(f"PUT {CIRCLE}/newcomers", "alice", "forbidden", on="{P}", body={"link_hours": 24}),
     http(f"PUT {CIRCLE}/newcomers", "owner", "invalid", on="{P}", body={"link_hours": -1}),
     http(f"PUT {CIRCLE}/newcomers", "eve", "not_found", on="{Q}", body={"link_hours": 0}),
+    http(f"GET {CIRCLE}/holds", "alice", "forbidden", on="{P}"),
+    http(f"GET {CIRCLE}/holds", "eve", "not_found", on="{Q}"),
+    http(f"POST {CIRCLE}/holds/{{hold_id}}/approve", "alice", "forbidden", on="{P}", body={}),
+    http(f"POST {CIRCLE}/holds/{{hold_id}}/approve", "owner", "not_found", on="{P}", body={}),
+    http(f"POST {CIRCLE}/holds/{{hold_id}}/decline", "eve", "not_found", on="{Q}", body={}),
+    http(f"POST {CIRCLE}/holds/{{hold_id}}/decline", "owner", "invalid", on="{P}", body={"reason": 5}),
     # organiser verification and payout details (server/trust/)
     http("POST /api/me/verification", "alice", "invalid", body={"legal_name": "Alice A", "document_type": "passport", "document_number": "ab", "upload_id": "{nosuch}"}),
     http("POST /api/me/verification", "alice", "invalid", body={"legal_name": "Alice A", "document_type": "passport", "document_number": "AB123456", "upload_id": "{nosuch}"}),

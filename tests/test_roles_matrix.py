@@ -458,6 +458,22 @@ async def approval_on(w: World) -> None:
     await w.owner.ok("PUT", url, {"required": True, "questions": ["Why?"]})
 
 
+def held_message(what: str) -> Make:
+    """A fresh newcomer's held link per role (rows are prepared concurrently, so the setting
+    stays on until the ``PUT .../newcomers`` row turns it off; no other row sends a link)."""
+
+    async def make(w: World, role: str) -> Req:
+        await w.owner.ok("PUT", f"/api/circles/{w.cid}/newcomers", {"link_hours": 24})
+        sock = await w.people.sock(await w.member())
+        body = {"conversation_id": w.ids["conv"], "client_id": uuid.uuid4().hex,
+                "text": f"see spam.example/{role}"}  # fmt: skip
+        result = await sock.call("message:send", body)
+        hid = result["error"]["details"]["hold_id"]
+        return Req("POST", f"/api/circles/{w.cid}/holds/{hid}/{what}", {})
+
+    return make
+
+
 async def ask_body(w: World) -> dict[str, Any]:
     return {"answers": ["hills"], "invite": w.ids["invite"]}
 
@@ -554,6 +570,9 @@ ROWS: list[Row] = [
     Row(f"GET {CIRCLE}/rules", "member", fixed("GET", "/api/circles/{c}/rules")),
     Row(f"PUT {CIRCLE}/rules", "manage_circle", fixed("PUT", "/api/circles/{c}/rules", {"text": ""})),
     Row(f"PUT {CIRCLE}/newcomers", "manage_circle", fixed("PUT", "/api/circles/{c}/newcomers", {"link_hours": 0})),
+    Row(f"GET {CIRCLE}/holds", "moderate", fixed("GET", "/api/circles/{c}/holds")),
+    Row(f"POST {CIRCLE}/holds/{{hold_id}}/approve", "moderate", held_message("approve")),
+    Row(f"POST {CIRCLE}/holds/{{hold_id}}/decline", "moderate", held_message("decline")),
     # reports
     Row(f"POST {CIRCLE}/reports", "member", report_of("message")),
     Row(f"GET {CIRCLE}/reports", "view_reports", fixed("GET", "/api/circles/{c}/reports")),

@@ -14,6 +14,7 @@ from pydantic_core import core_schema
 from server.activities.schemas import SignupEnvelope
 from server.http.routing import Route
 from server.messages import schemas as messages
+from server.moderation.holds_schemas import HoldDecidedOut
 from server.moderation.joins_schemas import JoinDecidedOut, JoinRequestedOut
 from server.moderation.newcomers_schemas import LinkHeldOut
 from server.realtime.events import EventTable
@@ -54,6 +55,7 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "circle:role": RoleChangedOut,
     "circle:join_decided": JoinDecidedOut,
     "circle:link_held": LinkHeldOut,
+    "circle:hold_decided": HoldDecidedOut,
     "circle:join_requested": JoinRequestedOut,
 }
 

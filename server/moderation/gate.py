@@ -1,6 +1,7 @@
 """What a member must satisfy to post in a circle's chat: not muted, the current rules accepted,
 slow mode's interval since their last message, and no link while a newcomer where the circle
-holds newcomers' links (newcomers.py; moderators are exempt from the last three).
+holds newcomers' links (newcomers.py: such a message is held for review, holds.py; moderators
+are exempt from the last three).
 
 Every circle send passes here, so what it needs of a circle (its slow mode and rules version, its
 mutes) is read once and kept by each process for ``ttl`` seconds: on the embedded database each
@@ -40,8 +41,9 @@ from server.rooms.service import CircleService
 
 # the step that claims a let-through send's slow-mode slot (run right before it is stored)
 Commit = Callable[[], Awaitable[None]]
-# (circle, user_id, text): staff are told of a newcomer's refused link (newcomers.py)
-Held = Callable[[Circle, str, str], Awaitable[None]]
+# (circle, user_id, client_id, text): a newcomer's link is held for review (holds.py); the
+# answer is the refusal the send gets
+Held = Callable[[Circle, str, str, str], Awaitable[Forbidden]]
 
 
 def _rules_key(circle_id: str, user_id: str, version: str) -> str:
@@ -122,7 +124,7 @@ class SendGate:
             return None  # not a member: the conversation's participant gate decides
         if linked and (refusal := link_refusal(circle, membership, now)) is not None:
             if self.held is not None:
-                await self.held(circle, user_id, text)
+                raise await self.held(circle, user_id, client_id, text)
             raise refusal
         if circle.rules_version and not await self.accepted(circle, user_id):
             raise Forbidden(

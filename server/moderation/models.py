@@ -22,6 +22,8 @@ Action = Literal[
     "review_report",  # a report queue item decided: details name the item and outcome
     "approve_join",  # a join request approved (moderation/joins.py): target is the requester
     "decline_join",  # a join request declined, with the reason
+    "approve_hold",  # a newcomer's held message approved (moderation/holds.py): target the sender
+    "decline_hold",  # a newcomer's held message declined, with the reason
 ]
 
 

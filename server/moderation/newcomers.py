@@ -1,13 +1,12 @@
-"""Newcomer link holds: a circle may refuse links from members who joined recently (anti-spam).
+"""Newcomer link holds: a circle may hold links from members who joined recently (anti-spam).
 
 The setting is ``newcomer_link_hours`` (0: off): for that many hours after joining, a member's
-circle message containing a link is refused ``forbidden`` (``details: {reason: "newcomer_link",
-retry_after}``) and nothing is stored; staff (``moderate``) are told with ``circle:link_held
-{circle_id, user_id, text}`` on their user channels, and may act on the member as usual. Staff
-are exempt. A window since joining, rather than a count of first messages: the membership's
-``joined_at`` is already there, while counting a member's messages would be a read (or a
-non-atomic counter) on every send. Nothing is queued for later release: the member sends again
-once the window has passed, which keeps a refused send a send that changed nothing.
+circle message containing a link is not stored in the log but held for staff review (holds.py):
+the send is answered ``forbidden`` (``details: {reason: "held_for_review", hold_id}``), staff
+(``moderate``) are told with ``circle:link_held {circle_id, user_id, text, hold_id}`` and approve
+or decline it. Staff are exempt. A window since joining, rather than a count of first messages:
+the membership's ``joined_at`` is already there, while counting a member's messages would be a
+read (or a non-atomic counter) on every send.
 
 The send gate (gate.py) asks ``link_refusal`` only for a message with a link in a circle with the
 setting on, so other sends read nothing more.
@@ -21,8 +20,6 @@ from datetime import datetime, timedelta
 
 from server.accounts.models import User
 from server.core.errors import Forbidden
-from server.moderation.newcomers_schemas import LinkHeldOut
-from server.moderation.permissions import allowed
 from server.realtime.broadcaster import Broadcaster
 from server.rooms import access
 from server.rooms.models import Circle, Membership, Role
@@ -39,7 +36,8 @@ def has_link(text: str) -> bool:
 
 
 def link_refusal(circle: Circle, membership: Membership, now: datetime) -> Forbidden | None:
-    """The refusal of a newcomer's link (None: not a newcomer here any more)."""
+    """The refusal of a newcomer's link when nothing holds it (None: not a newcomer here any
+    more); the send gate has holds.py answer with a hold instead."""
     until = membership.joined_at + timedelta(hours=circle.newcomer_link_hours)
     if until <= now:
         return None
@@ -72,11 +70,3 @@ class NewcomerService:
         fresh = await self._circle_repo.get_circle(circle.id)
         assert fresh is not None
         return fresh, me.role
-
-    async def tell_staff(self, circle: Circle, user_id: str, text: str) -> None:
-        """``circle:link_held`` to each member with ``moderate`` (a read of the members, only on
-        this rare path)."""
-        out = LinkHeldOut(circle_id=circle.id, user_id=user_id, text=text).model_dump()
-        for m in await self._circle_repo.members(circle.id, limit=5000):
-            if allowed(m.role, "moderate"):
-                await self._bus.to_user(m.user_id, "circle:link_held", out)

@@ -16,8 +16,9 @@ class NewcomersIn(StrictIn):
 
 
 class LinkHeldOut(Out):
-    """``circle:link_held`` (to the circle's staff): a newcomer's link was refused."""
+    """``circle:link_held`` (to the circle's staff): a newcomer's link is held for review."""
 
     circle_id: str
     user_id: str
     text: str
+    hold_id: str  # approve or decline it under /api/circles/{id}/holds/{hold_id}

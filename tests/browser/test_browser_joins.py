@@ -84,11 +84,13 @@ def test_a_user_asks_to_join_and_the_owner_approves_in_another_browser(
     expect(a.page.get_by_test_id("message-list")).to_have_attribute("data-loaded", "true")
     a.screenshot("join-request-approved")
 
-    # The newcomer's link is held back (24 h set above), and the owner sees a notice live.
+    # The newcomer's link is held for review (24 h set above): the sender's copy says so, the
+    # owner sees a notice live and approves it, and it is posted in the chat as the newcomer.
     a.page.get_by_test_id("composer-input").fill("my photos: https://pics.example/night")
     a.page.get_by_test_id("composer-send").click()
     held = a.messages().filter(has_text="pics.example")
     expect(held).to_have_attribute("data-state", "failed")
+    expect(held.get_by_test_id("message-status")).to_contain_text("Held for review")
     toast = o.page.get_by_test_id("link-held-toast")
     expect(toast).to_have_count(1)
     expect(toast).to_have_attribute("data-user-id", asker.id)
@@ -97,6 +99,14 @@ def test_a_user_asks_to_join_and_the_owner_approves_in_another_browser(
         "my photos: https://pics.example/night"
     )
     o.screenshot("link-held-toast")
+    toast.get_by_test_id("link-held-approve").click()
+    expect(toast).to_have_attribute("data-state", "approved")
+    expect(toast.get_by_test_id("link-held-status")).to_contain_text("Approved")
+    # The sender's held copy gives way to the posted message (circle:hold_decided).
+    posted = a.messages().filter(has_text="pics.example")
+    expect(posted).to_have_count(1)
+    expect(posted).not_to_have_attribute("data-state", "failed")
+    expect(posted).to_have_attribute("data-sender-id", asker.id)
     toast.get_by_test_id("link-held-dismiss").click()
     expect(toast).to_have_count(0)
 

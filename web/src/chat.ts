@@ -86,6 +86,8 @@ export class Chat {
         "circle:join_requested": (requested) => joinRequested(requested),
         // Staff only: a newcomer's link was refused (a short notice says so).
         "circle:link_held": (held) => linkHeld(held),
+        // To the sender: staff decided their held message (chatOutbox.holdDecided).
+        "circle:hold_decided": ({ hold_id, status, reason }) => this.outbox.holdDecided(hold_id, status, reason),
         "circle:removed": ({ conversation_id, reason }) => {
           this.removed.set(conversation_id, reason);
           store.conversations.delete(conversation_id);

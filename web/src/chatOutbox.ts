@@ -62,6 +62,19 @@ export class Outbox {
     store.notify(`messages:${conversationId}`);
   }
 
+  /** Staff decided a held message: an approved one arrives as `message:new`, so its failed
+   *  copy goes; a declined one stays, saying so. */
+  holdDecided(holdId: string, status: "approved" | "declined", reason: string): void {
+    for (const state of store.conversations.values()) {
+      for (const pending of state.pending.values()) {
+        if (pending.hold_id !== holdId) continue;
+        if (status === "approved") state.pending.delete(pending.client_id);
+        else pending.error = reason ? `Declined by a moderator: ${reason}` : "Declined by a moderator";
+        store.notify(`messages:${state.conv.id}`);
+      }
+    }
+  }
+
   /** Send everything queued while offline (called once connected again). */
   flush(): void {
     for (const state of store.conversations.values()) {
@@ -107,6 +120,10 @@ export class Outbox {
         }
         pending.status = "failed";
         pending.error = err instanceof Error ? err.message : String(err);
+        const hold = err instanceof SocketError ? err.details?.hold_id : undefined;
+        if (err instanceof SocketError && err.details?.reason === "held_for_review" && typeof hold === "string") {
+          pending.hold_id = hold; // kept until staff decide (Chat.onHoldDecided)
+        }
         break;
       }
     }

@@ -31,6 +31,7 @@ export interface ServerEvents {
   "circle:join_decided": (p: components["schemas"]["JoinDecidedOut"]) => void;
   "circle:join_requested": (p: components["schemas"]["JoinRequestedOut"]) => void;
   "circle:link_held": (p: components["schemas"]["LinkHeldOut"]) => void;
+  "circle:hold_decided": (p: components["schemas"]["HoldDecidedOut"]) => void;
 }
 
 export interface Handlers {

@@ -14,6 +14,8 @@ export interface PendingMessage {
   text: string;
   status: PendingStatus;
   error?: string;
+  /** Held for review (a newcomer's link): staff decide, `circle:hold_decided` tells the sender. */
+  hold_id?: string;
   created_at: string;
 }
 
