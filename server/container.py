@@ -102,12 +102,15 @@ from server.referrals.repository import ReferralRepository
 from server.referrals.service import ReferralService
 from server.referrals.visits import VisitCounter, visitor_key
 from server.reports import circle_routes as circle_report_routes
-from server.reports import lifecycle_routes
+from server.reports import lifecycle_routes, outreach_routes
 from server.reports import routes as report_routes
 from server.reports.circle_report import CircleReportService
 from server.reports.lifecycle import LifecycleService
 from server.reports.lifecycle_repository import INDEXES as LIFECYCLE_INDEXES
 from server.reports.lifecycle_repository import LifecycleRepository
+from server.reports.outreach import OutreachService
+from server.reports.outreach_repository import INDEXES as OUTREACH_INDEXES
+from server.reports.outreach_repository import OutreachRepository
 from server.reports.recorder import SignupRecorder
 from server.reports.repository import INDEXES as REPORT_INDEXES
 from server.reports.repository import ReportRepository
@@ -115,6 +118,8 @@ from server.reports.rollups import RollupKeeper
 from server.reports.rollups_repository import INDEXES as ROLLUP_INDEXES
 from server.reports.rollups_repository import RollupRepository
 from server.reports.service import ReportService
+from server.reports.tags_repository import INDEXES as TAG_INDEXES
+from server.reports.tags_repository import TagRepository
 from server.rooms import page_routes as circle_page_routes
 from server.rooms import routes as room_routes
 from server.rooms.follows import FollowService
@@ -169,6 +174,8 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **REPORT_INDEXES,
     **ROLLUP_INDEXES,
     **LIFECYCLE_INDEXES,
+    **OUTREACH_INDEXES,
+    **TAG_INDEXES,
 }
 
 log = logging.getLogger(__name__)
@@ -467,6 +474,9 @@ def build(
         limits,
     )
     holder["gateway"] = gateway
+    lifecycle = LifecycleService(
+        LifecycleRepository(db), rollup_repo, reports, circles, accounts, TagRepository(db)
+    )
     routes = [
         *account_routes.routes(accounts, _auth_throttle(settings, redis, limits)),
         *room_routes.routes(circles, presence.online_many),
@@ -490,8 +500,18 @@ def build(
         *trust_routes.routes(trust, payouts),
         *report_routes.routes(reports),
         *circle_report_routes.routes(CircleReportService(rollup_repo, circles)),
-        *lifecycle_routes.routes(
-            LifecycleService(LifecycleRepository(db), rollup_repo, reports, circles, accounts)
+        *lifecycle_routes.routes(lifecycle),
+        *outreach_routes.routes(
+            OutreachService(
+                OutreachRepository(db),
+                circles,
+                lifecycle,
+                reports,
+                activities,
+                dms,
+                messages,
+                notifications,
+            )
         ),
     ]
     return Container(

@@ -584,6 +584,16 @@ async def member_lifecycle(alice: Api, circle: Any) -> None:
     found = await alice.ok("GET", f"{c}/members/lifecycle")
     assert found["members"], found
     await alice.ok("GET", f"{c}/members/lifecycle?stage=active&segment=champions")
+    # member tags and outreach (issue 13, item 5): tags per circle, sends per circle, deliveries
+    # per send, read positions by ``_id``
+    other = next(m["user_id"] for m in found["members"] if m["user_id"] != alice.id)
+    await alice.ok("PUT", f"{c}/members/{other}/tags", {"tags": ["regular"]})
+    await alice.ok("GET", f"{c}/members/lifecycle?tag=regular")
+    body = {"kind": "dm", "text": "Thanks for coming", "tag": "regular"}
+    await alice.ok("POST", f"{c}/outreach", body, status=201)
+    body = {"kind": "announcement", "text": "Season starts", "user_ids": [other]}
+    await alice.ok("POST", f"{c}/outreach", body, status=201)
+    assert len((await alice.ok("GET", f"{c}/outreach"))["outreach"]) == 2
 
 
 async def test_main_flows_scan_no_collection(watched: Watched, clock: Any) -> None:

@@ -425,6 +425,19 @@ CASES: list[Case] = [
     http("PUT /api/circles/{id}/lifecycle", "eve", "not_found", on="{Q}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
     http("PUT /api/circles/{id}/lifecycle", NOBODY, "unauthorized", on="{P}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
     http("PUT /api/circles/{id}/lifecycle", "owner", "invalid", on="{P}", body={"new_days": 14, "cooling_days": 30, "silent_days": 30, "churned_days": 60}),
+    # member tags and outreach (issue 13, items 4-5)
+    http("PUT /api/circles/{id}/members/{user_id}/tags", "alice", "forbidden", on="{P}", body={"tags": ["x"]}),
+    http("PUT /api/circles/{id}/members/{user_id}/tags", "eve", "not_found", on="{Q}", body={"tags": ["x"]}),
+    http("PUT /api/circles/{id}/members/{user_id}/tags", NOBODY, "unauthorized", on="{P}", body={"tags": ["x"]}),
+    http("PUT /api/circles/{id}/members/{user_id}/tags", "owner", "not_found", on="{P}", body={"tags": ["x"]}),  # the user is not a member
+    http("PUT /api/circles/{id}/members/{user_id}/tags", "owner", "invalid", on="{P}", body={"tags": ["Not A Slug"]}),
+    http("POST /api/circles/{id}/outreach", "alice", "forbidden", on="{P}", body={"kind": "dm", "text": "x", "segment": "lost"}),
+    http("POST /api/circles/{id}/outreach", "eve", "not_found", on="{Q}", body={"kind": "dm", "text": "x", "segment": "lost"}),
+    http("POST /api/circles/{id}/outreach", NOBODY, "unauthorized", on="{P}", body={"kind": "dm", "text": "x", "segment": "lost"}),
+    http("POST /api/circles/{id}/outreach", "owner", "invalid", on="{P}", body={"kind": "dm", "text": "x"}),
+    http("GET /api/circles/{id}/outreach", "alice", "forbidden", on="{P}"),
+    http("GET /api/circles/{id}/outreach", "eve", "not_found", on="{Q}"),
+    http("GET /api/circles/{id}/outreach", NOBODY, "unauthorized", on="{P}"),
 ]
 # fmt: on
 

@@ -242,6 +242,20 @@ def on_target(
     return make
 
 
+def to_target(method: str, tail: str, body: Any) -> Make:
+    """``/api/circles/{c}/members/<the target member>/<tail>``."""
+
+    async def make(w: World, role: str) -> Req:
+        return Req(method, f"/api/circles/{w.cid}/members/{w.api['target'].id}/{tail}", body)
+
+    return make
+
+
+async def outreach_to_target(w: World) -> Req:
+    body = {"kind": "dm", "text": "hello", "user_ids": [w.api["target"].id]}
+    return Req("POST", f"/api/circles/{w.cid}/outreach", body)
+
+
 async def fresh_member(w: World, role: str) -> str:
     return (await w.member()).id
 
@@ -597,6 +611,9 @@ ROWS: list[Row] = [
     Row(f"GET {CIRCLE}/report", "organisers", fixed("GET", "/api/circles/{c}/report")),
     Row(f"GET {CIRCLE}/members/lifecycle", "organisers", fixed("GET", "/api/circles/{c}/members/lifecycle")),
     Row(f"PUT {CIRCLE}/lifecycle", "organisers", fixed("PUT", "/api/circles/{c}/lifecycle", {"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60})),
+    Row(f"PUT {CIRCLE}/members/{{user_id}}/tags", "organisers", to_target("PUT", "tags", {"tags": ["regular"]})),
+    Row(f"POST {CIRCLE}/outreach", "organisers", lambda w, role: outreach_to_target(w)),
+    Row(f"GET {CIRCLE}/outreach", "organisers", fixed("GET", "/api/circles/{c}/outreach")),
     Row(f"GET {CIRCLE}/revenue/ledger.csv", "organisers", fixed("GET", "/api/circles/{c}/revenue/ledger.csv")),
     # activities
     Row(f"GET {ACT}", "member", act_route("GET", "")),

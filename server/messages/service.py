@@ -367,6 +367,11 @@ class MessageService(ConversationMembers):
         """For live delivery in rev order: what each rev stands for (syncing.py)."""
         return await resolve_revs(self._repo, conversation_id, revs)
 
+    async def read_position(self, conversation_id: str, user_id: str) -> int:
+        """How far the user has read this chat (0: nothing, or not a participant)."""
+        p = await self._repo.get_participation(conversation_id, user_id)
+        return p.read_seq if p else 0
+
     async def mark_read(
         self, who: Principal, conversation_id: str, seq: int, sid: str | None
     ) -> int:

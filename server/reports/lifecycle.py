@@ -5,7 +5,8 @@ Cost per request, all equality reads on declared indexes and none of a message: 
 circle and the reader's membership), the thresholds (one ``_id``), the memberships (one query on
 ``circle_id``), the day rollups of the last ``LOOKBACK_DAYS`` (one query per month, ~7), the
 circle's activities (their list, then each state by ``_id``) and their payments with ledgers
-(as the revenue report reads them), and the members' names (one ``_id`` each).
+(as the revenue report reads them), the members' tags (one query on ``circle_id``) and the
+members' names (one ``_id`` each).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime, timedelta
 from server.accounts.models import User
 from server.accounts.service import AccountService
 from server.core import clock
-from server.core.errors import Invalid
+from server.core.errors import Invalid, NotFound
 from server.reports import access
 from server.reports.lifecycle_compute import (
     LOOKBACK_DAYS,
@@ -31,12 +32,15 @@ from server.reports.lifecycle_schemas import (
     LifecycleQuery,
     MembersLifecycleOut,
     MemberStandingOut,
+    MemberTagsIn,
+    MemberTagsOut,
     RfmOut,
 )
 from server.reports.rollups_compute import day_of
 from server.reports.rollups_days import months_between
 from server.reports.rollups_repository import RollupRepository
 from server.reports.service import ReportService
+from server.reports.tags_repository import TagRepository
 from server.rooms.service import CircleService
 
 
@@ -62,8 +66,10 @@ class LifecycleService:
         reports: ReportService,
         circles: CircleService,
         accounts: AccountService,
+        tags: TagRepository,
     ) -> None:
         self._repo = repo
+        self._tags = tags
         self._rollups = rollups
         self._reports = reports
         self._circles = circles
@@ -82,8 +88,24 @@ class LifecycleService:
         await self._repo.put_thresholds(circle_id, t)
         return _out(circle_id, t)
 
+    async def put_tags(
+        self, user: User, circle_id: str, member_id: str, body: MemberTagsIn
+    ) -> MemberTagsOut:
+        """Replace a current member's tags (repeats dropped, order kept)."""
+        await access.require_circle_reader(self._circles, user, circle_id)
+        if await self._circles.role_of(circle_id, member_id) is None:
+            raise NotFound("no such member of this circle")
+        tags = list(dict.fromkeys(body.tags))
+        await self._tags.put(circle_id, member_id, tags)
+        return MemberTagsOut(circle_id=circle_id, user_id=member_id, tags=tags)
+
     async def members(self, user: User, circle_id: str, q: LifecycleQuery) -> MembersLifecycleOut:
         await access.require_circle_reader(self._circles, user, circle_id)
+        return await self.standings(user, circle_id, q)
+
+    async def standings(self, user: User, circle_id: str, q: LifecycleQuery) -> MembersLifecycleOut:
+        """The list itself, for a caller that has passed the readers' gate (outreach.py resolves
+        its audience from it)."""
         t = await self._repo.thresholds(circle_id)
         today = _day(clock.now())
         low = today - timedelta(days=LOOKBACK_DAYS - 1)
@@ -111,11 +133,13 @@ class LifecycleService:
                         money[p.currency] = money.get(p.currency, 0) + sign * p.amount
         currency = main_currency(list(facts.values()))
         found = [standing(f, today, t, currency) for f in facts.values()]
+        tags = await self._tags.of_circle(circle_id)
         found = [
             s
             for s in found
             if (q.stage is None or s.stage == q.stage)
             and (q.segment is None or q.segment in s.segments)
+            and (q.tag is None or q.tag in tags.get(s.user_id, ()))
         ]
         names = await self._accounts.get_users([s.user_id for s in found])
         return MembersLifecycleOut(
@@ -141,6 +165,7 @@ class LifecycleService:
                         m=s.m,
                     ),
                     segments=s.segments,
+                    tags=tags.get(s.user_id, []),
                 )
                 for s in sorted(found, key=lambda s: (joined[s.user_id][0], s.user_id))
             ],

@@ -10,6 +10,8 @@ from server.reports.lifecycle_schemas import (
     LifecycleOut,
     LifecycleQuery,
     MembersLifecycleOut,
+    MemberTagsIn,
+    MemberTagsOut,
 )
 
 
@@ -20,14 +22,17 @@ def routes(lifecycle: LifecycleService) -> list[Route]:
     async def put_thresholds(ctx: Ctx) -> LifecycleOut:
         return await lifecycle.put_thresholds(ctx.who.user, ctx.path["id"], ctx.body)
 
+    async def put_member_tags(ctx: Ctx) -> MemberTagsOut:
+        return await lifecycle.put_tags(ctx.who.user, ctx.path["id"], ctx.path["user_id"], ctx.body)
+
     t = ["reports"]
     return [
         Route(
             "GET",
             "/api/circles/{id}/members/lifecycle",
             members,
-            "Each member's lifecycle stage, RFM score and segments, filtered by stage or "
-            "segment (owners/admins)",
+            "Each member's lifecycle stage, RFM score, segments and tags, filtered by stage, "
+            "segment or tag (owners/admins)",
             query=LifecycleQuery,
             response=MembersLifecycleOut,
             tags=t,
@@ -39,6 +44,15 @@ def routes(lifecycle: LifecycleService) -> list[Route]:
             "Set the circle's lifecycle thresholds in days (owners/admins)",
             body=LifecycleIn,
             response=LifecycleOut,
+            tags=t,
+        ),
+        Route(
+            "PUT",
+            "/api/circles/{id}/members/{user_id}/tags",
+            put_member_tags,
+            "Replace a member's tags, the organiser's classification (owners/admins)",
+            body=MemberTagsIn,
+            response=MemberTagsOut,
             tags=t,
         ),
     ]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from server.core.schemas import Out, StrictIn, UtcDatetime
+from server.core.schemas import Out, Slug, StrictIn, UtcDatetime
 from server.reports.lifecycle_compute import MAX_CHURNED
 
 Stage = Literal["new", "activated", "active", "cooling", "silent", "churned", "returning"]
@@ -33,6 +33,7 @@ class LifecycleOut(Out):
 class LifecycleQuery(StrictIn):
     stage: Stage | None = None
     segment: Segment | None = None
+    tag: Slug | None = None
 
 
 class RfmOut(Out):
@@ -54,6 +55,7 @@ class MemberStandingOut(Out):
     stage: Stage
     rfm: RfmOut
     segments: list[Segment]
+    tags: list[str]  # the organiser's tags for this member (PUT .../members/{user_id}/tags)
 
 
 class MembersLifecycleOut(Out):
@@ -62,3 +64,16 @@ class MembersLifecycleOut(Out):
     thresholds: LifecycleOut
     main_currency: str | None  # the currency ``m`` is scored in (None: no money yet)
     members: list[MemberStandingOut]
+
+
+MAX_TAGS = 10
+
+
+class MemberTagsIn(StrictIn):
+    tags: Annotated[list[Slug], Field(max_length=MAX_TAGS)]
+
+
+class MemberTagsOut(Out):
+    circle_id: str
+    user_id: str
+    tags: list[str]

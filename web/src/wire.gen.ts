@@ -1779,7 +1779,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Each member's lifecycle stage, RFM score and segments, filtered by stage or segment (owners/admins) */
+        /** Each member's lifecycle stage, RFM score, segments and tags, filtered by stage, segment or tag (owners/admins) */
         get: operations["members"];
         put?: never;
         post?: never;
@@ -1800,6 +1800,41 @@ export interface paths {
         /** Set the circle's lifecycle thresholds in days (owners/admins) */
         put: operations["put_thresholds"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/circles/{id}/members/{user_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a member's tags, the organiser's classification (owners/admins) */
+        put: operations["put_member_tags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/circles/{id}/outreach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The circle's outreach sends with their counts, newest first (owners/admins) */
+        get: operations["list_outreach"];
+        put?: never;
+        /** Message, invite or announce to chosen members or a segment (owners/admins) */
+        post: operations["send_outreach"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4363,6 +4398,8 @@ export interface components {
             rfm: components["schemas"]["RfmOut"];
             /** Segments */
             segments: ("champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders")[];
+            /** Tags */
+            tags: string[];
         };
         /** RfmOut */
         RfmOut: {
@@ -4407,6 +4444,119 @@ export interface components {
             silent_days: number;
             /** Churned Days */
             churned_days: number;
+        };
+        /** MemberTagsIn */
+        MemberTagsIn: {
+            /** Tags */
+            tags: string[];
+        };
+        /** MemberTagsOut */
+        MemberTagsOut: {
+            /** Circle Id */
+            circle_id: string;
+            /** User Id */
+            user_id: string;
+            /** Tags */
+            tags: string[];
+        };
+        /** OutreachIn */
+        OutreachIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "dm" | "announcement" | "invite";
+            /** Text */
+            text: string;
+            /**
+             * Activity Id
+             * @default null
+             */
+            activity_id?: string | null;
+            /**
+             * User Ids
+             * @default null
+             */
+            user_ids?: string[] | null;
+            /**
+             * Stage
+             * @default null
+             */
+            stage?: ("new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning") | null;
+            /**
+             * Segment
+             * @default null
+             */
+            segment?: ("champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders") | null;
+            /**
+             * Tag
+             * @default null
+             */
+            tag?: string | null;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id?: string | null;
+        };
+        /** AudienceOut */
+        AudienceOut: {
+            /** Stage */
+            stage: ("new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning") | null;
+            /** Segment */
+            segment: ("champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders") | null;
+            /** Tag */
+            tag: string | null;
+            /** User Ids */
+            user_ids: boolean;
+        };
+        /** OutreachOut */
+        OutreachOut: {
+            /** Id */
+            id: string;
+            /** Circle Id */
+            circle_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "dm" | "announcement" | "invite";
+            /** Text */
+            text: string;
+            /** Activity Id */
+            activity_id: string | null;
+            /** Activity Title */
+            activity_title: string | null;
+            audience: components["schemas"]["AudienceOut"];
+            sent_by: components["schemas"]["SenderOut"];
+            /** Sent At */
+            sent_at: string;
+            /** Recipients */
+            recipients: number;
+            /** Delivered */
+            delivered: number;
+            /** Skipped */
+            skipped: number;
+            /** Read */
+            read: number;
+            /** Signed Up */
+            signed_up: number;
+        };
+        /** SenderOut */
+        SenderOut: {
+            /** Id */
+            id: string;
+            /** Display Name */
+            display_name: string;
+        };
+        /** OutreachEnvelope */
+        OutreachEnvelope: {
+            outreach: components["schemas"]["OutreachOut"];
+        };
+        /** OutreachListOut */
+        OutreachListOut: {
+            /** Outreach */
+            outreach: components["schemas"]["OutreachOut"][];
         };
         /** ActivityRef */
         ActivityRef: {
@@ -16219,6 +16369,7 @@ export interface operations {
             query?: {
                 stage?: "new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning";
                 segment?: "champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders";
+                tag?: string;
             };
             header?: never;
             path: {
@@ -16333,6 +16484,297 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LifecycleOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_member_tags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberTagsIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberTagsOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_outreach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutreachListOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    send_outreach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutreachIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutreachEnvelope"];
                 };
             };
             /** @description error */
