@@ -14,6 +14,8 @@ import type { AuthResult } from "./types";
 import { activityView } from "./views/activity";
 import "./views/activityCard"; // registers the "activity" card renderer
 import "./views/paymentCard"; // registers the "payment" card renderer
+import "./views/inviteCard"; // registers the "invite" card renderer
+import "./views/announcementCard"; // registers the "announcement" card renderer
 import { resetCardPaymentPanels } from "./views/paymentPanel";
 import { editActivityView, newActivityView } from "./views/activityForm";
 import { circleActivitiesView, myActivitiesView } from "./views/activityList";
@@ -35,6 +37,8 @@ import { blocked } from "./views/blocks";
 import { installPostReports } from "./views/reportsMenu";
 import { consoleActivityView } from "./views/consoleActivity";
 import { consoleRevenueView } from "./views/consoleRevenue";
+import { consoleReportView } from "./views/consoleReport";
+import { consolePeopleView } from "./views/consolePeople";
 import { verificationView } from "./views/verification";
 import { shellView, type Shell } from "./views/shell";
 import type { View } from "./views/view";
@@ -81,6 +85,10 @@ function viewFor(route: Route): View {
       return reportsQueueView(route.circleId);
     case "circleRevenue":
       return consoleRevenueView(route.circleId);
+    case "circleReport":
+      return consoleReportView(route.circleId, route.report);
+    case "circlePeople":
+      return consolePeopleView(route.circleId, route.filter);
     case "verification":
       return verificationView();
     case "adminVerifications":

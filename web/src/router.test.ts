@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   activityHash,
   circleActivitiesHash,
+  circlePeopleHash,
+  circleReportHash,
   conversationHash,
   myActivitiesHash,
   newActivityHash,
@@ -37,6 +39,33 @@ describe("hash routes", () => {
     expect(parseRoute("#/activity/a1/delete")).toEqual({ name: "activity", id: "a1", tab: "details" });
     expect(parseRoute("#/circle/c1/activities?when=soon")).toEqual({ name: "circleActivities", circleId: "c1", when: "upcoming" });
     expect(parseRoute("#/me/activities")).toEqual({ name: "myActivities", when: "upcoming" });
+  });
+
+  it("keeps the circle report's range and the members page's filters in the hash", () => {
+    expect(parseRoute("#/circle/c1/report")).toEqual({ name: "circleReport", circleId: "c1", report: { period: "day", from: null, to: null } });
+    expect(parseRoute("#/circle/c1/report?period=week&from=2026-10-01&to=2026-12-03")).toEqual({
+      name: "circleReport",
+      circleId: "c1",
+      report: { period: "week", from: "2026-10-01", to: "2026-12-03" },
+    });
+    // An unknown period or a day that is not one falls back to the server's default.
+    expect(parseRoute("#/circle/c1/report?period=year&from=yesterday")).toEqual({
+      name: "circleReport",
+      circleId: "c1",
+      report: { period: "day", from: null, to: null },
+    });
+    expect(parseRoute("#/circle/c1/people?segment=new%20and%20not%20yet%20activated")).toEqual({
+      name: "circlePeople",
+      circleId: "c1",
+      filter: { stage: null, segment: "new and not yet activated", tag: null },
+    });
+    expect(parseRoute("#/circle/c1/people")).toEqual({ name: "circlePeople", circleId: "c1", filter: { stage: null, segment: null, tag: null } });
+    const filter = { stage: "cooling", segment: "at risk", tag: "vip-2" };
+    expect(circlePeopleHash("c/1", filter)).toBe("#/circle/c%2F1/people?stage=cooling&segment=at%20risk&tag=vip-2");
+    expect(parseRoute(circlePeopleHash("c/1", filter))).toEqual({ name: "circlePeople", circleId: "c/1", filter });
+    const range = { period: "month" as const, from: "2026-01-01", to: null };
+    expect(parseRoute(circleReportHash("c 1", range))).toEqual({ name: "circleReport", circleId: "c 1", report: range });
+    expect(circleReportHash("c1")).toBe("#/circle/c1/report");
   });
 
   it("keeps a malformed escape as it is instead of throwing", () => {

@@ -19,8 +19,12 @@
 //   #/circle/<id>/settings  slow mode, rules, invites, payout account, audit log (staff)
 //   #/circle/<id>/reports   the review queue of member reports (view_reports)
 //   #/circle/<id>/revenue   the organiser console: the circle's revenue (owners/admins)
+//   #/circle/<id>/report?period=week&from=YYYY-MM-DD&to=YYYY-MM-DD  the circle report (owners/admins)
+//   #/circle/<id>/people?stage=&segment=&tag=  members by lifecycle stage, with outreach (owners/admins)
 //   #/me/verification       organiser verification: status and form
 //   #/admin/verifications   platform administrators' review of verifications
+
+import { NO_FILTER, filterFrom, filterQuery, type PeopleFilter } from "./console/people";
 
 export type Route =
   | { name: "login" }
@@ -41,8 +45,17 @@ export type Route =
   | { name: "circleSettings"; circleId: string }
   | { name: "circleReports"; circleId: string }
   | { name: "circleRevenue"; circleId: string }
+  | { name: "circleReport"; circleId: string; report: ReportRange }
+  | { name: "circlePeople"; circleId: string; filter: PeopleFilter }
   | { name: "verification" }
   | { name: "adminVerifications" };
+
+/** The circle report's period and range as the hash keeps them (null: the server's default). */
+export interface ReportRange {
+  period: "day" | "week" | "month";
+  from: string | null;
+  to: string | null;
+}
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, "");
@@ -79,6 +92,8 @@ export function parseRoute(hash: string): Route {
       if (parts[2] === "settings") return { name: "circleSettings", circleId: parts[1] };
       if (parts[2] === "reports") return { name: "circleReports", circleId: parts[1] };
       if (parts[2] === "revenue") return { name: "circleRevenue", circleId: parts[1] };
+      if (parts[2] === "report") return { name: "circleReport", circleId: parts[1], report: rangeOf(params) };
+      if (parts[2] === "people") return { name: "circlePeople", circleId: parts[1], filter: filterFrom(params) };
       return { name: "circleActivities", circleId: parts[1], when: whenOf(params) };
     case "user":
       return parts[1] ? { name: "user", id: parts[1] } : { name: "home" };
@@ -91,6 +106,17 @@ export function parseRoute(hash: string): Route {
     default:
       return { name: "home" };
   }
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function rangeOf(params: URLSearchParams): ReportRange {
+  const p = params.get("period");
+  const day = (k: string) => {
+    const v = params.get(k);
+    return v && DAY.test(v) ? v : null;
+  };
+  return { period: p === "week" || p === "month" ? p : "day", from: day("from"), to: day("to") };
 }
 
 function whenOf(params: URLSearchParams): "upcoming" | "past" {
@@ -119,6 +145,19 @@ export function circleSettingsHash(circleId: string): string {
 
 export function circleRevenueHash(circleId: string): string {
   return `#/circle/${encodeURIComponent(circleId)}/revenue`;
+}
+
+export function circleReportHash(circleId: string, range: ReportRange | null = null): string {
+  const q = new URLSearchParams();
+  if (range && range.period !== "day") q.set("period", range.period);
+  if (range?.from) q.set("from", range.from);
+  if (range?.to) q.set("to", range.to);
+  const search = q.toString();
+  return `#/circle/${encodeURIComponent(circleId)}/report${search ? `?${search}` : ""}`;
+}
+
+export function circlePeopleHash(circleId: string, filter: PeopleFilter = NO_FILTER): string {
+  return `#/circle/${encodeURIComponent(circleId)}/people${filterQuery(filter)}`;
 }
 
 export function circleReportsHash(circleId: string): string {

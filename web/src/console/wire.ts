@@ -14,3 +14,19 @@ export type MonthRevenue = Schemas["MonthRevenueOut"];
 export type ActivityRevenue = Schemas["ActivityRevenueOut"];
 export type ProviderRevenue = Schemas["ProviderRevenueOut"];
 export type Outstanding = Schemas["OutstandingOut"];
+
+// The circle report and the member lifecycle (docs/protocol.md, "Circle report", "Member
+// lifecycle and RFM").
+export type CircleReport = Schemas["CircleReportOut"];
+export type CircleBucket = Schemas["CircleBucketOut"];
+export type Cohort = Schemas["CohortOut"];
+export type Period = CircleReport["period"];
+export type MembersLifecycle = Schemas["MembersLifecycleOut"];
+export type Stage = Schemas["MemberStandingOut"]["stage"];
+export type Segment = Schemas["MemberStandingOut"]["segments"][number];
+export type MemberStanding = Schemas["MemberStandingOut"];
+
+// Outreach (docs/protocol.md, "Outreach").
+export type Outreach = Schemas["OutreachOut"];
+export type OutreachIn = Schemas["OutreachIn"];
+export type OutreachKind = Outreach["kind"];

@@ -10,7 +10,7 @@ import { formatRange } from "../format";
 import { captureReferral } from "../referral";
 import { circlePage, follow, joinWithReferral, type CirclePage } from "../referralApi";
 import { referralsPanel } from "../referralView";
-import { activityHash, circleActivitiesHash, circleRevenueHash, conversationHash } from "../router";
+import { activityHash, circleActivitiesHash, circlePeopleHash, circleReportHash, circleRevenueHash, conversationHash } from "../router";
 import type { Activity } from "../types";
 import { countsNodes, placeNodes, statusBadge } from "./activityCard";
 import { plural } from "./explore";
@@ -88,6 +88,12 @@ export function circlePageView(circleId: string): View {
       // The organiser console's revenue: owners/admins only, as the server allows.
       c.my_role === "owner" || c.my_role === "admin"
         ? h("a", { class: "button", testid: "circle-page-revenue", attrs: { href: circleRevenueHash(c.id) } }, "Revenue")
+        : null,
+      c.my_role === "owner" || c.my_role === "admin"
+        ? h("a", { class: "button", testid: "circle-page-report", attrs: { href: circleReportHash(c.id) } }, "Report")
+        : null,
+      c.my_role === "owner" || c.my_role === "admin"
+        ? h("a", { class: "button", testid: "circle-page-people", attrs: { href: circlePeopleHash(c.id) } }, "Members")
         : null,
     );
     replaceChildren(

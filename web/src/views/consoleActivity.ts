@@ -3,7 +3,7 @@
 // re-confirmation, no-shows, money and referral sources as tables. The server decides who may
 // read it (the organiser and the circle's owners/admins); anyone else sees its refusal.
 
-import { describeError, ApiError } from "../api";
+import { describeError, ApiError, api } from "../api";
 import { reportsApi } from "../console/api";
 import { FUNNEL_COLUMNS, REFERRAL_COLUMNS, funnelRows, noticeText, referralRows } from "../console/activityRows";
 import { ACTIVITY_MONEY_COLUMNS } from "../console/columns";
@@ -12,7 +12,7 @@ import { activitySummary, plural } from "../console/summary";
 import type { ActivityReport } from "../console/wire";
 import { h, replaceChildren, userText } from "../dom";
 import { formatWhen } from "../format";
-import { activityHash } from "../router";
+import { activityHash, circlePeopleHash, circleReportHash } from "../router";
 import { palette, seriesChart, type ChartView } from "./consoleChart";
 import { factsTable, sortableTable } from "./consoleTable";
 import type { View } from "./view";
@@ -22,11 +22,12 @@ export function consoleActivityView(activityId: string): View {
   const error = h("p", { class: "error", testid: "console-error", attrs: { role: "alert" } });
   const summary = h("p", { class: "console-summary", testid: "console-summary" });
   const body = h("div", { class: "console-body" });
+  const crumbs = h("div", { class: "crumbs" }, h("a", { testid: "console-back", attrs: { href: activityHash(activityId) } }, "← Activity"));
   const refresh = h("button", { testid: "console-refresh", attrs: { type: "button" }, on: { click: () => load() } }, "Refresh");
   const el = h(
     "section",
     { class: "pane console", testid: "console-activity", dataset: { activityId } },
-    h("div", { class: "crumbs" }, h("a", { testid: "console-back", attrs: { href: activityHash(activityId) } }, "← Activity")),
+    crumbs,
     h("header", { class: "pane-header" }, title, refresh),
     error,
     summary,
@@ -40,6 +41,7 @@ export function consoleActivityView(activityId: string): View {
       const report = await reportsApi.activityReport(activityId);
       error.textContent = "";
       draw(report);
+      circleLinks(report.circle_id);
       el.dataset.state = "ready";
       delete el.dataset.code;
     } catch (err) {
@@ -116,6 +118,25 @@ export function consoleActivityView(activityId: string): View {
         empty: "",
       }),
     );
+  }
+
+  /** The circle's report and members, for its owners/admins (the activity's organiser may be
+   * neither, and would only meet the server's refusal there). */
+  function circleLinks(circleId: string): void {
+    if (crumbs.querySelector('[data-testid="console-circle-report"]')) return;
+    api
+      .getCircle(circleId)
+      .then(({ circle }) => {
+        if (circle.my_role !== "owner" && circle.my_role !== "admin") return;
+        if (crumbs.querySelector('[data-testid="console-circle-report"]')) return;
+        crumbs.append(
+          " · ",
+          h("a", { testid: "console-circle-report", attrs: { href: circleReportHash(circleId) } }, "Circle report"),
+          " · ",
+          h("a", { testid: "console-circle-people", attrs: { href: circlePeopleHash(circleId) } }, "Members"),
+        );
+      })
+      .catch(() => undefined);
   }
 
   void load();

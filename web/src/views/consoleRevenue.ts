@@ -12,7 +12,7 @@ import { revenueSummary } from "../console/summary";
 import type { Revenue } from "../console/wire";
 import { h, replaceChildren, userText } from "../dom";
 import { currencyDigits, formatAmount } from "../format";
-import { circlePageHash } from "../router";
+import { circlePageHash, circlePeopleHash, circleReportHash } from "../router";
 import { palette, seriesChart, type ChartView } from "./consoleChart";
 import { sortableTable } from "./consoleTable";
 import type { View } from "./view";
@@ -41,7 +41,15 @@ export function consoleRevenueView(circleId: string): View {
     },
     "Download the ledger (CSV)",
   );
-  const tools = h("div", { class: "tool-buttons" }, ledger, h("button", { testid: "console-refresh", attrs: { type: "button" }, on: { click: () => load() } }, "Refresh"), ledgerError);
+  const tools = h(
+    "div",
+    { class: "tool-buttons" },
+    h("a", { class: "button", testid: "console-report-link", attrs: { href: circleReportHash(circleId) } }, "Circle report"),
+    h("a", { class: "button", testid: "console-people-link", attrs: { href: circlePeopleHash(circleId) } }, "Members"),
+    ledger,
+    h("button", { testid: "console-refresh", attrs: { type: "button" }, on: { click: () => load() } }, "Refresh"),
+    ledgerError,
+  );
   const el = h(
     "section",
     { class: "pane console", testid: "console-revenue", dataset: { circleId } },

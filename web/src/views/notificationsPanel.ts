@@ -30,6 +30,7 @@ const KIND_ICON: Record<string, string> = {
   payment_succeeded: "$",
   refund_succeeded: "$",
   report_outcome: "⚑", // a report the reader filed was reviewed (title and body say how)
+  announcement: "📣", // an organiser's announcement addressed to the reader (docs/protocol.md "Outreach")
 };
 
 /** A bell outline, built with the DOM API (no markup strings). */
@@ -113,8 +114,10 @@ export function notificationsBell(): View {
   function item(n: Notification): HTMLElement {
     const body = notificationText(n);
     const activityId = typeof n.data?.activity_id === "string" ? n.data.activity_id : null;
-    // a reviewed message report names the circle's chat (docs/protocol.md "Member reports")
-    const chatId = n.kind === "report_outcome" && typeof n.data?.conversation_id === "string" ? n.data.conversation_id : null;
+    // a reviewed message report and an announcement name the circle's chat (docs/protocol.md
+    // "Member reports", "Outreach")
+    const opensChat = n.kind === "report_outcome" || n.kind === "announcement";
+    const chatId = opensChat && typeof n.data?.conversation_id === "string" ? n.data.conversation_id : null;
     const open = (): void => {
       if (!n.read) notifications.markRead([n.id]).catch((err) => (error.textContent = describeError(err)));
       const target = activityId ? activityHash(activityId) : chatId ? conversationHash(chatId) : null;
