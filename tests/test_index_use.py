@@ -482,8 +482,9 @@ async def joins_and_blocks(url: str, alice: Api, carol: Api) -> None:
         await alice.ok("POST", f"{c}/join-requests/approve", {"user_id": erin.id})
         await alice.ok("PUT", f"{c}/newcomers", {"link_hours": 1})
         for n in range(2):  # newcomers' links held for review (moderation/holds.py)
+            text = f"https://spam.example/{n} @{carol.user['handle']}"  # mentions on approval
             held = await se.call("message:send", {"conversation_id": circle["conversation_id"],
-                                 "client_id": cid(), "text": f"https://spam.example/{n}"})  # fmt: skip
+                                 "client_id": cid(), "text": text})  # fmt: skip
             hold = held["error"]["details"]["hold_id"]
             await alice.ok("GET", f"{c}/holds")
             await alice.ok("POST", f"{c}/holds/{hold}/{('approve', 'decline')[n]}", {})

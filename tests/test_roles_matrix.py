@@ -562,8 +562,8 @@ ROWS: list[Row] = [
     Row(f"GET {CIRCLE}/permissions", "member", fixed("GET", "/api/circles/{c}/permissions")),
     # posts
     Row(f"GET {CIRCLE}/posts", "member", fixed("GET", "/api/circles/{c}/posts")),
-    Row(f"POST {CIRCLE}/posts", "organisers", fixed("POST", "/api/circles/{c}/posts", {"text": "news"})),
-    Row(f"PUT {CIRCLE}/posts/settings", "organisers", fixed("PUT", "/api/circles/{c}/posts/settings", {"members_can_post": False})),
+    Row(f"POST {CIRCLE}/posts", "manage_circle", fixed("POST", "/api/circles/{c}/posts", {"text": "news"})),
+    Row(f"PUT {CIRCLE}/posts/settings", "manage_circle", fixed("PUT", "/api/circles/{c}/posts/settings", {"members_can_post": False})),
     Row(f"GET {POST}", "member", fixed("GET", "/api/posts/{p}")),
     Row(f"PUT {POST}/like", "member", fixed("PUT", "/api/posts/{p}/like")),
     Row(f"DELETE {POST}/like", "member", fixed("DELETE", "/api/posts/{p}/like")),
@@ -603,9 +603,9 @@ ROWS: list[Row] = [
     Row(f"DELETE {CIRCLE}/join-requests/mine", "member", fixed("DELETE", "/api/circles/{c}/join-requests/mine"), {**{r: "not_found" for r in ROLES}, "outsider": "ok"}),
     # payouts and the organisers' reports
     Row(f"PUT {CIRCLE}/payout-account", "owner", fixed("PUT", "/api/circles/{c}/payout-account", {"holder_name": "Owner O", "iban": "DE89370400440532013000"})),
-    Row(f"GET {CIRCLE}/payout-account", "organisers", fixed("GET", "/api/circles/{c}/payout-account")),
-    Row(f"GET {CIRCLE}/payout-statement", "organisers", fixed("GET", "/api/circles/{c}/payout-statement", params=STATEMENT)),
-    Row(f"GET {CIRCLE}/payout-statement.csv", "organisers", fixed("GET", "/api/circles/{c}/payout-statement.csv", params=STATEMENT)),
+    Row(f"GET {CIRCLE}/payout-account", "review_payments", fixed("GET", "/api/circles/{c}/payout-account")),
+    Row(f"GET {CIRCLE}/payout-statement", "review_payments", fixed("GET", "/api/circles/{c}/payout-statement", params=STATEMENT)),
+    Row(f"GET {CIRCLE}/payout-statement.csv", "review_payments", fixed("GET", "/api/circles/{c}/payout-statement.csv", params=STATEMENT)),
     Row(f"DELETE {CIRCLE}/payout-account", "owner", fixed("DELETE", "/api/circles/{c}/payout-account")),
     Row(f"GET {CIRCLE}/revenue", "organisers", fixed("GET", "/api/circles/{c}/revenue")),
     Row(f"GET {CIRCLE}/report", "organisers", fixed("GET", "/api/circles/{c}/report")),

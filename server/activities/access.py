@@ -5,7 +5,7 @@ from __future__ import annotations
 from server.accounts.models import User
 from server.activities.models import Activity
 from server.core.errors import Forbidden, NotFound
-from server.moderation.permissions import allowed
+from server.moderation.permissions import Permission, allowed
 from server.rooms.service import CircleService
 
 
@@ -20,12 +20,18 @@ async def require_visible(circles: CircleService, a: Activity | None, user: User
     return a
 
 
-async def require_organiser(circles: CircleService, a: Activity | None, user: User) -> Activity:
-    """The organiser, or an owner/admin of the activity's circle."""
+async def require_organiser(
+    circles: CircleService,
+    a: Activity | None,
+    user: User,
+    permission: Permission = "create_activities",
+) -> Activity:
+    """The organiser, or a member of the activity's circle whose role holds ``permission`` (the
+    circle's organisers, ``create_activities``; for its payments, ``review_payments``)."""
     a = await require_visible(circles, a, user)
     if a.organiser_id == user.id:
         return a
-    if await circles.role_of(a.circle_id, user.id) in ("owner", "admin"):
+    if allowed(await circles.role_of(a.circle_id, user.id), permission):
         return a
     raise Forbidden("organisers only")
 

@@ -24,6 +24,7 @@ from server.core.errors import DomainError, Forbidden, NotFound
 from server.core.ids import new_id
 from server.core.tokens import TokenSigner
 from server.messages.service import MessageService
+from server.moderation.permissions import Permission
 from server.notifications.service import NotificationService
 from server.referrals.models import Recorder, Via
 from server.rooms.service import CircleService
@@ -271,9 +272,11 @@ class ActivityService(Passes):
     async def apply(self, activity_id: str, rule: Callable[[Activity], list[Effect]]) -> Applied:
         return await self.engine.apply(activity_id, rule)
 
-    async def require_organiser(self, user: User, activity_id: str) -> Activity:
+    async def require_organiser(
+        self, user: User, activity_id: str, permission: Permission = "create_activities"
+    ) -> Activity:
         return await access.require_organiser(
-            self._circles, await self._repo.get(activity_id), user
+            self._circles, await self._repo.get(activity_id), user, permission
         )
 
     async def people(self, user: User, activity_id: str) -> tuple[Activity, dict[str, User]]:

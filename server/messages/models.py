@@ -69,6 +69,7 @@ class Reply:
     sender_name: str
     text: str
     deleted: bool
+    removed_by: str | None = None  # "moderator": the quoted message was removed by one
 
 
 @dataclass(frozen=True)

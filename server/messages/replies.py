@@ -1,8 +1,9 @@
 """Replies: a message may quote an earlier message of its conversation.
 
-The quote (sender, first line, deleted state) is a copy kept current: when the quoted message is
-edited or deleted, every reply quoting it (found by the equality-indexed ``reply_to``) is changed
-too, with a new rev, so ``sync`` carries the new quote like any other change.
+The quote (sender, first line, deleted state, and ``removed_by`` when a moderator removed it) is a
+copy kept current: when the quoted message is edited or deleted, every reply quoting it (found by
+the equality-indexed ``reply_to``) is changed too, with a new rev, so ``sync`` carries the new
+quote like any other change.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def quote_of(m: Message) -> Reply:
         sender_name=m.sender_name,
         text="" if m.deleted else first_line(m.text),
         deleted=m.deleted,
+        removed_by=m.removed_by if m.deleted else None,
     )
 
 

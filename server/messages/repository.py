@@ -95,6 +95,7 @@ def _reply(doc: dict[str, Any] | None) -> Reply | None:
         sender_name=doc["sender_name"],
         text=doc["text"],
         deleted=bool(doc.get("deleted")),
+        removed_by=doc.get("removed_by"),
     )
 
 
@@ -108,6 +109,7 @@ def reply_doc(r: Reply | None) -> dict[str, Any] | None:
         "sender_name": r.sender_name,
         "text": r.text,
         "deleted": r.deleted,
+        "removed_by": r.removed_by,
     }
 
 

@@ -108,6 +108,8 @@ class ReplyOut(Out):
     sender_name: str
     text: str
     deleted: bool
+    # as on the message itself: "moderator" when a circle moderator removed the quoted message
+    removed_by: Literal["moderator"] | None = None
 
     @classmethod
     def of(cls, r: Reply) -> ReplyOut:
@@ -118,6 +120,7 @@ class ReplyOut(Out):
             sender_name=r.sender_name,
             text=r.text,
             deleted=r.deleted,
+            removed_by="moderator" if r.removed_by == "moderator" else None,
         )
 
 

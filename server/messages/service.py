@@ -52,10 +52,11 @@ class Directory(Protocol):
     async def users_by_handles(self, handles: list[str]) -> dict[str, User]: ...
 
 
-# (circle_id, user_id, client_id, text): refuses a circle send (mute, rules, slow mode, a
-# newcomer's link: moderation/gate.py) without writing, or lets it through with a step to run
-# right before the message is stored (slow mode's claim), which may still refuse it
-SendGate = Callable[[str, str, str, str], Awaitable[Callable[[], Awaitable[None]] | None]]
+# (circle_id, user_id, client_id, text, has attachments): refuses a circle send (mute, rules,
+# slow mode, media the role may not post, a newcomer's link: moderation/gate.py) without writing,
+# or lets it through with a step to run right before the message is stored (slow mode's claim),
+# which may still refuse it
+SendGate = Callable[[str, str, str, str, bool], Awaitable[Callable[[], Awaitable[None]] | None]]
 # (sender_id, peer_id): refuses a DM send between users where one blocked the other
 # (moderation/blocks.py)
 DmGate = Callable[[str, str], Awaitable[None]]
@@ -127,9 +128,9 @@ class MessageService(ConversationMembers):
         A bad ``reply_to`` or attachment refuses the send before anything is stored. The
         sender's budget is charged by the transport (the event table)."""
         conv = await self.require_participant(conversation_id, who.user.id)
-        commit = None
+        commit, media = None, bool(attachments)
         if self.send_gate is not None and conv.circle_id:  # before anything that writes
-            commit = await self.send_gate(conv.circle_id, who.user.id, client_id, text)
+            commit = await self.send_gate(conv.circle_id, who.user.id, client_id, text, media)
         elif self.dm_gate is not None and conv.kind == "dm":
             for peer in conv.members:
                 if peer != who.user.id:
@@ -152,15 +153,7 @@ class MessageService(ConversationMembers):
         new.mentions = tuple(mentions)
         if commit is not None:
             await commit()
-        self._sending[new.id] = new
-        try:
-            message, created = await self._writer.submit(new)
-        finally:
-            self._sending.pop(new.id, None)
-        if created:
-            message = completed(message, new)
-        else:  # a retry: the stored copy (a concurrent twin was answered with the writer's)
-            message = await self._repo.get_message(message.id) or message
+        message = await self._submit(new)
         if message.reply is not None:  # the original may have changed while this was written
             await self.replies.settle_quote(message.id, message.reply.id)
         await self.mentions.record(conv, message)
@@ -174,11 +167,13 @@ class MessageService(ConversationMembers):
         text: str,
         card: dict[str, Any] | None = None,
         key: str | None = None,
+        mentions: tuple[list[str], bool] = ([], False),
     ) -> Message:
-        """A server-made message (card or system notice) in the log, emitted like any other.
-        With ``key``, posting again returns the message already posted under it."""
+        """A server-made message (card, notice, approved held message) in the log, emitted like
+        any other; with ``key``, posting again returns the one posted under it. The caller
+        resolves ``mentions`` (``self.mentions``) and records them."""
         message_id = new_id()
-        message, _ = await self._writer.submit(
+        return await self._submit(
             NewMessage(
                 id=message_id,
                 conversation_id=conversation_id,
@@ -189,9 +184,21 @@ class MessageService(ConversationMembers):
                 client_id=f"~{key or message_id}",
                 created_at=clock.now(),
                 card=card,
+                mentions=tuple(mentions[0]),
+                mention_everyone=mentions[1],
             )
         )
-        return message
+
+    async def _submit(self, new: NewMessage) -> Message:
+        self._sending[new.id] = new
+        try:
+            message, created = await self._writer.submit(new)
+        finally:
+            self._sending.pop(new.id, None)
+        if created:
+            return completed(message, new)
+        # a retry: the stored copy (a concurrent twin was answered with the writer's)
+        return await self._repo.get_message(message.id) or message
 
     async def _emit_committed(self, messages: list[Message]) -> None:
         full = [completed(m, self._sending[m.id]) if m.id in self._sending else m for m in messages]

@@ -1,7 +1,8 @@
-"""What a member must satisfy to post in a circle's chat: not muted, the current rules accepted,
-slow mode's interval since their last message, and no link while a newcomer where the circle
-holds newcomers' links (newcomers.py: such a message is held for review, holds.py; moderators
-are exempt from the last three).
+"""What a member must satisfy to post in a circle's chat: not muted, links and attachments only
+from roles with ``post_media`` (the table: moderation/permissions.py), the current rules
+accepted, slow mode's interval since their last message, and no link while a newcomer where the
+circle holds newcomers' links (newcomers.py: such a message is held for review, holds.py;
+moderators are exempt from the last three).
 
 Every circle send passes here, so what it needs of a circle (its slow mode and rules version, its
 mutes) is read once and kept by each process for ``ttl`` seconds: on the embedded database each
@@ -10,8 +11,8 @@ more than the send's own batched writes (docs/performance.md, "What a read costs
 (mute, unmute, slow mode, rules) drops the kept copy at once on the process that made it and, by
 a ``forget`` control op over Redis, on every other process; ``ttl`` bounds how long a change whose
 op was lost (Redis down) can go unseen. The member's role (moderators are exempt) is read only in
-a circle with slow mode or rules, or for a message with a link in a circle holding newcomers'
-links.
+a circle with slow mode or rules, for a message with a link in a circle holding newcomers'
+links, or for a link or an attachment while some role lacks ``post_media``.
 
 Slow mode holds under concurrency without an atomic update: a member's sends claim numbered
 keys ``slow:<circle>:<user>:<n>`` one after another, each insert made only after the previous
@@ -32,7 +33,7 @@ from server.core import clock
 from server.core.errors import Conflict, Forbidden, RateLimited
 from server.moderation.models import Claim
 from server.moderation.newcomers import has_link, link_refusal
-from server.moderation.permissions import allowed
+from server.moderation.permissions import allowed, everyone_may
 from server.moderation.repository import ModerationRepository
 from server.rooms import access
 from server.rooms.models import Circle
@@ -96,13 +97,14 @@ class SendGate:
         return kept
 
     async def check(
-        self, circle_id: str, user_id: str, client_id: str, text: str = ""
+        self, circle_id: str, user_id: str, client_id: str, text: str = "", media: bool = False
     ) -> Commit | None:
-        """Refuse a send (``forbidden`` when muted or the rules are not accepted,
-        ``rate_limited`` by slow mode) without writing anything, or let it through. Under slow
-        mode the answer is the step that claims the send's slot, which the log takes right
-        before it stores the message (after everything else that can refuse it); it refuses a
-        send that a concurrent one beat to the slot. A retry of a send that was let through
+        """Refuse a send (``forbidden`` when muted, the rules are not accepted or a link or an
+        attachment (``media``) is not the role's to post, ``rate_limited`` by slow mode) without
+        writing anything, or let it through. Under slow mode the answer is the step that claims
+        the send's slot, which the log takes right before it stores the message (after
+        everything else that can refuse it); it refuses a send that a concurrent one beat to the
+        slot. A retry of a send that was let through
         (same client id) passes again."""
         kept = await self._circle(circle_id)
         now = clock.now()
@@ -117,11 +119,21 @@ class SendGate:
         if circle is None:
             return None
         linked = circle.newcomer_link_hours > 0 and has_link(text)
-        if not (circle.rules_version or circle.slow_mode_seconds > 0 or linked):
+        # links and attachments are ``post_media``'s; while the table gives it to every role,
+        # no send reads the role for it
+        gated = not everyone_may("post_media") and (media or has_link(text))
+        if not (circle.rules_version or circle.slow_mode_seconds > 0 or linked or gated):
             return None
         membership = await self._circle_repo.get_membership(circle_id, user_id)
-        if membership is None or allowed(membership.role, "moderate"):
+        if membership is None:
             return None  # not a member: the conversation's participant gate decides
+        if gated and not allowed(membership.role, "post_media"):
+            raise Forbidden(
+                "your role in this circle may not post links or images",
+                {"reason": "media_not_allowed"},
+            )
+        if allowed(membership.role, "moderate"):
+            return None
         if linked and (refusal := link_refusal(circle, membership, now)) is not None:
             if self.held is not None:
                 raise await self.held(circle, user_id, client_id, text)

@@ -5,13 +5,13 @@ that many hours of joining is not stored in the log: the send gate (gate.py) han
 kept as a pending hold, and the send is answered ``forbidden`` (``details: {reason:
 "held_for_review", hold_id}``) so the client does not show it as sent. Staff (``moderate``) are
 told with ``circle:link_held``, list the pending holds and approve (the message is posted as the
-sender through the log's own write path, so seq, rev, fan-out and search apply as for any send)
-or decline. A retried send (same client id) finds its hold: the hold's id is derived from the
-sender and the client id. Each hold is decided once (a unique decision, holds_repository.py); the
-loser of a race is answered ``conflict`` (``already_decided``), and the approved message is posted
-under a key derived from the hold, so a decider cut short and healed never posts it twice. The
-sender is told the outcome with ``circle:hold_decided``; decisions are audited (``approve_hold``,
-``decline_hold``).
+sender through the log's own write path, so seq, rev, fan-out, search and ``@handle`` mentions
+apply as for any send) or decline. A retried send (same client id) finds its hold: the hold's id
+is derived from the sender and the client id. Each hold is decided once (a unique decision,
+holds_repository.py); the loser of a race is answered ``conflict`` (``already_decided``), and the
+approved message is posted under a key derived from the hold, so a decider cut short and healed
+never posts it twice. The sender is told the outcome with ``circle:hold_decided``; decisions are
+audited (``approve_hold``, ``decline_hold``).
 """
 
 from __future__ import annotations
@@ -117,11 +117,20 @@ class HoldService:
         return circle, h
 
     async def _post(self, h: Hold, sender: User) -> Message:
-        # the log's own write path (seq, rev, fan-out, search); the key makes a second post of
-        # this hold (a healed approval) return the first one
-        return await self._messages.post(
-            h.conversation_id, sender, "text", h.text, key=f"hold:{h.id}"
+        """The log's own write path (seq, rev, fan-out, search), with the mentions resolved and
+        recorded as ``message:send`` does when it is posted (who is a member then); the key
+        makes a second post of this hold (a healed approval) return the first one, and
+        recording again is idempotent."""
+        log = self._messages
+        conv = await log.repo.get_conversation(h.conversation_id)
+        if conv is None:
+            raise NotFound("the circle's chat is gone")
+        mentions = await log.mentions.resolve(conv, sender, h.text)
+        message = await log.post(
+            h.conversation_id, sender, "text", h.text, key=f"hold:{h.id}", mentions=mentions
         )
+        await log.mentions.record(conv, message)
+        return message
 
     async def _decide(
         self, h: Hold, status: HoldOutcome, by: str, reason: str, sender: User | None = None

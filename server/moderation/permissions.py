@@ -57,6 +57,11 @@ def allowed(role: Role | None, permission: Permission) -> bool:
     return role is not None and permission in TABLE[role]
 
 
+def everyone_may(permission: Permission) -> bool:
+    """Whether every role holds ``permission``: a hot gate then need not read the role."""
+    return all(permission in TABLE[role] for role in ROLES)
+
+
 def permissions_of(role: Role) -> list[Permission]:
     """The role's permissions in the table's order (for ``GET .../permissions``)."""
     return [p for p in PERMISSIONS if p in TABLE[role]]

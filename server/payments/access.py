@@ -1,4 +1,5 @@
-"""Who may see and decide a payment: its payer and the activity's organisers."""
+"""Who may see and decide a payment: its payer, the activity's organiser, and the members of its
+circle whose role holds ``review_payments`` (the table: moderation/permissions.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from server.payments.repository import PaymentRepository
 async def require_visible(
     repo: PaymentRepository, activities: ActivityService, user: User, payment_id: str
 ) -> Payment:
-    """The payer or an organiser; ``not_found`` to anyone else (existence is not revealed)."""
+    """The payer or a reviewer; ``not_found`` to anyone else (existence is not revealed)."""
     p = await repo.get(payment_id)
     if p is None:
         raise NotFound("no such payment")
     if p.user_id == user.id:
         return p
     try:
-        await activities.require_organiser(user, p.activity_id)
+        await activities.require_organiser(user, p.activity_id, "review_payments")
     except (Forbidden, NotFound):
         raise NotFound("no such payment") from None
     return p
@@ -32,13 +33,13 @@ async def require_organised(
     payment_id: str,
     manual: bool,
 ) -> Payment:
-    """An organiser (``forbidden`` to the payer, ``not_found`` to anyone else); with ``manual``,
+    """A reviewer (``forbidden`` to the payer, ``not_found`` to anyone else); with ``manual``,
     only a manual payment (the others are decided by their provider)."""
     p = await repo.get(payment_id)
     if p is None:
         raise NotFound("no such payment")
     try:
-        await activities.require_organiser(user, p.activity_id)
+        await activities.require_organiser(user, p.activity_id, "review_payments")
     except (Forbidden, NotFound):
         if p.user_id == user.id:  # the payer sees the payment but may not decide it
             raise Forbidden("organisers only") from None

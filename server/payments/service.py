@@ -218,7 +218,7 @@ class PaymentService:
     async def for_activity(
         self, user: User, activity_id: str
     ) -> list[tuple[Payment, list[LedgerEvent], User | None]]:
-        await self._activities.require_organiser(user, activity_id)
+        await self._activities.require_organiser(user, activity_id, "review_payments")
         found = await self._repo.for_activity(activity_id)
         payers = await self._accounts.get_users(list({p.user_id for p in found}))
         return [(p, await self._repo.ledger(p.id), payers.get(p.user_id)) for p in found]

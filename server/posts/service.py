@@ -78,7 +78,7 @@ class PostService:
         """Checks everything (poster, images, activity) before storing anything; the images
         are marked attached just before the post is written (a post that then fails leaves
         them attached to nothing, hidden from nobody but never shown)."""
-        await self._access.require_poster(user.id, circle_id)
+        await self._access.require_poster(user.id, circle_id, media=bool(data.images))
         if not data.text and not data.images:
             raise Invalid("a post needs text or an image", {"fields": {"text": "is empty"}})
         if len(set(data.images)) != len(data.images):
@@ -252,8 +252,8 @@ class PostService:
         return [PagePost(p.id, p.author_id, p.text, p.tags, p.created_at) for p in posts[:count]]
 
     async def check_can_upload(self, user_id: str, circle_id: str) -> None:
-        """uploads.service.CircleGate: a post image only from someone who may post here."""
-        await self._access.require_poster(user_id, circle_id)
+        """uploads.service.CircleGate: a post image only from someone who may post one here."""
+        await self._access.require_poster(user_id, circle_id, media=True)
 
     async def can_see(self, user_id: str, circle_id: str) -> bool:
         return await self._access.can_see(user_id, circle_id)

@@ -12,6 +12,7 @@ from server.accounts.models import User
 from server.activities.models import Activity
 from server.core import clock
 from server.core.errors import Forbidden, Invalid, NotFound
+from server.moderation.permissions import Permission, allowed
 from server.payments.ledger import LedgerReader
 from server.rooms.models import Role
 from server.rooms.service import CircleService
@@ -50,9 +51,14 @@ class PayoutService:
         _, role = await self._circles.get(user, circle_id)
         return role
 
-    async def _require(self, user: User, circle_id: str, roles: tuple[Role, ...]) -> None:
-        if await self._role(user, circle_id) not in roles:
-            raise Forbidden("circle owners only" if roles == ("owner",) else "owners and admins")
+    async def _require_owner(self, user: User, circle_id: str) -> None:
+        """The account itself is the owner's (ownership is not a permission of the table)."""
+        if await self._role(user, circle_id) != "owner":
+            raise Forbidden("circle owners only")
+
+    async def _require(self, user: User, circle_id: str, permission: Permission) -> None:
+        if not allowed(await self._role(user, circle_id), permission):
+            raise Forbidden("owners and admins")
 
     # the account ---------------------------------------------------------------------------
 
@@ -66,7 +72,7 @@ class PayoutService:
         handle: str | None,
     ) -> PayoutAccount:
         """The owner sets the account (IBAN checked by its checksum) in one write."""
-        await self._require(user, circle_id, ("owner",))
+        await self._require_owner(user, circle_id)
         if iban_number is not None:
             try:
                 number = iban.validate(iban_number)
@@ -87,15 +93,16 @@ class PayoutService:
         return account
 
     async def get_account(self, user: User, circle_id: str) -> PayoutAccount:
-        """Owners and admins see it (masked); members and outsiders never."""
-        await self._require(user, circle_id, ("owner", "admin"))
+        """Those who review payments (``review_payments``: owners and admins) see it (masked);
+        other members and outsiders never."""
+        await self._require(user, circle_id, "review_payments")
         found = await self._store.payout_account(circle_id)
         if found is None:
             raise NotFound("this circle has no payout account")
         return found
 
     async def delete_account(self, user: User, circle_id: str) -> None:
-        await self._require(user, circle_id, ("owner",))
+        await self._require_owner(user, circle_id)
         await self._store.delete_payout_account(circle_id)
 
     async def has_account(self, circle_id: str) -> bool:
@@ -130,9 +137,10 @@ class PayoutService:
     async def statement(
         self, user: User, circle_id: str, start: datetime, end: datetime
     ) -> list[statements.Line]:
-        """Collections and refunds of the circle's activities in ``[start, end)``; owners and
-        admins only. Reads up to 100 upcoming and 100 past activities of the circle."""
-        await self._require(user, circle_id, ("owner", "admin"))
+        """Collections and refunds of the circle's activities in ``[start, end)``;
+        ``review_payments`` only (owners and admins). Reads up to 100 upcoming and 100 past
+        activities of the circle."""
+        await self._require(user, circle_id, "review_payments")
         assert self.activities is not None
         acts = await self.activities.in_circle(user, circle_id, True)
         acts += await self.activities.in_circle(user, circle_id, False)

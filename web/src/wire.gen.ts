@@ -3581,6 +3581,11 @@ export interface components {
             text: string;
             /** Deleted */
             deleted: boolean;
+            /**
+             * Removed By
+             * @default null
+             */
+            removed_by: "moderator" | null;
         };
         /** ReportContextOut */
         ReportContextOut: {

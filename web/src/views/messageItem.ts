@@ -141,7 +141,7 @@ function replyQuote(quote: ReplyQuote, onJump: () => void): HTMLElement {
     h("span", { class: "reply-arrow", attrs: { "aria-hidden": "true" } }, "↩"),
     userText(quote.sender_name, "reply-sender", "reply-sender"),
     quote.deleted
-      ? h("span", { class: "tombstone", testid: "reply-text" }, "message deleted")
+      ? h("span", { class: "tombstone", testid: "reply-text" }, quote.removed_by === "moderator" ? "Removed by a moderator" : "message deleted")
       : userText(firstLine(quote.text), "reply-text", "reply-text"),
   );
 }
@@ -287,5 +287,5 @@ export function pendingItem(p: PendingMessage, ctx: PendingContext): HTMLElement
 }
 
 export function asReplyQuote(msg: Message): ReplyQuote {
-  return { id: msg.id, seq: msg.seq, sender_id: msg.sender_id, sender_name: msg.sender_name, text: msg.text, deleted: msg.deleted };
+  return { id: msg.id, seq: msg.seq, sender_id: msg.sender_id, sender_name: msg.sender_name, text: msg.text, deleted: msg.deleted, removed_by: null };
 }
