@@ -211,7 +211,7 @@ async def test_the_demo_organisers_may_publish_paid_activities(stack: Any, tmp_p
     c = wiring.build(settings, stack.mongo_url)
     try:
         await c.init_storage(stack.postgres_url or None)
-        await seed_demo(c)
+        await seed_demo(c, history=False)
     finally:
         await c.close()
     d = start_dedicated(stack, db=db, PAID_ACTIVITIES_REQUIRE_VERIFICATION="1")
