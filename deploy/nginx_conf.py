@@ -110,6 +110,13 @@ server {{
         add_header X-Circles-Upstream $circles_node always;
     }}
 
+    # Metrics are for the operator's scraper, which reaches each process directly: through the
+    # balancer every request comes from loopback, which METRICS_ENABLED=true without a token
+    # would trust.
+    location = /metrics {{
+        return 404;
+    }}
+
     location / {{
         proxy_pass http://circles;
         proxy_set_header Connection "";

@@ -9,11 +9,11 @@ no database or network (scripts/openapi writes it to web/openapi.json).
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
 
+from server.core import logs
 from server.core.embedded import EmbeddedDatabaseError, find_ferretdb
 from server.core.postgres import ClusterError, find_pg_bin
 from server.settings import Settings
@@ -29,9 +29,7 @@ def main() -> None:
         print_openapi()
         return
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)  # LOG_LEVEL, LOG_FORMAT
     if settings.embedded_db:
         try:
             find_ferretdb(settings.ferretdb_bin)
@@ -41,9 +39,10 @@ def main() -> None:
             sys.exit(1)
     from server.app import create_app
     from server.http.admission import guarded_http_protocol
+    from server.http.health import DrainingServer
 
     app = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -56,6 +55,7 @@ def main() -> None:
         ws_max_size=settings.max_frame_bytes,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our handler (core/logs.py)
         access_log=False,
         lifespan="on",
         # X-Forwarded-For is believed only from the proxies named in TRUSTED_PROXIES (uvicorn
@@ -63,6 +63,8 @@ def main() -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+    # SIGTERM drains for DRAIN_SECONDS first (server/http/health.py)
+    DrainingServer(config, settings.drain_seconds).run()
 
 
 def print_openapi() -> None:

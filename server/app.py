@@ -17,9 +17,11 @@ from starlette.staticfiles import StaticFiles
 
 from server import container as wiring
 from server.core.embedded import EmbeddedDatabase
+from server.core.logs import RequestLog
 from server.core.mongo import ping
 from server.http.bodies import BodyLimit, Streamed
 from server.http.headers import SecurityHeaders
+from server.http.health import DRAIN, Check, Readiness, metrics_route
 from server.http.openapi import build_openapi
 from server.http.routing import MAX_BODY_BYTES, to_starlette
 from server.settings import Settings
@@ -43,6 +45,11 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
     url = settings.mongodb_url or (embedded.url if embedded else "")
     c = wiring.build(settings, url, mongo_listeners)
     openapi = build_openapi(c.routes, VERSION, c.events)
+    checks: dict[str, Check] = {"database": lambda: ping(c.db)}
+    if c.redis is not None:
+        checks["redis"] = c.redis.ping
+    readiness = Readiness(checks, settings.db_timeout_ms / 1000)
+    c.gateway.refusal = DRAIN.refusal  # a draining process refuses new sockets
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,6 +59,7 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
             await c.init_storage(
                 embedded.postgres_url if embedded else settings.ferretdb_postgresql_url
             )
+            readiness.storage_ready = True
             if embedded is not None and settings.seed_demo:
                 from server.seed import seed_demo
 
@@ -84,6 +92,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
+        Route("/readyz", readiness.endpoint),  # for load balancers (server/http/health.py)
+        metrics_route(settings),
         Route("/openapi.json", openapi_json),
         *[to_starlette(r, c.accounts.authenticate, c.limits) for r in c.routes],
     ]
@@ -91,7 +101,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
     routes.extend(_web_routes(settings))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = c
-    asgi = socketio.ASGIApp(c.sio, other_asgi_app=app, socketio_path="socket.io")
+    # one log line per HTTP request, with its request id (core/logs.py)
+    asgi = socketio.ASGIApp(c.sio, other_asgi_app=RequestLog(app), socketio_path="socket.io")
     guarded = BodyLimit(
         asgi,
         limit=MAX_BODY_BYTES,

@@ -29,6 +29,7 @@ from server.activities.service import ActivityService
 from server.activities.sweeper import Sweeper
 from server.activities.tickets import TicketSigner
 from server.core import passwords, pgindex
+from server.core.metrics import CommandTimer
 from server.core.mongo import Db, Index, ensure_indexes, make_client
 from server.core.ratelimit import Backoff, Limits
 from server.core.redis import make_redis
@@ -293,7 +294,10 @@ def build(
     settings: Settings, mongodb_url: str, mongo_listeners: list[Any] | None = None
 ) -> Container:
     mongo = make_client(
-        mongodb_url, settings.db_timeout_ms, mongo_listeners or [], settings.db_pool_size
+        mongodb_url,
+        settings.db_timeout_ms,
+        [*(mongo_listeners or []), CommandTimer()],  # command latency (core/metrics.py)
+        settings.db_pool_size,
     )
     db = mongo[settings.mongodb_db]
     redis = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
     ws_impl: str = "websockets-sansio"
     log_level: str = "info"
+    # json: one JSON object per line (for log collectors); text: for people at a terminal.
+    log_format: Literal["json", "text"] = "json"
+    # On SIGTERM, seconds spent draining before the graceful shutdown: still listening, /readyz
+    # 503 and new sockets refused, so a load balancer moves new work elsewhere (0: no drain).
+    drain_seconds: float = Field(default=0.0, ge=0, le=600)
+    # GET /metrics (Prometheus): with METRICS_TOKEN, to `Authorization: Bearer <token>` only.
+    # METRICS_ENABLED unset: served only when a token is set; true without a token: served to
+    # loopback clients only; false: never.
+    metrics_token: str | None = None
+    metrics_enabled: bool | None = None
     password_time_cost: int = Field(default=2, ge=1, le=10)
     password_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024, le=1024 * 1024)
     hold_minutes: int = 15

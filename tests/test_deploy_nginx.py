@@ -10,6 +10,7 @@ import subprocess
 import uuid
 from collections import Counter
 
+import httpx
 import pytest
 
 from tests.conftest import LOGS
@@ -26,7 +27,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # two processes and n
 @pytest.fixture(scope="module")
 def front(stack):
     """Two processes behind nginx; they believe nginx's X-Forwarded-For (TRUSTED_PROXIES)."""
-    env = stack.server_env(TRUSTED_PROXIES="127.0.0.1", DB_TIMEOUT_MS="20000")
+    env = stack.server_env(
+        TRUSTED_PROXIES="127.0.0.1", DB_TIMEOUT_MS="20000", METRICS_ENABLED="true"
+    )
     # generous start-up: the machine's other test runs share its two cores
     a, b = (infra.start_server(env, LOGS, timeout=180) for _ in range(2))
     nginx = start_nginx([a, b], LOGS)
@@ -61,6 +64,16 @@ def test_the_shipped_config_is_the_generators_and_nginx_accepts_it(tmp_path):
     for needed in ("proxy_buffering off", "proxy_read_timeout 80s", "$http_upgrade"):
         assert needed in shipped
     assert "ip_hash" not in shipped
+
+
+async def test_metrics_are_not_served_through_the_balancer(front):
+    """Through nginx every request comes from loopback, which a metrics setting without a token
+    trusts; the scraper reaches each process directly instead."""
+    nginx, a, b = front
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"{a.url}/metrics")).status_code == 200  # loopback, direct
+        assert (await client.get(f"{nginx.url}/metrics")).status_code == 404
+        assert (await client.get(f"{nginx.url}/healthz")).status_code == 200
 
 
 async def test_polling_sessions_stay_on_one_process_and_both_processes_serve(front):

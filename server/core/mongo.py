@@ -25,6 +25,7 @@ from pymongo.errors import (
 )
 
 from server.core.errors import DomainError, Unavailable, register_translator
+from server.core.metrics import DB_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ async def insert_new(collection: AsyncCollection[Doc], docs: list[Doc]) -> set[i
 
 def _translate(exc: BaseException) -> DomainError | None:
     if is_busy(exc):
+        DB_ERRORS.labels("busy").inc()
         return Unavailable("the database is busy; nothing was changed")
     if isinstance(
         exc,
@@ -160,6 +162,7 @@ def _translate(exc: BaseException) -> DomainError | None:
         | ExecutionTimeout
         | WTimeoutError,
     ):
+        DB_ERRORS.labels("unavailable").inc()  # once per refused request or event
         return Unavailable("the database is unavailable; nothing was changed")
     return None
 

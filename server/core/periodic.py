@@ -9,6 +9,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from server.core import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -20,9 +22,11 @@ class Periodic:
         self._task: asyncio.Task[None] | None = None
 
     async def _loop(self) -> None:
+        metrics.sweep_started(self._name)
         while True:
             try:
                 await self._step()
+                metrics.sweep_done(self._name)  # its lag: circles_sweeper_lag_seconds
             except Exception:
                 log.warning("%s failed; retrying", self._name, exc_info=True)
             await asyncio.sleep(self._interval)

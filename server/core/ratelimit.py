@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server.core.errors import RateLimited
+from server.core.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class Limits:
         shared = await self._shared.run(key, interval, tolerance)
         wait = self._local_charge(key, interval, tolerance) if shared is None else shared
         if wait > 0:
+            RATE_LIMITED.labels(budget.name).inc()
             _refuse(wait)
 
     def _local_charge(self, key: str, interval: int, tolerance: int) -> float:

@@ -7,6 +7,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.core.errors import DomainError, Unavailable, register_translator
+from server.core.metrics import TimedRedis
 
 
 def make_redis(url: str, max_connections: int) -> Redis:
@@ -15,7 +16,7 @@ def make_redis(url: str, max_connections: int) -> Redis:
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=5, socket_timeout=5, socket_connect_timeout=3
     )
-    return Redis(connection_pool=pool)
+    return TimedRedis(connection_pool=pool)  # each command timed (core/metrics.py)
 
 
 def _translate(exc: BaseException) -> DomainError | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from server.core.errors import Unavailable
+from server.core.metrics import WRITER_BATCH, WRITER_SECONDS
 from server.messages.models import Message, NewMessage
 from server.messages.repository import Claims, MessageRepository
 
@@ -84,6 +85,8 @@ class MessageWriter:
         while self._queue:
             queued = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
             batch = [(message, future) for message, future, _ in queued]
+            WRITER_BATCH.observe(len(batch))
+            started = time.monotonic()
             try:
                 if self._unsettled:
                     # A failed write's seqs first: seq stays dense below.
@@ -95,6 +98,7 @@ class MessageWriter:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
+            WRITER_SECONDS.observe(time.monotonic() - started)
 
     async def _write(self, batch: list[tuple[NewMessage, asyncio.Future[Result]]]) -> None:
         waiters: dict[str, list[asyncio.Future[Result]]] = {}

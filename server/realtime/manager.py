@@ -22,6 +22,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from server.core.metrics import FANOUT
 from server.realtime import channels
 from server.realtime.backpressure import BoundedQueue, text_frame
 from server.realtime.ordering import RevOrder
@@ -77,7 +78,9 @@ class _LocalFanout:
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         eio = self.server.eio
         sockets = eio.sockets
-        for sid, eio_sid in list(self.get_participants(NAMESPACE, room)):
+        targets = list(self.get_participants(NAMESPACE, room))
+        FANOUT.labels(event).inc(sum(1 for sid, _ in targets if sid not in skip))
+        for sid, eio_sid in targets:
             if sid in skip:
                 continue
             sock = sockets.get(eio_sid)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
 from server.accounts.models import Principal
 from server.accounts.service import AccountService
+from server.core import metrics
 from server.core.errors import DomainError, Invalid, RateLimited, translate
+from server.core.logs import FIELDS
 from server.core.ratelimit import Limits
 from server.core.schemas import parse
 from server.messages.service import MessageService
@@ -182,13 +185,25 @@ class RealtimeGateway:
         self._max_conns = max_connections_per_user
         self._principals: dict[str, Principal] = {}
         self._opening: dict[str, int] = {}  # handshakes in progress per user, past the cap check
+        # Why new sockets are refused right now (a draining process, server/http/health.py).
+        self.refusal: Callable[[], str | None] = lambda: None
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
-        sio.on("*", self._on_event)
+        # counted, timed and logged at the dispatcher (core/metrics.py), not in each handler
+        sio.on("*", metrics.observe_events(self._on_event, events, self._user_of))
+        metrics.count_sockets(lambda: len(self._principals))
+
+    def _user_of(self, sid: str) -> str | None:
+        who = self._principals.get(sid)
+        return who.user.id if who is not None else None
 
     async def _on_connect(self, sid: str, environ: Any = None, auth: Any = None) -> Any:
         if sid in self._principals:  # a client-sent event named "connect"
             return fail(Invalid("reserved event name", {"reason": "unknown_event"}))
+        if why := self.refusal():  # before any work: the client goes to another process
+            raise socketio.exceptions.ConnectionRefusedError(
+                "unavailable", {"code": "unavailable", "reason": why}
+            )
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             who = await self._accounts.authenticate(token)
@@ -216,6 +231,7 @@ class RealtimeGateway:
             code = err.code if err else "unavailable"
             raise socketio.exceptions.ConnectionRefusedError(code, {"code": code}) from None
         self._principals[sid] = who
+        log.info("socket connected", extra={FIELDS: {"sid": sid, "user_id": who.user.id}})
         # Hand the slot to Presence, which counts the socket before its first await: the
         # handshake is never counted twice, nor not at all.
         self._release(who.user.id)
@@ -245,6 +261,7 @@ class RealtimeGateway:
             return fail(Invalid("reserved event name", {"reason": "unknown_event"}))
         who = self._principals.pop(sid, None)
         if who is not None:
+            log.info("socket disconnected", extra={FIELDS: {"sid": sid, "user_id": who.user.id}})
             try:
                 await self._presence.disconnected(who.user.id)
             except Exception:
