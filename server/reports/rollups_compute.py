@@ -145,8 +145,19 @@ def compute_day(
     return d
 
 
+def _id_list(value: Any) -> list[str]:
+    """A stored list of user ids: one space-separated string (a list in days stored before)."""
+    if isinstance(value, str):
+        return value.split()
+    return [str(u) for u in value or ()]
+
+
 def day_doc(d: Day) -> dict[str, Any]:
-    """(FerretDB v1 stores no nested arrays: pairs are objects.)"""
+    """(FerretDB v1 stores no nested arrays: pairs are objects.) The posters and the active
+    members are each stored as one space-separated string of ids: FerretDB decodes an array
+    element by element, and a busy circle's day holds a thousand or more of each: 90 days of
+    1,500 ids cost it 2.2 s of CPU to read as arrays, 0.3 s as strings (bench/reports_days.py;
+    docs/performance.md, "Reports at 5,000 members")."""
     return {
         "_id": f"{d.circle_id}:{d.day}",
         "circle_id": d.circle_id,
@@ -158,8 +169,8 @@ def day_doc(d: Day) -> dict[str, Any]:
         "members": d.members,
         "messages": d.messages,
         "deleted": d.deleted,
-        "posters": d.posters,
-        "active": d.active,
+        "posters": " ".join(d.posters),
+        "active": " ".join(d.active),
         "prompts": d.prompts,
         "waits": d.waits,
     }
@@ -178,8 +189,8 @@ def day_of_doc(doc: dict[str, Any]) -> Day:
         members=int(doc.get("members", 0)),
         messages=int(doc.get("messages", 0)),
         deleted=int(doc.get("deleted", 0)),
-        posters=list(doc.get("posters", ())),
-        active=list(doc.get("active", ())),
+        posters=_id_list(doc.get("posters")),
+        active=_id_list(doc.get("active")),
         prompts=int(doc.get("prompts", 0)),
         waits=[float(w) for w in doc.get("waits", ())],
     )

@@ -2,7 +2,8 @@
 
 Reads: the circle's day documents of the months around the days (one equality per month), the
 facts of each day and the next (one equality each), and the facts of each poster who may be a
-newcomer (one equality each, ``(circle_id, user_id)``).
+newcomer (one equality each, ``(circle_id, user_id)``): one who joined within NEWCOMER_DAYS and
+has not posted on a stored day after their join day.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ async def _known_days(
         month = (month - timedelta(days=1)).replace(day=1)
         found.update({d.day: d for d in await repo.days_of_months(circle_id, [str(month)[:7]])})
     return found
+
+
+def _spoke_since_join(
+    known: dict[str, Day], last_joins: dict[str, datetime], posters: set[str], day: str
+) -> set[str]:
+    """The ``posters`` of ``day`` who posted (a message not deleted) on a stored day after the
+    day of their last join and before ``day``: every such message came after the join."""
+    candidates = posters & set(last_joins)
+    if not candidates:
+        return set()
+    joined_day = {u: day_of(last_joins[u]) for u in candidates}
+    lowest = min(joined_day.values())
+    said = {k: set(d.posters) for k, d in known.items() if lowest < k < day}
+    return {u for u in candidates if any(joined_day[u] < k and u in s for k, s in said.items())}
 
 
 async def recompute(
@@ -71,6 +86,12 @@ async def recompute(
             if d.day >= since:
                 last_joins.update(d.newcomers)
         posters = {f.user_id for f in mine if f.kind == "msg" and not f.deleted}
+        spoke = _spoke_since_join(known, last_joins, posters, day)
+        # A newcomer who posted on a day after their join day has had their first message:
+        # none of today's is one, whatever their history holds, so it is not read (a user's
+        # facts are their whole history in the circle: a rebuild of a busy circle read
+        # hundreds per newcomer and day). Only those who may not have posted yet are read.
+        last_joins = {u: at for u, at in last_joins.items() if u not in spoke}
         history = {
             uid: await repo.facts_of_user(circle_id, uid) for uid in posters & set(last_joins)
         }
