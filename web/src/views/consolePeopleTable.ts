@@ -7,6 +7,7 @@ import { csvFileName } from "../console/csv";
 import { toggleAll } from "../console/people";
 import { cellText, nextSort, pageColumns, sortRows, tableCsv, type Column, type Sort } from "../console/table";
 import { h, replaceChildren, userText } from "../dom";
+import { sortHeader } from "./consoleTable";
 
 export interface GridOptions<R> {
   testid: string;
@@ -102,26 +103,10 @@ export function selectableTable<R>(opts: GridOptions<R>): Grid {
       selectHead(),
       ...columns.map((c) => {
         const dir = sort?.key === c.key ? sort.dir : null;
-        return h(
-          "th",
-          { class: c.numeric ? "num" : "", attrs: { scope: "col", "aria-sort": dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none" } },
-          h(
-            "button",
-            {
-              class: "link console-sort",
-              testid: `${opts.testid}-sort-${c.key}`,
-              attrs: { type: "button" },
-              on: {
-                click: () => {
-                  sort = nextSort(sort, c);
-                  draw();
-                },
-              },
-            },
-            c.label,
-            dir ? (dir === "asc" ? " ▲" : " ▼") : "",
-          ),
-        );
+        return sortHeader(c, dir, opts.testid, () => {
+          sort = nextSort(sort, c);
+          draw();
+        });
       }),
     );
     replaceChildren(

@@ -52,29 +52,10 @@ export function sortableTable<R>(opts: TableOptions<R>): HTMLElement {
       head,
       ...shownColumns.map((c) => {
         const dir = sort?.key === c.key ? sort.dir : null;
-        return h(
-          "th",
-          {
-            class: c.numeric ? "num" : "",
-            attrs: { scope: "col", "aria-sort": dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none" },
-          },
-          h(
-            "button",
-            {
-              class: "link console-sort",
-              testid: `${opts.testid}-sort-${c.key}`,
-              attrs: { type: "button" },
-              on: {
-                click: () => {
-                  sort = nextSort(sort, c);
-                  draw();
-                },
-              },
-            },
-            c.label,
-            dir ? (dir === "asc" ? " ▲" : " ▼") : "",
-          ),
-        );
+        return sortHeader(c, dir, opts.testid, () => {
+          sort = nextSort(sort, c);
+          draw();
+        });
       }),
     );
     replaceChildren(
@@ -114,6 +95,24 @@ export function factsTable(testid: string, title: string, rows: Array<[string, s
           h("tr", { dataset: key ? { key } : {} }, h("th", { attrs: { scope: "row" } }, label), h("td", { class: "num" }, value)),
         ),
       ),
+    ),
+  );
+}
+
+/** A column's header cell: a button that sorts by it, showing and announcing the direction
+ * (shared by the console's tables: sortableTable here and consolePeopleTable.ts). */
+export function sortHeader<R>(c: Column<R>, dir: "asc" | "desc" | null, testid: string, onSort: () => void): HTMLElement {
+  return h(
+    "th",
+    {
+      class: c.numeric ? "num" : "",
+      attrs: { scope: "col", "aria-sort": dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none" },
+    },
+    h(
+      "button",
+      { class: "link console-sort", testid: `${testid}-sort-${c.key}`, attrs: { type: "button" }, on: { click: onSort } },
+      c.label,
+      dir ? (dir === "asc" ? " ▲" : " ▼") : "",
     ),
   );
 }
