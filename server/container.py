@@ -78,6 +78,10 @@ from server.notifications import routes as notification_routes
 from server.notifications.repository import INDEXES as NOTIFICATION_INDEXES
 from server.notifications.repository import NotificationRepository
 from server.notifications.service import NotificationService
+from server.outreach import routes as outreach_routes
+from server.outreach.repository import INDEXES as OUTREACH_INDEXES
+from server.outreach.repository import OutreachRepository
+from server.outreach.service import OutreachService
 from server.payments import routes as payment_routes
 from server.payments.ledger import LedgerReader
 from server.payments.providers import SandboxProvider
@@ -103,15 +107,12 @@ from server.referrals.repository import ReferralRepository
 from server.referrals.service import ReferralService
 from server.referrals.visits import VisitCounter, visitor_key
 from server.reports import circle_routes as circle_report_routes
-from server.reports import lifecycle_routes, outreach_routes
+from server.reports import lifecycle_routes
 from server.reports import routes as report_routes
 from server.reports.circle_report import CircleReportService
 from server.reports.lifecycle import LifecycleService
 from server.reports.lifecycle_repository import INDEXES as LIFECYCLE_INDEXES
 from server.reports.lifecycle_repository import LifecycleRepository
-from server.reports.outreach import OutreachService
-from server.reports.outreach_repository import INDEXES as OUTREACH_INDEXES
-from server.reports.outreach_repository import OutreachRepository
 from server.reports.recorder import SignupRecorder
 from server.reports.repository import INDEXES as REPORT_INDEXES
 from server.reports.repository import ReportRepository

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from server.http.routing import Ctx, Route
-from server.reports.outreach import OutreachService
-from server.reports.outreach_schemas import OutreachEnvelope, OutreachIn, OutreachListOut
+from server.outreach.schemas import OutreachEnvelope, OutreachIn, OutreachListOut
+from server.outreach.service import OutreachService
 
 
 def routes(outreach: OutreachService) -> list[Route]:

@@ -23,12 +23,9 @@ from server.core.ids import new_id
 from server.dm.service import DmService
 from server.messages.service import MessageService
 from server.notifications.models import Notifier
-from server.reports import access
-from server.reports.cards_outreach import announcement_card, invite_card
-from server.reports.lifecycle import LifecycleService
-from server.reports.lifecycle_schemas import LifecycleQuery
-from server.reports.outreach_repository import Delivery, Outreach, OutreachRepository
-from server.reports.outreach_schemas import (
+from server.outreach.cards import announcement_card, invite_card
+from server.outreach.repository import Delivery, Outreach, OutreachRepository
+from server.outreach.schemas import (
     AudienceOut,
     OutreachEnvelope,
     OutreachIn,
@@ -36,6 +33,9 @@ from server.reports.outreach_schemas import (
     OutreachOut,
     SenderOut,
 )
+from server.reports import access
+from server.reports.lifecycle import LifecycleService
+from server.reports.lifecycle_schemas import LifecycleQuery
 from server.reports.service import ReportService
 from server.rooms.models import Circle
 from server.rooms.service import CircleService
