@@ -268,7 +268,10 @@ class InProcess:
 
     @property
     def container(self) -> Any:
-        return self.app.other_asgi_app.state.container
+        inner = self.app.other_asgi_app
+        while not hasattr(inner, "state"):  # middleware around the Starlette app (RequestLog)
+            inner = inner.app
+        return inner.state.container
 
 
 class _Collect(logging.Handler):

@@ -58,5 +58,11 @@ def utc_when(starts: str, ends: str) -> str:
     return f"{s:%a} {s.day} {s:%b %Y}, {s:%H:%M} \u2013 {e:%a} {e.day} {e:%b %Y}, {e:%H:%M} UTC"
 
 
+# Headers that differ between any two answers: the time, and the request id every answer
+# carries for the logs (server/core/logs.py). Everything else must match.
+PER_REQUEST = ("date", "x-request-id")
+
+
 def without_date(headers: httpx.Headers) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in headers.items() if k.lower() != "date")
+    """The headers but those that differ per request: a refusal must otherwise be identical."""
+    return sorted((k, v) for k, v in headers.items() if k.lower() not in PER_REQUEST)
