@@ -4,7 +4,8 @@ rollups only (rollups.py keeps them; no message is read here).
 
 Cost per request: one equality lookup per month of ``from - 29 days .. to + 63 days`` (up to
 today) on ``(circle_id, month)``, plus the gate (the circle and the reader's membership); then
-pure arithmetic over at most ~820 day documents.
+pure arithmetic over at most ~820 day documents (``answer``), where each day's active members
+are read once into a bitmask (circle_cohorts.Days) and every distinct count is an OR of masks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from server.accounts.models import User
 from server.core import clock
 from server.core.errors import Invalid
 from server.reports import access
-from server.reports.circle_cohorts import COHORT_WEEKS, activation, cohorts
+from server.reports.circle_cohorts import COHORT_WEEKS, Days, activation, cohorts
 from server.reports.circle_schemas import (
     CircleBucketOut,
     CircleReportOut,
@@ -79,25 +80,17 @@ def _nearest_rank(values: list[float], share: float) -> float:
     return values[max(0, math.ceil(share * len(values)) - 1)]
 
 
-def bucket(days: dict[str, Day], first: date, last: date, today: date) -> CircleBucketOut:
-    def span(a: date, b: date) -> list[Day]:
-        out, d = [], a
-        while d <= b:
-            found = days.get(d.isoformat())
-            if found is not None:
-                out.append(found)
-            d += timedelta(days=1)
-        return out
-
-    inside = span(first, last)
-    stored = [d for k, d in days.items() if k <= last.isoformat()]
-    members = max(stored, key=lambda d: d.day).members if stored else 0
+def bucket(days: Days, first: date, last: date, today: date) -> CircleBucketOut:
+    inside = days.between(first, last)
+    latest = days.latest(last)
+    members = latest.members if latest is not None else 0
     counted_days = (min(last, today) - first).days + 1
     daily = sum(len(d.active) for d in inside)
     dau = round(daily / counted_days, 2) if counted_days > 0 else 0.0
-    mau = len({u for d in span(last - timedelta(days=MAU_DAYS - 1), last) for u in d.active})
-    wau = len({u for d in span(last - timedelta(days=WAU_DAYS - 1), last) for u in d.active})
-    speakers = {u for d in inside for u in d.posters}
+    mau = days.active(last - timedelta(days=MAU_DAYS - 1), last).bit_count()
+    wau = days.active(last - timedelta(days=WAU_DAYS - 1), last).bit_count()
+    # buckets do not overlap: one set per bucket touches each poster id once, as masks would
+    speakers: set[str] = set().union(*(d.posters for d in inside))
     last_event: dict[str, str] = {}  # who joined or left last, within the bucket
     for d in inside:
         events = [
@@ -106,7 +99,8 @@ def bucket(days: dict[str, Day], first: date, last: date, today: date) -> Circle
         ]
         for u, _, kind in sorted(events, key=lambda e: e[1]):
             last_event[u] = kind
-    staying = {u for u in speakers if last_event.get(u) != "leave"}
+    gone = {u for u, kind in last_event.items() if kind == "leave"}
+    staying = len(speakers) - len(speakers & gone)  # speakers still members at the end
     waits = sorted(w for d in inside for w in d.waits)
     prompts = sum(d.prompts for d in inside)
     newcomers, activated = activation(days, first, last)
@@ -119,13 +113,13 @@ def bucket(days: dict[str, Day], first: date, last: date, today: date) -> Circle
         members=members,
         messages=sum(d.messages for d in inside),
         deleted_messages=sum(d.deleted for d in inside),
-        active=len({u for d in inside for u in d.active}),
+        active=days.active(first, last).bit_count(),
         dau=dau,
         wau=wau,
         mau=mau,
         stickiness=round(dau / mau, 4) if mau else None,
         speakers=len(speakers),
-        silent=max(members - len(staying), 0),
+        silent=max(members - staying, 0),
         newcomers=newcomers,
         activated=activated,
         activation=round(activated / newcomers, 4) if newcomers else None,
@@ -137,6 +131,24 @@ def bucket(days: dict[str, Day], first: date, last: date, today: date) -> Circle
             median_seconds=round(statistics.median(waits), 3) if waits else None,
             p90_seconds=_nearest_rank(waits, 0.9) if waits else None,
         ),
+    )
+
+
+def answer(
+    circle_id: str, stored: dict[str, Day], period: Period, start: date, end: date, today: date
+) -> CircleReportOut:
+    """The report of ``start..end`` from the ``stored`` days (keyed by day): pure arithmetic."""
+    days = Days(stored)
+    return CircleReportOut(
+        circle_id=circle_id,
+        period=period,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        buckets=[bucket(days, a, b, today) for a, b in buckets(period, start, end)],
+        cohorts=[
+            CohortOut(week=week.isoformat(), joined=n, retained=kept)
+            for week, n, kept in cohorts(days, start, end, today)
+        ],
     )
 
 
@@ -162,17 +174,7 @@ class CircleReportService:
             earlier = await self._latest_before(circle_id, low)
             if earlier is not None:
                 days[earlier.day] = earlier
-        return CircleReportOut(
-            circle_id=circle_id,
-            period=period,
-            start=start.isoformat(),
-            end=end.isoformat(),
-            buckets=[bucket(days, a, b, today) for a, b in buckets(period, start, end)],
-            cohorts=[
-                CohortOut(week=week.isoformat(), joined=n, retained=kept)
-                for week, n, kept in cohorts(days, start, end, today)
-            ],
-        )
+        return answer(circle_id, days, period, start, end, today)
 
     async def _latest_before(self, circle_id: str, low: date) -> Day | None:
         """The last stored day before ``low``: months walked back until one has a day, at most
