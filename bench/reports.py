@@ -128,8 +128,10 @@ async def rebuild(
     small: str,
     saved: dict[str, Any],
     log: Any,
+    books: bool = False,
 ) -> dict[str, Any]:
-    """The rollups, brought current as an operator repairs them (the server stopped)."""
+    """The rollups (with ``books``: only the books and people tables), brought current as an
+    operator repairs them (the server stopped)."""
     pg = ferret.companions[0].popen.pid
 
     def db_cpu() -> float:
@@ -139,6 +141,7 @@ async def rebuild(
     db0 = db_cpu()
     t0 = time.monotonic()
     cmd = [sys.executable, "-m", "server.reports.rebuild", "--circle", big, "--circle", small]
+    cmd += ["--books"] if books else []
     done = await loop.run_in_executor(
         None,
         lambda: subprocess.run(
@@ -280,6 +283,10 @@ async def amain(opts: argparse.Namespace, started: datetime, out_dir: Path, log:
             world_file.write_text(json.dumps(saved, indent=1))
         else:
             log(f"  rollups were rebuilt before: {saved['rebuilt']}")
+        if not saved.get("books"):  # a world kept before the books existed
+            result["books"] = await rebuild(loop, env, ferret, big, small, saved, log, books=True)
+            saved["books"] = result["books"]
+            world_file.write_text(json.dumps(saved, indent=1))
         # measured on a fresh process, the sweeper at its default period
         env.pop("REPORT_ROLLUP_SECONDS")
         stop()

@@ -109,10 +109,14 @@ from server.referrals.visits import VisitCounter, visitor_key
 from server.reports import circle_routes as circle_report_routes
 from server.reports import lifecycle_routes
 from server.reports import routes as report_routes
+from server.reports.book import BookKeeper
+from server.reports.book_repository import INDEXES as BOOK_INDEXES
+from server.reports.book_repository import BookRepository
 from server.reports.circle_report import CircleReportService
 from server.reports.lifecycle import LifecycleService
 from server.reports.lifecycle_repository import INDEXES as LIFECYCLE_INDEXES
 from server.reports.lifecycle_repository import LifecycleRepository
+from server.reports.people import People
 from server.reports.recorder import SignupRecorder
 from server.reports.repository import INDEXES as REPORT_INDEXES
 from server.reports.repository import ReportRepository
@@ -175,6 +179,7 @@ ALL_INDEXES: dict[str, list[Index]] = {
     **TRUST_INDEXES,
     **REPORT_INDEXES,
     **ROLLUP_INDEXES,
+    **BOOK_INDEXES,
     **LIFECYCLE_INDEXES,
     **OUTREACH_INDEXES,
     **TAG_INDEXES,
@@ -440,7 +445,13 @@ def build(
     activities.verified = trust.is_verified  # organiser_verified on activity cards
     # the same badges on API outputs, looked up once per answer (owner_/organiser_verified)
     activities.verified_among = circles.verified_among = trust.verified_among
-    reports = ReportService(report_repo, activities, circles, payments, referrals)
+    # each circle's book (money, attendance) and people table, kept by the rollup sweeper
+    book = BookKeeper(BookRepository(db), activities, payments, report_repo)
+    activities.watchers.append(book.on_commit)
+    payments.watchers.append(book.on_payment)
+    people = People(BookRepository(db), rollup_repo, LifecycleRepository(db))
+    rollups.book, rollups.people = book, people
+    reports = ReportService(report_repo, activities, circles, referrals, book, accounts)
     # member reports and the moderators' review queue (moderation/reports.py)
     report_queue = ReportQueue(
         MemberReportRepository(db), moderation, circles, messages, posts, accounts,
@@ -480,7 +491,7 @@ def build(
     )
     holder["gateway"] = gateway
     lifecycle = LifecycleService(
-        LifecycleRepository(db), rollup_repo, reports, circles, accounts, TagRepository(db)
+        LifecycleRepository(db), people, book, circles, accounts, TagRepository(db)
     )
     routes = [
         *account_routes.routes(accounts, _auth_throttle(settings, redis, limits)),

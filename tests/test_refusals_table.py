@@ -421,6 +421,7 @@ CASES: list[Case] = [
     http("GET /api/circles/{id}/members/lifecycle", "eve", "not_found", on="{Q}"),
     http("GET /api/circles/{id}/members/lifecycle", NOBODY, "unauthorized", on="{P}"),
     http("GET /api/circles/{id}/members/lifecycle", "owner", "invalid", on="{P}", params={"stage": "sleepy"}),
+    http("GET /api/circles/{id}/members/lifecycle", "owner", "invalid", on="{P}", params={"limit": "501"}),
     http("PUT /api/circles/{id}/lifecycle", "alice", "forbidden", on="{P}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
     http("PUT /api/circles/{id}/lifecycle", "eve", "not_found", on="{Q}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),
     http("PUT /api/circles/{id}/lifecycle", NOBODY, "unauthorized", on="{P}", body={"new_days": 14, "cooling_days": 14, "silent_days": 30, "churned_days": 60}),

@@ -138,8 +138,7 @@ class OutreachService:
         if not given:
             raise _invalid("user_ids", "required without stage, segment or tag")
         q = LifecycleQuery(stage=body.stage, segment=body.segment, tag=body.tag)
-        found = await self._lifecycle.standings(user, circle_id, q)
-        ids = [m.user_id for m in found.members if m.user_id != user.id]
+        ids = [i for i in await self._lifecycle.matching(circle_id, q) if i != user.id]
         if not ids:
             raise _invalid(given[0], "no member matches")
         return ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
 from server.accounts.models import User
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 # A transfer reference is taken while the payment is open, and late, once it expired.
 OPEN_TO_PROOF: tuple[PaymentStatus, ...] = ("pending", "expired")
 ANY_STATUS: tuple[PaymentStatus, ...] = tuple(get_args(PaymentStatus))
+# Told of every ledger event this process appended (the payment as it now stands); must not
+# raise. The organiser's reports keep their per-circle money from it (reports/book.py).
+PaymentWatcher = Callable[[Payment], Awaitable[None]]
 
 
 class PaymentService:
@@ -51,6 +55,7 @@ class PaymentService:
         self._providers: dict[str, Provider] = {"sandbox": sandbox, "manual": ManualProvider()}
         self.known = list(self._providers)
         self.enabled = [name for name in self._providers if name in enabled]
+        self.watchers: list[PaymentWatcher] = []
         activities.on_payment_effect = self._payment_effect
 
     # the payer ---------------------------------------------------------------------------
@@ -92,6 +97,7 @@ class PaymentService:
         )
         p.checkout_url = self._providers[provider].checkout_url(p)
         await self._repo.create(p, LedgerEvent(p.id, 1, "pending", "created", now))
+        await self._tell_watchers(p)
         await self._activities.apply(a.id, lambda s: rules.attach_payment(s, user.id, p.id, now))
         if previous and previous.status == "pending":
             # One open payment per held seat: the one the payer switched away from ends here
@@ -223,6 +229,13 @@ class PaymentService:
         payers = await self._accounts.get_users(list({p.user_id for p in found}))
         return [(p, await self._repo.ledger(p.id), payers.get(p.user_id)) for p in found]
 
+    async def records_of(self, activity_id: str) -> list[tuple[Payment, list[LedgerEvent]]]:
+        """An activity's payments with their ledgers, for other domains' services (no
+        permission check: the caller's gate has decided already)."""
+        return [
+            (p, await self._repo.ledger(p.id)) for p in await self._repo.for_activity(activity_id)
+        ]
+
     # webhooks ----------------------------------------------------------------------------
 
     async def apply_event(self, provider: str, e: WebhookIn) -> str:
@@ -345,7 +358,13 @@ class PaymentService:
         data: dict[str, Any],
         keep: tuple[PaymentStatus, ...] = (),
     ) -> Payment:
-        return await ledger.transition(self._repo, payment_id, to, reason, data, keep)
+        after = await ledger.transition(self._repo, payment_id, to, reason, data, keep)
+        await self._tell_watchers(after)  # also when nothing was appended: rare, and harmless
+        return after
+
+    async def _tell_watchers(self, p: Payment) -> None:
+        for watch in self.watchers:
+            await watch(p)
 
     async def _card(self, p: Payment, a: Activity) -> None:
         """Post the payment card into the DM between payer and organiser."""

@@ -2,31 +2,28 @@
 thresholds (lifecycle_compute.py has the definitions).
 
 Cost per request, all equality reads on declared indexes and none of a message: the gate (the
-circle and the reader's membership), the thresholds (one ``_id``), the memberships (one query on
-``circle_id``), the day rollups of the last ``LOOKBACK_DAYS`` (one query per month, ~7), the
-circle's activities (their list, then each state by ``_id``) and their payments with ledgers
-(as the revenue report reads them), the members' tags (one query on ``circle_id``) and the
-members' names (one ``_id`` each).
+circle and the reader's membership), the thresholds (one ``_id``), the circle's people table
+(people.py: one ``_id``, or two when the stored standings are of another day or thresholds),
+the members' tags (one query on ``circle_id``) and the names and roles of the page's members
+(one ``_id`` and one membership lookup each, at most ``limit``). The table is kept by the
+rollup sweeper, so the members and numbers a page shows are at most one sweep
+(``REPORT_ROLLUP_SECONDS``) behind the chat, the memberships, the activities and the payments.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import asyncio
+from typing import Any
 
 from server.accounts.models import User
 from server.accounts.service import AccountService
-from server.core import clock
 from server.core.errors import Invalid, NotFound
 from server.reports import access
-from server.reports.lifecycle_compute import (
-    LOOKBACK_DAYS,
-    MemberFacts,
-    Thresholds,
-    main_currency,
-    standing,
-)
+from server.reports.book import BookKeeper
+from server.reports.lifecycle_compute import Thresholds
 from server.reports.lifecycle_repository import LifecycleRepository
 from server.reports.lifecycle_schemas import (
+    DEFAULT_PAGE,
     LifecycleIn,
     LifecycleOut,
     LifecycleQuery,
@@ -36,16 +33,9 @@ from server.reports.lifecycle_schemas import (
     MemberTagsOut,
     RfmOut,
 )
-from server.reports.rollups_compute import day_of
-from server.reports.rollups_days import months_between
-from server.reports.rollups_repository import RollupRepository
-from server.reports.service import ReportService
+from server.reports.people import People, Table
 from server.reports.tags_repository import TagRepository
 from server.rooms.service import CircleService
-
-
-def _day(at: datetime) -> date:
-    return date.fromisoformat(day_of(at))
 
 
 def _out(circle_id: str, t: Thresholds) -> LifecycleOut:
@@ -62,16 +52,16 @@ class LifecycleService:
     def __init__(
         self,
         repo: LifecycleRepository,
-        rollups: RollupRepository,
-        reports: ReportService,
+        people: People,
+        book: BookKeeper,
         circles: CircleService,
         accounts: AccountService,
         tags: TagRepository,
     ) -> None:
         self._repo = repo
         self._tags = tags
-        self._rollups = rollups
-        self._reports = reports
+        self._people = people
+        self._book = book
         self._circles = circles
         self._accounts = accounts
 
@@ -86,6 +76,7 @@ class LifecycleService:
                 raise Invalid("the input failed validation", {"fields": {field: why}})
         t = Thresholds(body.new_days, body.cooling_days, body.silent_days, body.churned_days)
         await self._repo.put_thresholds(circle_id, t)
+        await self._book.mark_whole(circle_id)  # the stored standings follow at the next sweep
         return _out(circle_id, t)
 
     async def put_tags(
@@ -101,58 +92,28 @@ class LifecycleService:
 
     async def members(self, user: User, circle_id: str, q: LifecycleQuery) -> MembersLifecycleOut:
         await access.require_circle_reader(self._circles, user, circle_id)
-        return await self.standings(user, circle_id, q)
-
-    async def standings(self, user: User, circle_id: str, q: LifecycleQuery) -> MembersLifecycleOut:
-        """The list itself, for a caller that has passed the readers' gate (outreach.py resolves
-        its audience from it)."""
-        t = await self._repo.thresholds(circle_id)
-        today = _day(clock.now())
-        low = today - timedelta(days=LOOKBACK_DAYS - 1)
-        joined = await self._rollups.members(circle_id)
-        facts = {u: MemberFacts(u, _day(at)) for u, (at, _) in joined.items()}
-        months = months_between(low.isoformat(), today.isoformat())
-        for d in await self._rollups.days_of_months(circle_id, months):
-            when = date.fromisoformat(d.day)
-            if low <= when <= today:
-                for u in d.active:
-                    if u in facts:
-                        facts[u].active_days.add(when)
-        for a in await self._reports.circle_activities(user, circle_id):
-            for e in a.entries.values():
-                if e.status == "attended" and e.user_id in facts:
-                    facts[e.user_id].attended.append(_day(e.checked_in_at or a.starts_at))
-            for item in await self._reports.paid_for(user, a):
-                p = item.payment
-                if p.test or p.user_id not in facts:
-                    continue  # sandbox money moved nothing; a former member is not listed
-                money = facts[p.user_id].money
-                for ev in item.ledger:
-                    if ev.status in ("paid", "refunded"):
-                        sign = 1 if ev.status == "paid" else -1
-                        money[p.currency] = money.get(p.currency, 0) + sign * p.amount
-        currency = main_currency(list(facts.values()))
-        found = [standing(f, today, t, currency) for f in facts.values()]
-        tags = await self._tags.of_circle(circle_id)
-        found = [
-            s
-            for s in found
-            if (q.stage is None or s.stage == q.stage)
-            and (q.segment is None or q.segment in s.segments)
-            and (q.tag is None or q.tag in tags.get(s.user_id, ()))
-        ]
-        names = await self._accounts.get_users([s.user_id for s in found])
+        table, found, tags = await self._matching(circle_id, q)
+        offset = int(q.offset or 0)
+        page = [Table.read(row) for row in found[offset : offset + int(q.limit or DEFAULT_PAGE)]]
+        names, roles = await asyncio.gather(
+            self._accounts.get_users([p.user_id for p, _ in page]),
+            # a role changes no member count, so the table may not have seen it: read now
+            asyncio.gather(*(self._circles.role_of(circle_id, p.user_id) for p, _ in page)),
+        )
+        role = {p.user_id: r or p.role for (p, _), r in zip(page, roles, strict=True)}
         return MembersLifecycleOut(
             circle_id=circle_id,
-            day=today.isoformat(),
-            thresholds=_out(circle_id, t),
-            main_currency=currency,
+            day=table.day,
+            thresholds=_out(circle_id, table.thresholds),
+            main_currency=table.currency,
+            total=len(found),
+            offset=offset,
             members=[
                 MemberStandingOut(
-                    user_id=s.user_id,
-                    display_name=names[s.user_id].display_name if s.user_id in names else "",
-                    role=joined[s.user_id][1],
-                    joined_at=joined[s.user_id][0],
+                    user_id=p.user_id,
+                    display_name=names[p.user_id].display_name if p.user_id in names else "",
+                    role=role[p.user_id],
+                    joined_at=p.joined_at,
                     stage=s.stage,
                     rfm=RfmOut(
                         recency_days=s.recency_days,
@@ -165,8 +126,27 @@ class LifecycleService:
                         m=s.m,
                     ),
                     segments=s.segments,
-                    tags=tags.get(s.user_id, []),
+                    tags=tags.get(p.user_id, []),
                 )
-                for s in sorted(found, key=lambda s: (joined[s.user_id][0], s.user_id))
+                for p, s in page
             ],
         )
+
+    async def matching(self, circle_id: str, q: LifecycleQuery) -> list[str]:
+        """Every member the filters match, by join (outreach.py resolves its audience from it;
+        the caller has passed the readers' gate)."""
+        return [Table.user_id(row) for row in (await self._matching(circle_id, q))[1]]
+
+    async def _matching(
+        self, circle_id: str, q: LifecycleQuery
+    ) -> tuple[Table, list[list[Any]], dict[str, list[str]]]:
+        table = await self._people.table(circle_id, lambda: self._book.read(circle_id))
+        tags = await self._tags.of_circle(circle_id)
+        found = [
+            row
+            for row in table.rows
+            if (q.stage is None or Table.stage(row) == q.stage)
+            and (q.segment is None or q.segment in Table.segments(row))
+            and (q.tag is None or q.tag in tags.get(Table.user_id(row), ()))
+        ]
+        return table, found, tags

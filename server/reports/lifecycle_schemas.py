@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from server.core.schemas import Out, Slug, StrictIn, UtcDatetime
 from server.reports.lifecycle_compute import MAX_CHURNED
@@ -30,10 +30,19 @@ class LifecycleOut(Out):
     churned_days: int
 
 
+DEFAULT_PAGE = 50
+# Query strings are text: 1..500, and 0..999999
+_Limit = Annotated[str, StringConstraints(pattern=r"^(?:[1-9][0-9]?|[1-4][0-9][0-9]|500)$")]
+_Offset = Annotated[str, StringConstraints(pattern=r"^(?:0|[1-9][0-9]{0,5})$")]
+
+
 class LifecycleQuery(StrictIn):
     stage: Stage | None = None
     segment: Segment | None = None
     tag: Slug | None = None
+    # a page of the matching members, by join (the names are read for the page only)
+    limit: _Limit | None = None  # default 50
+    offset: _Offset | None = None  # default 0
 
 
 class RfmOut(Out):
@@ -63,6 +72,8 @@ class MembersLifecycleOut(Out):
     day: str  # the UTC day the stages are as of
     thresholds: LifecycleOut
     main_currency: str | None  # the currency ``m`` is scored in (None: no money yet)
+    total: int  # members matching the filters (``members`` is the page from ``offset``)
+    offset: int
     members: list[MemberStandingOut]
 
 

@@ -92,14 +92,12 @@ def revenue(paid: list[Paid]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def is_outstanding(p: Payment) -> bool:
+    return p.provider == "manual" and p.status in ("pending", "expired") and bool(p.reference)
+
+
 def outstanding(paid: list[Paid]) -> list[Paid]:
-    waiting = [
-        item
-        for item in paid
-        if item.payment.provider == "manual"
-        and item.payment.status in ("pending", "expired")
-        and item.payment.reference
-    ]
+    waiting = [item for item in paid if is_outstanding(item.payment)]
     return sorted(waiting, key=lambda item: (item.payment.updated_at, item.payment.id))
 
 

@@ -1,7 +1,8 @@
-"""Recompute the circle report's rollups from scratch (repair; reports/rollups.py).
+"""Recompute the circle report's rollups from scratch (repair; reports/rollups.py), with each
+circle's book and people table (book.py, people.py); ``--books`` rewrites only those.
 
-    python -m server.reports.rebuild --circle ID [--circle ID ...]
-    python -m server.reports.rebuild --all
+    python -m server.reports.rebuild --circle ID [--circle ID ...] [--books]
+    python -m server.reports.rebuild --all [--books]
 
 Runs against the database the settings name (``MONGODB_URL``, ``MONGODB_DB``), beside running
 servers: a circle is rebuilt under its rollup lease, so no sweep works on it meanwhile. The
@@ -19,7 +20,9 @@ from server import container as wiring
 from server.settings import Settings
 
 
-async def rebuild(settings: Settings, circle_ids: list[str], every: bool) -> int:
+async def rebuild(
+    settings: Settings, circle_ids: list[str], every: bool, books: bool = False
+) -> int:
     c = wiring.build(settings, settings.mongodb_url or "")
     try:
         await c.init_storage(settings.ferretdb_postgresql_url)
@@ -28,7 +31,8 @@ async def rebuild(settings: Settings, circle_ids: list[str], every: bool) -> int
             circle_ids = [ref.id for ref in await c.rollups.circles()]
         missing = 0
         for circle_id in circle_ids:
-            if await c.rollups.rebuild(circle_id):
+            kept = c.rollups.rebuild_book if books else c.rollups.rebuild
+            if await kept(circle_id):
                 print(f"rebuilt {circle_id}")
             else:
                 print(f"no such circle: {circle_id}", file=sys.stderr)
@@ -43,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--circle", action="append", default=[], help="a circle id (repeatable)")
     which.add_argument("--all", action="store_true", help="every circle")
+    parser.add_argument("--books", action="store_true", help="the books and people tables only")
     args = parser.parse_args(argv)
     settings = Settings()
     if not settings.mongodb_url:
         print("MONGODB_URL must name the database to rebuild", file=sys.stderr)
         return 2
-    return asyncio.run(rebuild(settings, list(args.circle), bool(args.all)))
+    return asyncio.run(rebuild(settings, list(args.circle), bool(args.all), bool(args.books)))
 
 
 if __name__ == "__main__":

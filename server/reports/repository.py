@@ -78,11 +78,12 @@ class ReportRepository:
     async def rows(self, activity_id: str) -> list[SignupRow]:
         return [_row(d) async for d in self._signups.find({"activity_id": activity_id})]
 
-    async def add_activities(self, circle_id: str, activity_ids: list[str]) -> None:
+    async def add_activities(self, circle_id: str, activity_ids: list[str]) -> set[int]:
         """Remember that the activities belong to the circle (idempotent: the ``_id`` is the
-        activity's, and an activity never moves to another circle)."""
-        docs = [{"_id": i, "circle_id": circle_id} for i in dict.fromkeys(activity_ids)]
-        await insert_new(self._activities, docs)
+        activity's, and an activity never moves to another circle); answers the positions of
+        those listed before (``activity_ids`` without repeats)."""
+        docs = [{"_id": i, "circle_id": circle_id} for i in activity_ids]
+        return await insert_new(self._activities, docs)
 
     async def activities_of(self, circle_id: str) -> list[str]:
         found = self._activities.find({"circle_id": circle_id}, {"_id": 1})

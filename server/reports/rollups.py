@@ -28,8 +28,10 @@ days. ``rebuild`` drops a circle's days and state and recomputes them from the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 
 from server.activities.models import Activity
@@ -39,6 +41,9 @@ from server.messages.models import Message
 from server.messages.repository import MessageRepository
 from server.messages.syncing import sync_page
 from server.messages.tops import SharedTops
+from server.reports.book import BookKeeper
+from server.reports.book_repository import Mark
+from server.reports.people import People
 from server.reports.repository import ReportRepository
 from server.reports.rollups_compute import Fact, day_of, is_question, next_day
 from server.reports.rollups_days import months_between, recompute
@@ -105,6 +110,10 @@ class RollupKeeper:
         self._seen: dict[str, tuple[int, int]] = {}  # circle -> (rev, member count) processed
         self._marked: dict[str, set[str]] = {}  # circle -> days with new sign-up facts
         self._signed: dict[str, dict[str, datetime]] = {}  # activity -> user -> recorded
+        # The circle's book and people table (book.py, people.py), kept under the same lease
+        # once the container has made them (they need the payments).
+        self.book: BookKeeper | None = None
+        self.people: People | None = None
 
     def start(self) -> None:
         self._periodic.start()
@@ -146,18 +155,21 @@ class RollupKeeper:
         hints = (
             await self._tops.get_many([c.conversation_id for c in circles]) if self._tops else {}
         )
+        marks = await self.book.pending() if self.book else {}
         for c in circles:
             seen = self._seen.get(c.id)
             due = (
                 full
                 or seen is None
                 or c.id in self._marked
+                or c.id in marks
                 or hints.get(c.conversation_id, seen[0]) > seen[0]
                 or c.member_count != seen[1]
+                or (self.people is not None and await self.people.due(c.id))
             )
             if due:
                 try:
-                    await self.keep(c, full)
+                    await self.keep(c, full, marks.get(c.id, []))
                 except Exception:
                     log.warning("rollups of circle %s not kept; retrying", c.id, exc_info=True)
 
@@ -173,23 +185,31 @@ class RollupKeeper:
             return {u: joined for u, (joined, _) in current.items()} != st.members
         return False
 
-    async def keep(self, c: CircleRef, full: bool = False) -> bool:
-        """Bring one circle's rollups up to date; False when another process holds its lease."""
+    async def keep(self, c: CircleRef, full: bool = False, marks: list[Mark] | None = None) -> bool:
+        """Bring one circle's rollups up to date (and its book and people table, after
+        ``marks`` or a change of day); False when another process holds its lease."""
         st = await self._repo.state(c.id)
-        if not await self._has_news(c, st, full):
+        news = await self._has_news(c, st, full)
+        people_due = self.people is not None and await self.people.due(c.id)
+        if not news and not marks and not people_due:
             self._seen[c.id] = (st.rev, st.member_count)
             return True
         slot = int(time.time() // LEASE_SECONDS)
         if not await self._repo.take_lease(c.id, slot):
             return False
         try:
-            marked = self._marked.pop(c.id, set())
-            try:
-                st = await self._repo.state(c.id)  # as the last holder of the lease left it
-                await self._bring_up(c, st, marked, full)
-            except BaseException:
-                self._marked.setdefault(c.id, set()).update(marked)
-                raise
+            if news:
+                marked = self._marked.pop(c.id, set())
+                try:
+                    st = await self._repo.state(c.id)  # as the last holder of the lease left it
+                    await self._bring_up(c, st, marked, full)
+                except BaseException:
+                    self._marked.setdefault(c.id, set()).update(marked)
+                    raise
+            else:
+                self._seen[c.id] = (st.rev, st.member_count)
+            if self.book is not None and self.people is not None:
+                await self.people.keep(c.id, await self.book.keep(c.id, marks or []))
         finally:
             await self._repo.drop_lease(c.id, slot)
         return True
@@ -277,18 +297,36 @@ class RollupKeeper:
         ]
         await self._repo.add_facts(facts)
         first, today = day_of(c.created_at), day_of(clock.now())
-        slot = int(time.time() // LEASE_SECONDS)
-        while not await self._repo.take_lease(c.id, slot):  # a sweep of it is under way
-            await asyncio.sleep(0.2)
-            slot = int(time.time() // LEASE_SECONDS)
-        try:
+        async with self._held(c.id):
             existing = await self._repo.days_of_months(c.id, months_between(first, today))
             await self._repo.drop_days(c.id, [d.day for d in existing])
             await self._repo.drop_state(c.id)
             self._seen.pop(c.id, None)
             await self._bring_up(c, RollupState(c.id), _span(first, today), True, pages=2**62)
+            if self.book is not None and self.people is not None:
+                await self.people.keep(c.id, await self.book.rebuild(c.id))
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _held(self, circle_id: str) -> AsyncIterator[None]:
+        """The circle's lease for a repair, waited for while a sweep of it is under way."""
+        slot = int(time.time() // LEASE_SECONDS)
+        while not await self._repo.take_lease(circle_id, slot):
+            await asyncio.sleep(0.2)
+            slot = int(time.time() // LEASE_SECONDS)
+        try:
+            yield
         finally:
-            await self._repo.drop_lease(c.id, slot)
+            await self._repo.drop_lease(circle_id, slot)
+
+    async def rebuild_book(self, circle_id: str) -> bool:
+        """Read every activity of the circle again into its book, then rewrite its people
+        table (under the lease). False: no such circle."""
+        if await self._repo.circle(circle_id) is None:
+            return False
+        assert self.book is not None and self.people is not None
+        async with self._held(circle_id):
+            await self.people.keep(circle_id, await self.book.rebuild(circle_id))
         return True
 
 

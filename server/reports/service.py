@@ -2,23 +2,25 @@
 
 Cost per request (all reads are equalities on declared indexes, none touches messages):
 - an activity's report: the activity's state, its sign-up rows (one query, about as many rows as
-  the activity has had sign-up changes), its payments with their ledgers (one query plus two
-  per payment), its referral attributions (one query) and three Redis counters;
-- a circle's revenue and its CSV ledger: the circle's activity list (one query), then per
-  activity its state and payments with ledgers: bounded by the circle's activities and payments
-  (the first read of a circle in a process also lists its upcoming and 100 newest past
-  activities, two queries, see ``_activity_ids``).
+  the activity has had sign-up changes), its payments with their ledgers from the circle's book
+  (one ``_id`` and the circle's pending marks; from the sources when the activity is marked),
+  its referral attributions (one query) and three Redis counters;
+- a circle's revenue and its CSV ledger: the circle's book (one ``_id``, book.py), its pending
+  marks (one equality, usually none) and the sources of each activity still marked; then the
+  names of the payers shown (the outstanding transfers; every payer for the CSV), one ``_id``
+  each.
 """
 
 from __future__ import annotations
 
 from server.accounts.models import User
+from server.accounts.service import AccountService
 from server.activities.models import Activity
 from server.activities.service import ActivityService
 from server.core import clock
-from server.payments.service import PaymentService
 from server.referrals.service import ReferralService
 from server.reports import access, history, money
+from server.reports.book import BookKeeper
 from server.reports.money import Paid
 from server.reports.recorder import row_of
 from server.reports.repository import ReportRepository
@@ -52,13 +54,15 @@ class ReportService:
         repo: ReportRepository,
         activities: ActivityService,
         circles: CircleService,
-        payments: PaymentService,
         referrals: ReferralService,
+        book: BookKeeper,
+        accounts: AccountService,
     ) -> None:
         self._repo = repo
+        self._book = book
+        self._accounts = accounts
         self._activities = activities
         self._circles = circles
-        self._payments = payments
         self._referrals = referrals
         self._listed: set[str] = set()  # circles whose older activities were listed
 
@@ -70,7 +74,8 @@ class ReportService:
         missing, rate = history.no_shows(a, now)
         counts = await self._referrals.for_activity(user, a.id)
         visits = ChannelsOut(**counts.visits) if counts.visits is not None else None
-        paid = await self._paid(user, a.id, a.title)
+        e = await self._book.entry(a.circle_id, a.id)
+        paid = [Paid(p, ledger, None, a.title) for p, ledger in (e.payments if e else [])]
         return ActivityReportOut(
             activity_id=a.id,
             circle_id=a.circle_id,
@@ -122,34 +127,44 @@ class ReportService:
             ),
         )
 
-    async def _paid(self, user: User, activity_id: str, title: str) -> list[Paid]:
-        found = await self._payments.for_activity(user, activity_id)
-        return [Paid(p, ledger, payer, title) for p, ledger, payer in found]
-
     async def _activity_ids(self, user: User, circle_id: str) -> list[str]:
-        """The circle's activities. The recorder lists an activity at its first commit; one
-        whose last change came before the recorder existed (a store from an older version) is
-        listed here, from the circle's upcoming and newest 100 past activities, once per
-        circle and process."""
-        if circle_id not in self._listed:
-            found = [
-                *await self._activities.in_circle(user, circle_id, True),
-                *await self._activities.in_circle(user, circle_id, False),
-            ]
-            await self._repo.add_activities(circle_id, [a.id for a in found])
-            if len(self._listed) >= LISTED_MEMORY:
-                self._listed.clear()
-            self._listed.add(circle_id)
+        """The circle's activities (see ``_list_older``)."""
+        await self._list_older(user, circle_id)
         return await self._repo.activities_of(circle_id)
 
-    async def _circle_paid(self, user: User, circle_id: str) -> list[Paid]:
+    async def _list_older(self, user: User, circle_id: str) -> None:
+        """The recorder lists an activity at its first commit; one whose last change came
+        before the recorder existed (a store from an older version) is listed here, from the
+        circle's upcoming and newest 100 past activities, once per circle and process, and
+        marked for the circle's book."""
+        if circle_id in self._listed:
+            return
+        found = [
+            *await self._activities.in_circle(user, circle_id, True),
+            *await self._activities.in_circle(user, circle_id, False),
+        ]
+        ids = list(dict.fromkeys(a.id for a in found))
+        taken = await self._repo.add_activities(circle_id, ids)
+        for k, activity_id in enumerate(ids):
+            if k not in taken:
+                await self._book.mark(circle_id, activity_id)
+        if len(self._listed) >= LISTED_MEMORY:
+            self._listed.clear()
+        self._listed.add(circle_id)
+
+    async def _circle_paid(self, user: User, circle_id: str, every_payer: bool) -> list[Paid]:
+        """The circle's payments from its book, with the payer of each outstanding one (of
+        each one with ``every_payer``)."""
         await access.require_circle_reader(self._circles, user, circle_id)
-        paid: list[Paid] = []
-        for activity_id in await self._activity_ids(user, circle_id):
-            a = await self._activities.state(activity_id)
-            if a is not None and a.circle_id == circle_id:
-                paid.extend(await self._paid(user, a.id, a.title))
-        return paid
+        await self._list_older(user, circle_id)
+        found = [
+            (p, ledger, e.title)
+            for e in (await self._book.read(circle_id)).values()
+            for p, ledger in e.payments
+        ]
+        wanted = {p.user_id for p, _, _ in found if every_payer or money.is_outstanding(p)}
+        payers = await self._accounts.get_users(sorted(wanted))
+        return [Paid(p, ledger, payers.get(p.user_id), title) for p, ledger, title in found]
 
     async def circle_activities(self, user: User, circle_id: str) -> list[Activity]:
         """The current state of each of the circle's activities (the caller has passed the
@@ -157,11 +172,8 @@ class ReportService:
         found = [await self._activities.state(i) for i in await self._activity_ids(user, circle_id)]
         return [a for a in found if a is not None and a.circle_id == circle_id]
 
-    async def paid_for(self, user: User, a: Activity) -> list[Paid]:
-        return await self._paid(user, a.id, a.title)
-
     async def revenue(self, user: User, circle_id: str) -> RevenueOut:
-        paid = await self._circle_paid(user, circle_id)
+        paid = await self._circle_paid(user, circle_id, every_payer=False)
         found = money.revenue(paid)
         return RevenueOut(
             circle_id=circle_id,
@@ -187,4 +199,4 @@ class ReportService:
         )
 
     async def ledger_csv(self, user: User, circle_id: str) -> str:
-        return money.ledger_csv(await self._circle_paid(user, circle_id))
+        return money.ledger_csv(await self._circle_paid(user, circle_id, every_payer=True))

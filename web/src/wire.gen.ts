@@ -4436,6 +4436,10 @@ export interface components {
             thresholds: components["schemas"]["LifecycleOut"];
             /** Main Currency */
             main_currency: string | null;
+            /** Total */
+            total: number;
+            /** Offset */
+            offset: number;
             /** Members */
             members: components["schemas"]["MemberStandingOut"][];
         };
@@ -16375,6 +16379,8 @@ export interface operations {
                 stage?: "new" | "activated" | "active" | "cooling" | "silent" | "churned" | "returning";
                 segment?: "champions" | "new and not yet activated" | "at risk" | "lost" | "big spenders";
                 tag?: string;
+                limit?: string;
+                offset?: string;
             };
             header?: never;
             path: {

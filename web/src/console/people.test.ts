@@ -4,6 +4,8 @@ import {
   editTags,
   filterFrom,
   filterQuery,
+  listQuery,
+  listTitle,
   memberColumns,
   outreachRequest,
   selectedShown,
@@ -23,6 +25,17 @@ describe("the members page's filters", () => {
     expect(filterQuery(NO_FILTER)).toBe("");
     expect(filterFrom(new URLSearchParams(filterQuery(f).slice(1)))).toEqual(f);
     expect(filterFrom(new URLSearchParams("stage=+&segment=at+risk"))).toEqual({ stage: null, segment: "at risk", tag: null });
+  });
+
+  it("ask for the largest page, with or without a filter", () => {
+    expect(listQuery(NO_FILTER)).toBe("?limit=500");
+    expect(listQuery({ stage: "new", segment: null, tag: null })).toBe("?stage=new&limit=500");
+  });
+
+  it("say when a page shows only the first members", () => {
+    expect(listTitle(3, 3, false)).toBe("3 members");
+    expect(listTitle(1, 1, true)).toBe("1 member matching the filter");
+    expect(listTitle(500, 5000, false)).toBe("5000 members, the first 500 shown");
   });
 });
 

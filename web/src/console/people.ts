@@ -32,6 +32,21 @@ export function filterQuery(f: PeopleFilter): string {
   return parts.length ? `?${parts.join("&")}` : "";
 }
 
+// The members page asks for the server's largest page; a larger circle shows how many more
+// match (the filters, tags and outreach still reach all of them).
+export const PAGE_SIZE = 500;
+
+export function listQuery(f: PeopleFilter): string {
+  const q = filterQuery(f);
+  return `${q ? `${q}&` : "?"}limit=${PAGE_SIZE}`;
+}
+
+export function listTitle(shown: number, total: number, filtered: boolean): string {
+  const noun = total === 1 ? "member" : "members";
+  const which = filtered ? " matching the filter" : "";
+  return shown < total ? `${total} ${noun}${which}, the first ${shown} shown` : `${total} ${noun}${which}`;
+}
+
 export function filterFrom(params: URLSearchParams): PeopleFilter {
   const read = (k: string) => params.get(k)?.trim() || null;
   return { stage: read("stage"), segment: read("segment"), tag: read("tag") };

@@ -4,7 +4,7 @@
 
 import { request } from "../api";
 import type { ReportRange } from "../router";
-import { filterQuery, type PeopleFilter } from "./people";
+import { listQuery, type PeopleFilter } from "./people";
 import type { CircleReport, MembersLifecycle, Outreach, OutreachIn } from "./wire";
 
 const enc = encodeURIComponent;
@@ -20,7 +20,7 @@ export const peopleApi = {
   circleReport: (circleId: string, range: ReportRange) =>
     request<CircleReport>("GET", `/circles/${enc(circleId)}/report${rangeQuery(range)}`),
   lifecycle: (circleId: string, filter: PeopleFilter) =>
-    request<MembersLifecycle>("GET", `/circles/${enc(circleId)}/members/lifecycle${filterQuery(filter)}`),
+    request<MembersLifecycle>("GET", `/circles/${enc(circleId)}/members/lifecycle${listQuery(filter)}`),
   putTags: (circleId: string, userId: string, tags: string[]) =>
     request<{ circle_id: string; user_id: string; tags: string[] }>("PUT", `/circles/${enc(circleId)}/members/${enc(userId)}/tags`, { tags }),
   send: (circleId: string, body: OutreachIn) => request<{ outreach: Outreach }>("POST", `/circles/${enc(circleId)}/outreach`, body),

@@ -5,7 +5,7 @@
 // what came of them. Owners and admins only: the server decides, anyone else sees its refusal.
 
 import { ApiError, api, describeError } from "../api";
-import { NO_FILTER, OUTREACH_COLUMNS, SEGMENTS, STAGES, hasFilter, memberColumns, selectedShown, tagSlug, type PeopleFilter } from "../console/people";
+import { NO_FILTER, OUTREACH_COLUMNS, SEGMENTS, STAGES, hasFilter, listTitle, memberColumns, selectedShown, tagSlug, type PeopleFilter } from "../console/people";
 import { peopleApi } from "../console/peopleApi";
 import type { MemberStanding, MembersLifecycle } from "../console/wire";
 import { h, replaceChildren, userText } from "../dom";
@@ -96,7 +96,7 @@ export function consolePeopleView(circleId: string, filter: PeopleFilter): View 
     selected = new Set([...selected].filter((id) => ids.has(id)));
     grid = selectableTable({
       testid: "people-table",
-      title: `${members.length} ${members.length === 1 ? "member" : "members"}${hasFilter(filter) ? " matching the filter" : ""} (as of ${data.day}, UTC)`,
+      title: `${listTitle(members.length, data.total, hasFilter(filter))} (as of ${data.day}, UTC)`,
       columns: memberColumns(data.main_currency),
       rows: members,
       file: ["members", circleId, filter.stage ?? "", filter.segment ?? "", filter.tag ?? ""],
