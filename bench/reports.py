@@ -129,9 +129,11 @@ async def rebuild(
     saved: dict[str, Any],
     log: Any,
     books: bool = False,
+    days: bool = False,
 ) -> dict[str, Any]:
-    """The rollups (with ``books``: only the books and people tables), brought current as an
-    operator repairs them (the server stopped)."""
+    """The rollups (with ``books``: only the books and people tables; with ``days``: the stored
+    days re-encoded as bitmaps), brought current as an operator repairs them (the server
+    stopped)."""
     pg = ferret.companions[0].popen.pid
 
     def db_cpu() -> float:
@@ -142,6 +144,7 @@ async def rebuild(
     t0 = time.monotonic()
     cmd = [sys.executable, "-m", "server.reports.rebuild", "--circle", big, "--circle", small]
     cmd += ["--books"] if books else []
+    cmd += ["--days"] if days else []
     done = await loop.run_in_executor(
         None,
         lambda: subprocess.run(
@@ -153,8 +156,9 @@ async def rebuild(
     if done.returncode != 0:
         raise RuntimeError(f"rebuild failed: {done.stdout} {done.stderr[-3000:]}")
     log(
-        f"  rollups rebuilt ({' '.join(cmd[1:])}): {took:.0f}s for {saved['messages']:,} "
-        f"messages, database CPU {db_cpu_s:.0f}s; load average before {load}, after "
+        f"  rollups rebuilt ({' '.join(cmd[1:])}): {took:.0f}s "
+        f"({saved['messages']:,} messages, {saved['activities']:,} activities), "
+        f"database CPU {db_cpu_s:.0f}s; load average before {load}, after "
         f"{os.getloadavg()}"
     )
     return {
@@ -286,6 +290,10 @@ async def amain(opts: argparse.Namespace, started: datetime, out_dir: Path, log:
         if not saved.get("books"):  # a world kept before the books existed
             result["books"] = await rebuild(loop, env, ferret, big, small, saved, log, books=True)
             saved["books"] = result["books"]
+            world_file.write_text(json.dumps(saved, indent=1))
+        if not saved.get("days_bitmaps"):  # a world kept before days were stored as bitmaps
+            found = await rebuild(loop, env, ferret, big, small, saved, log, days=True)
+            result["days_bitmaps"] = saved["days_bitmaps"] = found
             world_file.write_text(json.dumps(saved, indent=1))
         # measured on a fresh process, the sweeper at its default period
         env.pop("REPORT_ROLLUP_SECONDS")

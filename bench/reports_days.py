@@ -5,7 +5,8 @@
 Starts a private PostgreSQL + FerretDB (``tests/support/infra.py``, with the server's GIN
 mirrors), stores ``--days`` day documents of one circle shaped as ``rollups_compute.day_doc``
 writes them, with ``--ids`` posters and active members each, once with the ids as arrays (the
-format before) and once as space-separated strings (now), and times the report's read (one
+format before) and once as space-separated strings (the format after it; bench/reports_bitmaps.py
+compares strings with the bitmaps days are stored as now), and times the report's read (one
 ``{circle_id, month}`` equality per month, ``RollupRepository.days_of_months``), with
 FerretDB's and PostgreSQL's CPU per read. See docs/performance.md ("Reports at 5,000 members").
 """

@@ -12,9 +12,10 @@ cohorts (circle_report.py).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from server.reports.rollups_compute import Day
+from server.reports.rollups_compute import Day, Members, Numbering
 
 ACTIVATION_DAYS = 7
 COHORT_WEEKS = 8
@@ -22,22 +23,27 @@ COHORT_WEEKS = 8
 
 class Days:
     """The stored days of one report request (``days`` keyed by ``YYYY-MM-DD``), with each day's
-    active members turned, once and only when first asked for, into a bitmask over one
-    numbering of the member ids (bit i: the i-th id met in this request).
+    active members (and posters) as a bitmask over one numbering of the member ids, made once
+    per day and only when first asked for.
 
     Why: the report's distinct counts of active members (in a bucket, WAU, MAU, newcomers
     activated, cohort members retained) are over overlapping unions of days of ~1,500 ids each
     in a busy circle. Rebuilt as Python sets for every bucket, every newcomer (8 days each) and
     every cohort week, they cost 0.46-1.04 s of CPU per request at 5,000 members
-    (docs/performance.md, "Reports at 5,000 members"); as masks, each id of a day is touched
-    once per request and a union of up to 31 days is an OR of as many ints
-    (bench/reports_arith.py)."""
+    (docs/performance.md, "Reports at 5,000 members"); as masks, a union of up to 31 days is an
+    OR of as many ints (bench/reports_arith.py).
+
+    The numbering is the circle's stored one (rollups_compute.Numbering: the latest version
+    among the days read, which reads every earlier one) when days come stored as bitmaps,
+    whose masks are then used as read; ids of days stored as lists (before bitmaps, or made in
+    memory) are numbered after it, each id of such a day touched once per request."""
 
     def __init__(self, days: dict[str, Day]) -> None:
         self.days = days
         self._keys = sorted(days)
-        self._number: dict[str, int] = {}
-        self._active: dict[str, int] = {}
+        self._base = _numbering_of(days.values())
+        self._number: dict[str, int] = dict(self._base.index()) if self._base else {}
+        self._masks: dict[tuple[str, str], int] = {}
 
     def get(self, day: date) -> Day | None:
         return self.days.get(day.isoformat())
@@ -66,20 +72,30 @@ class Days:
 
     def active(self, first: date, last: date) -> int:
         """The members active on any day from ``first`` to ``last``, as a mask."""
+        return self._union("active", first, last)
+
+    def posters(self, first: date, last: date) -> int:
+        """The members who posted on any day from ``first`` to ``last``, as a mask."""
+        return self._union("posters", first, last)
+
+    def _union(self, which: str, first: date, last: date) -> int:
         out, d = 0, first
         while d <= last:
             key = d.isoformat()
-            mask = self._active.get(key)
+            mask = self._masks.get((which, key))
             if mask is None:
                 found = self.days.get(key)
                 if found is not None:
-                    mask = self._active[key] = self._mask(found.active)
+                    ids = found.active if which == "active" else found.posters
+                    mask = self._masks[which, key] = self._mask(ids)
             if mask:
                 out |= mask
             d += timedelta(days=1)
         return out
 
-    def _mask(self, ids: list[str]) -> int:
+    def _mask(self, ids: Sequence[str]) -> int:
+        if isinstance(ids, Members) and self._base is not None and self._base.covers(ids.numbering):
+            return ids.mask
         # One character per numbered id ('1': in the list), read as a base-2 number (reversed:
         # the last character is the most significant digit): the cheapest way found to set a
         # thousand bits of an int from Python (base 2 is exempt from int()'s digit limit).
@@ -92,6 +108,16 @@ class Days:
                 digits.append(48)
             digits[i] = 49
         return int(digits[::-1], 2) if digits else 0
+
+
+def _numbering_of(days: Iterable[Day]) -> Numbering | None:
+    """The latest numbering the days' bitmaps were read with (all of one circle)."""
+    out: Numbering | None = None
+    for d in days:
+        for ids in (d.active, d.posters):
+            if isinstance(ids, Members) and (out is None or ids.numbering.v > out.v):
+                out = ids.numbering
+    return out
 
 
 def activation(days: Days, first: date, last: date) -> tuple[int, int]:

@@ -5,7 +5,8 @@ rollups only (rollups.py keeps them; no message is read here).
 Cost per request: one equality lookup per month of ``from - 29 days .. to + 63 days`` (up to
 today) on ``(circle_id, month)``, plus the gate (the circle and the reader's membership); then
 pure arithmetic over at most ~820 day documents (``answer``), where each day's active members
-are read once into a bitmask (circle_cohorts.Days) and every distinct count is an OR of masks.
+and posters are a bitmask (stored as such: circle_cohorts.Days) and every distinct count is an
+OR of masks.
 """
 
 from __future__ import annotations
@@ -89,8 +90,7 @@ def bucket(days: Days, first: date, last: date, today: date) -> CircleBucketOut:
     dau = round(daily / counted_days, 2) if counted_days > 0 else 0.0
     mau = days.active(last - timedelta(days=MAU_DAYS - 1), last).bit_count()
     wau = days.active(last - timedelta(days=WAU_DAYS - 1), last).bit_count()
-    # buckets do not overlap: one set per bucket touches each poster id once, as masks would
-    speakers: set[str] = set().union(*(d.posters for d in inside))
+    speakers = days.posters(first, last)
     last_event: dict[str, str] = {}  # who joined or left last, within the bucket
     for d in inside:
         events = [
@@ -99,8 +99,11 @@ def bucket(days: Days, first: date, last: date, today: date) -> CircleBucketOut:
         ]
         for u, _, kind in sorted(events, key=lambda e: e[1]):
             last_event[u] = kind
-    gone = {u for u, kind in last_event.items() if kind == "leave"}
-    staying = len(speakers) - len(speakers & gone)  # speakers still members at the end
+    gone = 0
+    for u, kind in last_event.items():
+        if kind == "leave":
+            gone |= days.bit(u)
+    staying = (speakers & ~gone).bit_count()  # speakers still members at the end
     waits = sorted(w for d in inside for w in d.waits)
     prompts = sum(d.prompts for d in inside)
     newcomers, activated = activation(days, first, last)
@@ -118,7 +121,7 @@ def bucket(days: Days, first: date, last: date, today: date) -> CircleBucketOut:
         wau=wau,
         mau=mau,
         stickiness=round(dau / mau, 4) if mau else None,
-        speakers=len(speakers),
+        speakers=speakers.bit_count(),
         silent=max(members - staying, 0),
         newcomers=newcomers,
         activated=activated,

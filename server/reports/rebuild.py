@@ -1,8 +1,11 @@
 """Recompute the circle report's rollups from scratch (repair; reports/rollups.py), with each
 circle's book and people table (book.py, people.py); ``--books`` rewrites only those.
 
-    python -m server.reports.rebuild --circle ID [--circle ID ...] [--books]
-    python -m server.reports.rebuild --all [--books]
+    python -m server.reports.rebuild --circle ID [--circle ID ...] [--books | --days]
+    python -m server.reports.rebuild --all [--books | --days]
+
+``--days`` writes every stored day again as it is, in the current format (posters and active
+members as bitmaps of member numbers), recomputing nothing.
 
 Runs against the database the settings name (``MONGODB_URL``, ``MONGODB_DB``), beside running
 servers: a circle is rebuilt under its rollup lease, so no sweep works on it meanwhile. The
@@ -21,7 +24,7 @@ from server.settings import Settings
 
 
 async def rebuild(
-    settings: Settings, circle_ids: list[str], every: bool, books: bool = False
+    settings: Settings, circle_ids: list[str], every: bool, books: bool = False, days: bool = False
 ) -> int:
     c = wiring.build(settings, settings.mongodb_url or "")
     try:
@@ -32,6 +35,7 @@ async def rebuild(
         missing = 0
         for circle_id in circle_ids:
             kept = c.rollups.rebuild_book if books else c.rollups.rebuild
+            kept = c.rollups.reencode_days if days else kept
             if await kept(circle_id):
                 print(f"rebuilt {circle_id}")
             else:
@@ -47,13 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--circle", action="append", default=[], help="a circle id (repeatable)")
     which.add_argument("--all", action="store_true", help="every circle")
-    parser.add_argument("--books", action="store_true", help="the books and people tables only")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--books", action="store_true", help="the books and people tables only")
+    what.add_argument("--days", action="store_true", help="re-encode the stored days only")
     args = parser.parse_args(argv)
     settings = Settings()
     if not settings.mongodb_url:
         print("MONGODB_URL must name the database to rebuild", file=sys.stderr)
         return 2
-    return asyncio.run(rebuild(settings, list(args.circle), bool(args.all), bool(args.books)))
+    return asyncio.run(
+        rebuild(settings, list(args.circle), bool(args.all), bool(args.books), bool(args.days))
+    )
 
 
 if __name__ == "__main__":

@@ -329,6 +329,19 @@ class RollupKeeper:
             await self.people.keep(circle_id, await self.book.rebuild(circle_id))
         return True
 
+    async def reencode_days(self, circle_id: str) -> bool:
+        """Write every stored day of the circle again as it is, in the current format (posters
+        and active members as bitmaps), without recomputing it (under the lease). False: no
+        such circle."""
+        c = await self._repo.circle(circle_id)
+        if c is None:
+            return False
+        async with self._held(circle_id):
+            months = months_between(day_of(c.created_at), day_of(clock.now()))
+            for month in months:  # a month at a time: one numbering version for most of them
+                await self._repo.put_days(circle_id, await self._repo.days_of_months(c.id, [month]))
+        return True
+
 
 def _around(days: set[str]) -> set[str]:
     """The days to rewrite: each changed day and the one before (its prompts' replies)."""

@@ -23,9 +23,11 @@ Definitions (docs/protocol.md, "Circle report"):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from itertools import compress
+from typing import Any, overload
 
 NEWCOMER_DAYS = 14
 REPLY_WINDOW = timedelta(hours=24)
@@ -58,8 +60,9 @@ class Day:
     members: int = 0  # at the end of the day
     messages: int = 0
     deleted: int = 0
-    posters: list[str] = field(default_factory=list)
-    active: list[str] = field(default_factory=list)
+    # lists of ids, or (read from a day stored as bitmaps) ``Members``
+    posters: Sequence[str] = field(default_factory=list)
+    active: Sequence[str] = field(default_factory=list)
     prompts: int = 0
     waits: list[float] = field(default_factory=list)  # seconds, answered prompts
 
@@ -145,20 +148,156 @@ def compute_day(
     return d
 
 
-def _id_list(value: Any) -> list[str]:
-    """A stored list of user ids: one space-separated string (a list in days stored before)."""
+# '0'/'1' digits to selector bytes for itertools.compress
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+class Numbering:
+    """Version ``v`` of one circle's numbering of its member ids (``ids[i]`` is number i), as
+    stored in ``rollup_numbers`` (rollups_repository.py). Versions are append only: each starts
+    with the one before, so a bitmask made with one version reads the same with any later one.
+    Version 0 is the empty numbering (never stored)."""
+
+    __slots__ = ("_index", "circle_id", "ids", "v")
+
+    def __init__(self, circle_id: str, v: int, ids: list[str]) -> None:
+        self.circle_id = circle_id
+        self.v = v
+        self.ids = ids
+        self._index: dict[str, int] | None = None
+
+    def index(self) -> dict[str, int]:
+        """Id -> number (made on first use: 5,000 ids cost ~0.3 ms)."""
+        if self._index is None:
+            self._index = {u: i for i, u in enumerate(self.ids)}
+        return self._index
+
+    def missing(self, ids: Iterable[str]) -> list[str]:
+        index = self.index()
+        return sorted({u for u in ids if u not in index})
+
+    def covers(self, other: Numbering) -> bool:
+        """Whether a mask over ``other`` reads the same over this one (a prefix of it)."""
+        return other.circle_id == self.circle_id and other.v <= self.v
+
+    def mask(self, ids: Sequence[str]) -> int:
+        """The bitmask of ``ids`` (every one numbered here; KeyError otherwise)."""
+        if isinstance(ids, Members) and self.covers(ids.numbering):
+            return ids.mask
+        index = self.index()
+        # one '0'/'1' digit per number, read as a base-2 int (last digit most significant):
+        # the cheapest way found to set a thousand bits from Python (circle_cohorts.Days)
+        digits = bytearray(b"0") * len(self.ids)
+        for u in ids:
+            digits[index[u]] = 49
+        return int(digits[::-1], 2) if digits else 0
+
+    def decode(self, mask: int) -> list[str]:
+        """The ids of ``mask``, in numbering order (C loops only: ~30 us for 5,000 numbers)."""
+        return list(compress(self.ids, bin(mask)[:1:-1].encode().translate(_BITS)))
+
+
+class Members(Sequence[str]):
+    """A day's posters or active members read from a day stored as a bitmap: the mask over a
+    circle's ``Numbering``, used as such by the report (circle_cohorts.Days) and turned into ids
+    only when iterated (the sweeper's readers: rollups_days.py, people.py)."""
+
+    __slots__ = ("_ids", "mask", "numbering")
+
+    def __init__(self, mask: int, numbering: Numbering) -> None:
+        self.mask = mask
+        self.numbering = numbering
+        self._ids: list[str] | None = None
+
+    def ids(self) -> list[str]:
+        if self._ids is None:
+            self._ids = self.numbering.decode(self.mask)
+        return self._ids
+
+    def __len__(self) -> int:
+        return self.mask.bit_count()
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        return self.ids()[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids())
+
+    def __contains__(self, user_id: object) -> bool:
+        i = self.numbering.index().get(user_id) if isinstance(user_id, str) else None
+        return i is not None and bool(self.mask >> i & 1)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return sorted(self) == sorted(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Members({sorted(self)!r})"
+
+
+def _ids_of(value: Any, numbering: Numbering | None) -> Sequence[str]:
+    """Stored posters or active members: a bitmap over ``numbering`` (bytes, little-endian),
+    or, in days stored before, one space-separated string or a list."""
+    if isinstance(value, bytes):
+        if numbering is None:
+            raise ValueError("a day stored as bitmaps needs its circle's numbering")
+        return Members(int.from_bytes(value, "little"), numbering)
     if isinstance(value, str):
         return value.split()
     return [str(u) for u in value or ()]
 
 
-def day_doc(d: Day) -> dict[str, Any]:
-    """(FerretDB v1 stores no nested arrays: pairs are objects.) The posters and the active
-    members are each stored as one space-separated string of ids: FerretDB decodes an array
-    element by element, and a busy circle's day holds a thousand or more of each: 90 days of
-    1,500 ids cost it 2.2 s of CPU to read as arrays, 0.3 s as strings (bench/reports_days.py;
-    docs/performance.md, "Reports at 5,000 members")."""
-    return {
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _pairs_text(pairs: list[tuple[str, datetime]]) -> str:
+    """Who and when, as one string: ``<id>@<microseconds since 1970>`` space-separated (an array
+    of objects costs FerretDB a decode per element: a day of 30 joins and 30 newcomers cost it
+    about 2 ms to read, as much as the rest of the document many times over)."""
+    return " ".join(f"{u}@{(at - _EPOCH) // _MICRO}" for u, at in pairs)
+
+
+def _pairs_of(value: Any) -> list[tuple[str, datetime]]:
+    """Stored pairs: one string (``_pairs_text``), or objects ``{u, at}`` (days stored before)."""
+    if isinstance(value, str):
+        out = []
+        for item in value.split():
+            u, _, micros = item.rpartition("@")
+            out.append((u, _EPOCH + int(micros) * _MICRO))
+        return out
+    return [(e["u"], e["at"] if e["at"].tzinfo else e["at"].replace(tzinfo=UTC)) for e in value]
+
+
+def _waits_of(value: Any) -> list[float]:
+    """Stored waits: one space-separated string of seconds, or an array (days stored before)."""
+    return [float(w) for w in (value.split() if isinstance(value, str) else value)]
+
+
+def _bitmap(mask: int) -> bytes:
+    return mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+
+
+def day_doc(d: Day, numbering: Numbering | None = None) -> dict[str, Any]:
+    """The posters and the active
+    members are each stored as a bitmap over the circle's ``numbering`` (every id numbered in
+    it), as bytes, with ``nv``, the numbering's version: FerretDB's cost of reading a document
+    grows with its bytes, and 1,500 ids of 32 characters made a busy day ~100 KB, ~3.5 ms of
+    its CPU each; over 5,000 numbered members a day is ~1.5 KB (bench/reports_bitmaps.py;
+    docs/performance.md, "Reports at 5,000 members"); joins, leaves, newcomers and waits as
+    one string each (``_pairs_text``). Without a numbering, the format before: one
+    space-separated string of ids each, the pairs as objects (FerretDB v1 stores no nested
+    arrays), waits as an array (kept to test that such days are still read)."""
+    doc: dict[str, Any] = {
         "_id": f"{d.circle_id}:{d.day}",
         "circle_id": d.circle_id,
         "day": d.day,
@@ -169,28 +308,35 @@ def day_doc(d: Day) -> dict[str, Any]:
         "members": d.members,
         "messages": d.messages,
         "deleted": d.deleted,
-        "posters": " ".join(d.posters),
-        "active": " ".join(d.active),
         "prompts": d.prompts,
         "waits": d.waits,
     }
+    if numbering is None:
+        doc["posters"], doc["active"] = " ".join(d.posters), " ".join(d.active)
+    else:
+        doc["nv"] = numbering.v
+        doc["posters"] = _bitmap(numbering.mask(d.posters))
+        doc["active"] = _bitmap(numbering.mask(d.active))
+        for key, pairs in (("joins", d.joins), ("leaves", d.leaves), ("newcomers", d.newcomers)):
+            doc[key] = _pairs_text(pairs)
+        doc["waits"] = " ".join(repr(w) for w in d.waits)
+    return doc
 
 
-def day_of_doc(doc: dict[str, Any]) -> Day:
-    def utc(at: datetime) -> datetime:
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
+def day_of_doc(doc: dict[str, Any], numbering: Numbering | None = None) -> Day:
+    """A stored day; ``numbering``: its circle's, of version ``nv`` or later (bitmaps)."""
 
     return Day(
         circle_id=doc["circle_id"],
         day=doc["day"],
-        joins=[(e["u"], utc(e["at"])) for e in doc.get("joins", ())],
-        leaves=[(e["u"], utc(e["at"])) for e in doc.get("leaves", ())],
-        newcomers=[(e["u"], utc(e["at"])) for e in doc.get("newcomers", ())],
+        joins=_pairs_of(doc.get("joins", ())),
+        leaves=_pairs_of(doc.get("leaves", ())),
+        newcomers=_pairs_of(doc.get("newcomers", ())),
         members=int(doc.get("members", 0)),
         messages=int(doc.get("messages", 0)),
         deleted=int(doc.get("deleted", 0)),
-        posters=_id_list(doc.get("posters")),
-        active=_id_list(doc.get("active")),
+        posters=_ids_of(doc.get("posters"), numbering),
+        active=_ids_of(doc.get("active"), numbering),
         prompts=int(doc.get("prompts", 0)),
-        waits=[float(w) for w in doc.get("waits", ())],
+        waits=_waits_of(doc.get("waits", ())),
     )

@@ -1,5 +1,7 @@
 """Rewriting a circle's day rollups whole from their facts (rollups_compute.compute_day).
 
+Writes: the rewritten days, together, once all are computed (rollups_repository.put_days).
+
 Reads: the circle's day documents of the months around the days (one equality per month), the
 facts of each day and the next (one equality each), and the facts of each poster who may be a
 newcomer (one equality each, ``(circle_id, user_id)``): one who joined within NEWCOMER_DAYS and
@@ -68,6 +70,7 @@ async def recompute(
     if ripple_from is not None:
         todo.update(d for d in known if d >= ripple_from)
     facts: dict[str, list[Fact]] = {}
+    written: list[Day] = []
 
     async def of_day(day: str) -> list[Fact]:
         if day not in facts:
@@ -105,5 +108,8 @@ async def recompute(
             last_joins,
             history,
         )
-        await repo.put_day(computed)
+        written.append(computed)
         known[day] = computed
+    # written together: the ids they hold numbered once (one numbering version at most, not
+    # one per day that brings a new member: docs/architecture.md, "Circle report rollups")
+    await repo.put_days(circle_id, written)

@@ -5,6 +5,7 @@ reactions). Every read is a top-level equality on a declared index (or an ``_id`
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
-from server.reports.rollups_compute import Day, Fact, day_doc, day_of_doc
+from server.reports.rollups_compute import Day, Fact, Numbering, day_doc, day_of_doc
 
 INDEXES = {
     "rollup_facts": [
@@ -23,7 +24,20 @@ INDEXES = {
     # read and written by ``_id`` only (declared so that ``_id`` gets its GIN mirror)
     "rollup_state": [],
     "rollup_leases": [],
+    # versions by ``_id`` (readers); all of a circle's, by ``circle_id``, only when a process
+    # first writes days of the circle (its latest version unknown)
+    "rollup_numbers": [Index([("circle_id", 1)], "circle")],
 }
+# A writer trusts the latest numbering version it knows this long before reading the circle's
+# versions again: days it encodes meanwhile with an older version stay correct (any later
+# version reads them); this only bounds how far a reader may have to probe upward.
+NUMBERING_FRESH_SECONDS = 60.0
+# A version is deleted once this many newer ones exist: a writer that read the latest version
+# and appends after it must not meet its own next ``_id`` deleted and free again (which would
+# take that many versions written by another sweep between its read and its insert).
+NUMBERING_KEPT = 4
+NUMBERING_PROBES = 10_000  # upward lookups before a missing version is an error
+MEMORY = 1_000  # circles whose latest numbering a process keeps
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,11 @@ class RollupRepository:
         self._circles = db["circles"]
         self._memberships = db["memberships"]
         self._reactions = db["reactions"]
+        self._numbers = db["rollup_numbers"]
+        # circle -> the latest numbering version known here (versions are immutable), and when
+        # a writer last made sure no newer one existed
+        self._numbering: dict[str, Numbering] = {}
+        self._checked: dict[str, float] = {}
 
     # facts -------------------------------------------------------------------------------
 
@@ -120,22 +139,120 @@ class RollupRepository:
     # days --------------------------------------------------------------------------------
 
     async def put_day(self, d: Day) -> None:
-        doc = day_doc(d)
-        await retry_busy(lambda: self._days.replace_one({"_id": doc["_id"]}, doc, upsert=True))
+        await self.put_days(d.circle_id, [d])
+
+    async def put_days(self, circle_id: str, days: list[Day]) -> None:
+        """Write each day whole, its posters and active members as bitmaps over the circle's
+        numbering (extended first, once, by the ids it lacks). Only under the circle's lease."""
+        if not days:
+            return
+        numbering = await self._numbering_for(
+            circle_id, {u for d in days for u in (*d.posters, *d.active)}
+        )
+
+        async def put(doc: dict[str, Any]) -> None:
+            await retry_busy(lambda: self._days.replace_one({"_id": doc["_id"]}, doc, upsert=True))
+
+        await asyncio.gather(*(put(day_doc(d, numbering)) for d in days))
 
     async def day(self, circle_id: str, day: str) -> Day | None:
         doc = await self._days.find_one({"_id": f"{circle_id}:{day}"})
-        return day_of_doc(doc) if doc else None
+        return (await self._decoded(circle_id, [doc]))[0] if doc else None
 
     async def days_of_months(self, circle_id: str, months: list[str]) -> list[Day]:
         pages = await asyncio.gather(
             *(self._days.find({"circle_id": circle_id, "month": m}).to_list() for m in months)
         )
-        return sorted((day_of_doc(d) for docs in pages for d in docs), key=lambda d: d.day)
+        found = await self._decoded(circle_id, [d for docs in pages for d in docs])
+        return sorted(found, key=lambda d: d.day)
+
+    async def _decoded(self, circle_id: str, docs: list[dict[str, Any]]) -> list[Day]:
+        """The days of ``docs``, those stored as bitmaps read with one numbering: the highest
+        version they were encoded with (or a later one), which reads them all."""
+        nv = max((int(d["nv"]) for d in docs if "nv" in d), default=None)
+        numbering = None if nv is None else await self._numbering_at_least(circle_id, nv)
+        return [day_of_doc(d, numbering) for d in docs]
 
     async def drop_days(self, circle_id: str, days: list[str]) -> None:
         """Delete these days (a rebuild), each by ``_id``."""
         await asyncio.gather(*(self._days.delete_one({"_id": f"{circle_id}:{d}"}) for d in days))
+
+    # the numbering of member ids ----------------------------------------------------------
+    # ``rollup_numbers``: immutable versions ``<circle>:<v>`` holding every id numbered so far
+    # (position = number), each starting with the one before; inserted under the circle's
+    # lease, but two sweeps may overlap across a lease slot, so a version's ``_id`` is unique
+    # and the loser of an insert appends after the winner's list. Never updated in place
+    # (FerretDB v1 updates are not atomic: ../shared/STYLE.md, "Data rules").
+
+    def _remember(self, n: Numbering) -> None:
+        known = self._numbering.get(n.circle_id)
+        if known is None or known.v < n.v:
+            if len(self._numbering) >= MEMORY:
+                self._numbering.clear()
+                self._checked.clear()
+            self._numbering[n.circle_id] = n
+
+    async def _version(self, circle_id: str, v: int) -> Numbering | None:
+        doc = await self._numbers.find_one({"_id": f"{circle_id}:{v}"})
+        if doc is None:
+            return None
+        n = Numbering(circle_id, int(doc["v"]), str(doc["ids"]).split())
+        self._remember(n)
+        return n
+
+    async def _numbering_at_least(self, circle_id: str, v: int) -> Numbering:
+        """A version ``v`` or later (a reader): the one known here, else ``v`` by ``_id``, or,
+        deleted since (newer ones exist), the next ones up."""
+        known = self._numbering.get(circle_id)
+        if known is not None and known.v >= v:
+            return known
+        if v == 0:
+            return Numbering(circle_id, 0, [])
+        for w in range(v, v + NUMBERING_PROBES):
+            found = await self._version(circle_id, w)
+            if found is not None:
+                return found
+        raise LookupError(f"no numbering of circle {circle_id} from version {v}")
+
+    async def _latest(self, circle_id: str) -> Numbering:
+        """The latest version (a writer): the one known here while fresh, else every stored
+        version of the circle read (a few: older ones are deleted) and the highest kept. Not
+        probed upward by ``_id``: a version deleted since would look free, and inserting it
+        again would fork the numbering."""
+        known = self._numbering.get(circle_id)
+        fresh = time.monotonic() - self._checked.get(circle_id, -1e9) < NUMBERING_FRESH_SECONDS
+        if known is not None and fresh:
+            return known
+        docs = await self._numbers.find({"circle_id": circle_id}).to_list()
+        top = max(docs, key=lambda d: int(d["v"]), default=None)
+        if top is None:
+            self._remember(Numbering(circle_id, 0, []))
+        else:
+            self._remember(Numbering(circle_id, int(top["v"]), str(top["ids"]).split()))
+            # versions a sweep that died after its insert did not delete
+            old = [d["_id"] for d in docs if int(d["v"]) <= int(top["v"]) - NUMBERING_KEPT]
+            await asyncio.gather(*(self._numbers.delete_one({"_id": i}) for i in old))
+        self._checked[circle_id] = time.monotonic()
+        return self._numbering[circle_id]
+
+    async def _numbering_for(self, circle_id: str, ids: set[str]) -> Numbering:
+        """A version numbering every one of ``ids``: the latest, or a new one appending those
+        it lacks (sorted) after it."""
+        latest = await self._latest(circle_id)
+        while missing := latest.missing(ids):
+            new = Numbering(circle_id, latest.v + 1, [*latest.ids, *missing])
+            doc = {"_id": f"{circle_id}:{new.v}", "circle_id": circle_id, "v": new.v}
+            try:
+                await self._numbers.insert_one({**doc, "ids": " ".join(new.ids)})
+            except DuplicateKeyError:  # another sweep appended first: append after it
+                self._checked.pop(circle_id, None)
+                latest = await self._latest(circle_id)
+                continue
+            self._remember(new)
+            self._checked[circle_id] = time.monotonic()
+            await self._numbers.delete_one({"_id": f"{circle_id}:{new.v - NUMBERING_KEPT}"})
+            return new
+        return latest
 
     # state and leases ----------------------------------------------------------------------
 
