@@ -411,7 +411,12 @@ def build(
     # the circle report's daily rollups, kept by a sweeper off the send path (reports/rollups.py)
     rollup_repo = RollupRepository(db)
     rollups = RollupKeeper(
-        rollup_repo, MessageRepository(db, tops), tops, report_repo, settings.report_rollup_seconds
+        rollup_repo,
+        MessageRepository(db, tops),
+        tops,
+        report_repo,
+        settings.report_rollup_seconds,
+        settings.report_chat_rollup_seconds,
     )
     activities.watchers.append(rollups.on_commit)
     discovery = DiscoveryService(cards, follows, activities, accounts, notifications)

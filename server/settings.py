@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 1.0
     # How often each process brings the circle report's daily rollups up to date (reports/)
     report_rollup_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # ... but for news of a circle's chat alone at most this often per circle and process: each
+    # time rewrites the circle's day from all of the day's facts (and its people table), which
+    # in a busy chat cost the send path more than the 10% the reports may take (docs/
+    # performance.md, "Keeping the rollups current"). Joins, leaves, sign-ups, payments and
+    # check-ins wait for no more than a sweep. 0: every sweep.
+    report_chat_rollup_seconds: float = Field(default=300.0, ge=0, le=86400)
     # Search indexing runs in rounds at most this often, each conversation's new messages in
     # one batch (a search catches its conversations up first, so it never waits for a round).
     search_index_delay_seconds: float = Field(default=2.0, ge=0, le=60)

@@ -39,6 +39,9 @@ FAST_LIMITS = {
     # The circle report's sweeper sweeps once at start-up only: its writes would come seconds
     # after a test's requests (tests/test_reports_circle.py and test_index_use.py run it fast).
     "REPORT_ROLLUP_SECONDS": "3600",
+    # ... and when a test server sweeps, a message reaches the rollups at the next sweep
+    # (tests/test_reports_rollup_cost.py tests the production default)
+    "REPORT_CHAT_ROLLUP_SECONDS": "0",
     # Tests post paid activities without verifying anyone; tests/test_trust_*.py turn the gate
     # on for servers of their own.
     "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",

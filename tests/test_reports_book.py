@@ -13,11 +13,12 @@ activities that took 37 and 61 s a request: docs/performance.md, "Reports at 5,0
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -30,6 +31,7 @@ from tests.support.client import Api
 from tests.test_reports_activity import align, eventually, paid_by_transfer, signup
 
 EUR = "EUR"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # what a page must not read once the book and the people table are kept
 SOURCES = ("activity_states", "payments", "payment_events", "rollup_days")
 # PostgreSQL publishes a backend's counts within its idle interval (test_reports_rollup_cost)
@@ -84,13 +86,48 @@ async def kept(env: dict[str, str], circle: dict[str, Any]) -> None:
         await client.close()
 
 
+async def unpack_rows(env: dict[str, str], act: dict[str, Any], check_packed: bool = False) -> int:
+    """Rewrite the activity's sign-up rows as rows were stored before they were packed (one
+    field each); with ``check_packed``, first check that every row is packed. How many."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(env["MONGODB_URL"], tz_aware=True)
+    try:
+        rows = client[env["MONGODB_DB"]]["report_signups"]
+        found = [d async for d in rows.find({"activity_id": act["id"]})]
+        if check_packed:
+            assert all(set(d) == {"_id", "activity_id", "circle_id", "r"} for d in found), found
+        for d in found:
+            user_id, status, at, cancelled, offer, hold, pending, reconfirmed = json.loads(d["r"])
+            when = [
+                None if m is None else EPOCH + timedelta(microseconds=m)
+                for m in (at, offer, hold, reconfirmed)
+            ]
+            await rows.replace_one(
+                {"_id": d["_id"]},
+                {
+                    "_id": d["_id"],
+                    "activity_id": d["activity_id"],
+                    "circle_id": d["circle_id"],
+                    "user_id": user_id,
+                    "status": status,
+                    "at": when[0],
+                    "activity_cancelled": cancelled,
+                    "offer_expires_at": when[1],
+                    "hold_expires_at": when[2],
+                    "reconfirm_pending": pending,
+                    "reconfirmed_at": when[3],
+                },
+            )
+        return len(found)
+    finally:
+        await client.close()
+
+
 def index_scans(pg_url: str, db: str) -> dict[str, int]:
     """Index scans of each collection of this server's database, by collection name."""
     with psycopg.connect(pg_url) as conn:
         tables = dict(
             conn.execute(
-                f"SELECT _jsonb->>'table', _jsonb->>'_id' "
-                f'FROM "{db}"._ferretdb_database_metadata'
+                f"SELECT _jsonb->>'table', _jsonb->>'_id' FROM \"{db}\"._ferretdb_database_metadata"
             ).fetchall()
         )
         rows = conn.execute(
@@ -153,6 +190,12 @@ async def test_a_payment_change_shows_at_once_and_a_rebuild_agrees(
         alice.id: {EUR: 2000},
         bob.id: {EUR: 2000},
     }
+    # sign-up rows stored unpacked (before this version) read the same, and a rebuild of the
+    # books packs them
+    history = await activity_report(organiser, hike)
+    assert history["signups"] == 2
+    await unpack_rows(env, hike)
+    assert await activity_report(organiser, hike) == history
     # an operator's rebuild of the books gives the same pages
     done = await asyncio.to_thread(
         subprocess.run,
@@ -165,6 +208,8 @@ async def test_a_payment_change_shows_at_once_and_a_rebuild_agrees(
     )
     assert done.returncode == 0, done.stderr
     assert (await revenue(organiser, circle), await lifecycle(organiser, circle)) == before
+    assert await activity_report(organiser, hike) == history
+    assert await unpack_rows(env, hike, check_packed=True) > 0
 
 
 async def test_kept_pages_read_no_activity_payment_or_day(

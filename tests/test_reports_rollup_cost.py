@@ -138,3 +138,42 @@ async def test_a_newcomer_who_has_spoken_since_joining_is_not_looked_up_again(
     assert found["buckets"][-1]["reply_speed"]["prompts"] == 0  # and nothing is a prompt
     days = await until(owner, circle, {**day, "from": d1.date().isoformat()}, said(3))
     assert [b["reply_speed"]["prompts"] for b in days["buckets"][:4]] == [1, 0, 0, 0]
+
+
+async def test_chat_news_alone_waits_for_the_chat_period_and_a_join_does_not(
+    make_user: Callable[..., Awaitable[Api]], make_sock: Any, stack: Any
+) -> None:
+    """``REPORT_CHAT_ROLLUP_SECONDS``: each bringing-up of a busy circle rewrites its day from
+    all the day's facts, so news of its chat alone is taken at most that often (here 20 s);
+    a join, which changes the member count, is taken at the next sweep, and the chat with it."""
+    proc: infra.Proc = stack.start(
+        **stack.server_env(REPORT_ROLLUP_SECONDS="0.3", REPORT_CHAT_ROLLUP_SECONDS="20")
+    )
+    try:
+        owner = await make_user("owner", base_url=proc.url)
+        circle = await owner.create_circle("Throttled")
+        carol = await make_user("carol", base_url=proc.url)
+        await carol.join(circle["id"])
+        sock = await make_sock(carol, base_url=proc.url)
+        conv = circle["conversation_id"]
+        day = {"period": "day"}
+
+        def said(n: int) -> Callable[[dict[str, Any]], bool]:
+            return lambda r: r["buckets"][-1]["messages"] == n
+
+        await say(sock, conv, "first")  # the circle's first bringing-up in this process...
+        await until(owner, circle, day, said(1))
+        await say(sock, conv, "second")  # ... so this one waits
+        await asyncio.sleep(1.5)  # five sweeps
+        found = await until(owner, circle, day, lambda r: True)
+        assert found["buckets"][-1]["messages"] == 1
+        dave = await make_user("dave", base_url=proc.url)
+        await dave.join(circle["id"])  # the member count moved: taken now, with the chat
+        joined = await until(owner, circle, day, said(2), timeout=10)
+        assert joined["buckets"][-1]["joined"] == found["buckets"][-1]["joined"] + 1
+        await say(sock, conv, "third")
+        await asyncio.sleep(1.5)
+        assert (await until(owner, circle, day, lambda r: True))["buckets"][-1]["messages"] == 2
+        await until(owner, circle, day, said(3), timeout=60)  # once 20 s have passed
+    finally:
+        proc.stop()

@@ -80,6 +80,11 @@ class ReferralService:
         a = await self._activities.require_organiser(user, activity_id)
         return await self._counts("activity", a.id)
 
+    async def activity_counts(self, activity_id: str) -> Counts:
+        """An activity's counts for another domain's service whose gate has decided already
+        (the organiser's activity report: one read of the activity, not two)."""
+        return await self._counts("activity", activity_id)
+
     async def for_circle(self, user: User, circle_id: str) -> Counts:
         """The circle's owner/admins: else ``forbidden``; ``not_found`` to non-members of a
         private circle."""

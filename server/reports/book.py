@@ -110,9 +110,13 @@ class BookKeeper:
         return book
 
     async def rebuild(self, circle_id: str) -> dict[str, BookEntry]:
-        """Every activity the circle has listed, read again (repair)."""
+        """Every activity the circle has listed, read again (repair); its sign-up rows stored
+        before rows were packed are written again packed (repository.py)."""
         marks = await self._repo.pending_of(circle_id)
-        book = await self._build(circle_id, await self._listed.activities_of(circle_id))
+        listed = await self._listed.activities_of(circle_id)
+        for activity_id in listed:
+            await self._listed.repack(activity_id)
+        book = await self._build(circle_id, listed)
         book = {i: e for i, e in book.items() if e.attended or e.payments}
         await self._repo.put_book(circle_id, pack(book))
         await self._repo.drop_marks([m.id for m in marks])

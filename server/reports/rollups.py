@@ -4,9 +4,13 @@
 Nothing is added to sending: a sweeper in every process finds what changed in the database.
 Each sweep lists the circles (one equality per visibility) and asks Redis for the top rev of
 their chats (the hints ``messages/tops.py`` already publishes, one ``HMGET``); a circle is worked
-on when its chat moved past the rev its state records, its member count changed, an activity
-of it had a sign-up in this process, or every ``FULL_EVERY`` sweeps (which also covers a
-missing Redis, and members who left while as many others joined). Working on a circle:
+on when its member count changed, an activity of it had a sign-up in this process, its book
+has marks, its people table is of an earlier day, or every ``FULL_EVERY`` sweeps (which also
+covers a missing Redis, and members who left while as many others joined); and when its chat
+moved past the rev its state records, but then at most every ``chat_every`` seconds
+(``REPORT_CHAT_ROLLUP_SECONDS``): each time rewrites the circle's day from all of that day's
+facts, which in a busy chat every 30 s cost the send path more than it may. Working on a
+circle:
 
 0. look (reads only) whether anything changed since the circle's stored state: a sweep that
    finds nothing writes nothing;
@@ -30,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -100,12 +105,15 @@ class RollupKeeper:
         tops: SharedTops | None,
         signups: ReportRepository,
         interval: float,
+        chat_every: float = 0.0,
     ) -> None:
         self._repo = repo
         self._messages = messages
         self._tops = tops
         self._signups = signups
         self._periodic = Periodic("report rollups", interval, self.sweep)
+        self._chat_every = chat_every
+        self._brought: dict[str, float] = {}  # circle -> when this process last brought it up
         self._sweeps = 0
         self._seen: dict[str, tuple[int, int]] = {}  # circle -> (rev, member count) processed
         self._marked: dict[str, set[str]] = {}  # circle -> days with new sign-up facts
@@ -158,32 +166,39 @@ class RollupKeeper:
         marks = await self.book.pending() if self.book else {}
         for c in circles:
             seen = self._seen.get(c.id)
-            due = (
+            other = (
                 full
                 or seen is None
                 or c.id in self._marked
                 or c.id in marks
-                or hints.get(c.conversation_id, seen[0]) > seen[0]
                 or c.member_count != seen[1]
                 or (self.people is not None and await self.people.due(c.id))
             )
-            if due:
+            chat = seen is not None and hints.get(c.conversation_id, seen[0]) > seen[0]
+            if other or (chat and not self._lately(c.id)):
                 try:
                     await self.keep(c, full, marks.get(c.id, []))
                 except Exception:
                     log.warning("rollups of circle %s not kept; retrying", c.id, exc_info=True)
 
+    def _lately(self, circle_id: str) -> bool:
+        """Whether this process brought the circle up less than ``chat_every`` seconds ago: news
+        of its chat alone waits until then (see the module docstring)."""
+        return time.monotonic() - self._brought.get(circle_id, -math.inf) < self._chat_every
+
     async def _has_news(self, c: CircleRef, st: RollupState, full: bool) -> bool:
-        """Whether the circle changed since its state was stored: read only, so a sweep that
-        finds nothing writes nothing (not even a lease)."""
+        """Whether the circle changed since its state was stored (its chat alone: only once
+        ``chat_every`` has passed): read only, so a sweep that finds nothing writes nothing (not
+        even a lease)."""
         if st.through is None or c.id in self._marked or c.member_count != st.member_count:
-            return True
-        if (await self._messages.top(c.conversation_id))[0] > st.rev:
             return True
         if full:  # people who left and others who joined leave the count as it was
             current = await self._repo.members(c.id)
-            return {u: joined for u, (joined, _) in current.items()} != st.members
-        return False
+            if {u: joined for u, (joined, _) in current.items()} != st.members:
+                return True
+        if self._lately(c.id):
+            return False
+        return (await self._messages.top(c.conversation_id))[0] > st.rev
 
     async def keep(self, c: CircleRef, full: bool = False, marks: list[Mark] | None = None) -> bool:
         """Bring one circle's rollups up to date (and its book and people table, after
@@ -238,6 +253,8 @@ class RollupKeeper:
         self._seen[c.id] = (rev, st.member_count)
         if len(self._seen) >= MEMORY:
             self._seen.clear()
+            self._brought.clear()
+        self._brought[c.id] = time.monotonic()
 
     async def _read_chat(self, c: CircleRef, since: int, pages: int) -> tuple[int, set[str]]:
         """Facts of every message (and its reactions) changed after ``since``, up to ``pages``

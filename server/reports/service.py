@@ -72,7 +72,7 @@ class ReportService:
         f = history.figures(a, rows, [row_of(a, e) for e in a.entries.values()])
         now = clock.now()
         missing, rate = history.no_shows(a, now)
-        counts = await self._referrals.for_activity(user, a.id)
+        counts = await self._referrals.activity_counts(a.id)  # gated above
         visits = ChannelsOut(**counts.visits) if counts.visits is not None else None
         e = await self._book.entry(a.circle_id, a.id)
         paid = [Paid(p, ledger, None, a.title) for p, ledger in (e.payments if e else [])]

@@ -88,6 +88,8 @@ def server(stack: Any) -> Iterator[Server]:
             # Organisers here publish paid activities without going through verification (the
             # gate has its own tests: tests/test_trust_*.py).
             "PAID_ACTIVITIES_REQUIRE_VERIFICATION": "0",
+            # The console's report follows the chat at each sweep, not every 5 minutes.
+            "REPORT_CHAT_ROLLUP_SECONDS": "0",
         },
         logs,
     )
