@@ -91,6 +91,9 @@ class BookKeeper:
             out.setdefault(m.circle_id, []).append(m)
         return out
 
+    async def pending_of(self, circle_id: str) -> list[Mark]:
+        return await self._repo.pending_of(circle_id)
+
     async def keep(self, circle_id: str, marks: list[Mark]) -> dict[str, BookEntry]:
         """Bring the circle's book up to date with ``marks`` (all of it when none is stored),
         store it, drop the marks; answers the book."""
