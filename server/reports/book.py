@@ -107,7 +107,7 @@ class BookKeeper:
                 await self._repo.drop_marks([m.id for m in marks])
                 return book
             book.update(await self._build(circle_id, todo))
-        book = {i: e for i, e in book.items() if e.attended or e.payments}
+        book = _worth_keeping(book)
         await self._repo.put_book(circle_id, pack(book))
         await self._repo.drop_marks([m.id for m in marks])
         return book
@@ -120,7 +120,7 @@ class BookKeeper:
         for activity_id in listed:
             await self._listed.repack(activity_id)
         book = await self._build(circle_id, listed)
-        book = {i: e for i, e in book.items() if e.attended or e.payments}
+        book = _worth_keeping(book)
         await self._repo.put_book(circle_id, pack(book))
         await self._repo.drop_marks([m.id for m in marks])
         return book
@@ -166,4 +166,9 @@ class BookKeeper:
                 {m.activity_id for m in await self._repo.pending_of(circle_id)} - {WHOLE}
             )
             book.update(await self._build(circle_id, marked))
-        return {i: e for i, e in book.items() if e.attended or e.payments}
+        return _worth_keeping(book)
+
+
+def _worth_keeping(book: dict[str, BookEntry]) -> dict[str, BookEntry]:
+    """The entries with money or check-ins: an activity with neither has no place in a book."""
+    return {i: e for i, e in book.items() if e.attended or e.payments}

@@ -67,10 +67,7 @@ class BookRepository:
     async def people(self, circle_id: str, part: str) -> dict[str, Any] | None:
         """One part of the people table: ``standings`` (small, what a page reads) or
         ``facts`` (each member's participation, read when the standings are out of date)."""
-        doc = await self._people.find_one({"_id": f"{circle_id}:{part}"})
-        if doc is None:
-            return None
-        return {k: bytes(v) if isinstance(v, bytes) else v for k, v in doc.items()}
+        return await self._people.find_one({"_id": f"{circle_id}:{part}"})
 
     async def put_people(self, circle_id: str, part: str, fields: dict[str, Any]) -> None:
         key = f"{circle_id}:{part}"

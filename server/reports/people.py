@@ -190,7 +190,6 @@ class People:
         await self._put_standings(circle_id, Table(day.isoformat(), t, currency, rows))
 
     async def _put_standings(self, circle_id: str, table: Table) -> None:
-        packed = table.rows
         await self._repo.put_people(
             circle_id,
             "standings",
@@ -198,7 +197,7 @@ class People:
                 "day": table.day,
                 "thresholds": _t(table.thresholds),
                 "currency": table.currency,
-                "rows": _pack(packed),
+                "rows": _pack(table.rows),
             },
         )
         self._kept[circle_id] = table.day
