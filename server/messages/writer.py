@@ -253,10 +253,12 @@ class MessageWriter:
         since (the one ahead of it, or the background settler's attempt this call waited for),
         that failure is its answer, without asking the database again. So sends queued while the
         database is down are refused within about one timeout, not one timeout per batch ahead;
-        a send made after the last failure is always tried."""
+        a send made after the last failure is always tried. The check is made before waiting
+        for the settler too: a batch whose answer is already known must not wait behind the
+        settler's next attempt (another timeout) to learn it."""
+        self._fail_fast(failed_after)
         async with self._settling:
-            if failed_after is not None and self._unsettled and self._failed_at > failed_after:
-                raise _FailedFast("the database is unavailable; nothing was changed")
+            self._fail_fast(failed_after)
             while self._unsettled:
                 open_ = self._unsettled[0]
                 if open_.in_doubt:
@@ -267,6 +269,10 @@ class MessageWriter:
                     open_.in_doubt.clear()
                 await self._plug(open_.rows)
                 self._unsettled.pop(0)
+
+    def _fail_fast(self, failed_after: float | None) -> None:
+        if failed_after is not None and self._unsettled and self._failed_at > failed_after:
+            raise _FailedFast("the database is unavailable; nothing was changed")
 
 
 class _FailedFast(Unavailable):
