@@ -94,11 +94,11 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
         await alice.aclose()
         await bob.aclose()
         server.stop()
-        # as the SQLite-era server stored them: activities without has_deadline, messages and
+        # as the SQLite-era server stored them: activities without due_hour, messages and
         # claims without pages (history and sync then read them by seq and by _id)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url)
         db = client["circles"]
-        await db["activities"].update_many({}, {"$unset": {"has_deadline": ""}})
+        await db["activities"].update_many({}, {"$unset": {"due_hour": ""}})
         await db["messages"].update_many({}, {"$unset": {"page": "", "rev_page": ""}})
         await db["revs"].update_many({}, {"$unset": {"page": ""}})
         await client.close()
@@ -111,8 +111,8 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "counts and checksums match" in done.stdout, done.stdout
     assert "messages" in done.stdout and "MISMATCH" not in done.stdout
-    # the held seat's activity gets the flag the sweeper finds deadlines by
-    assert "activities: 1 with a pending deadline flagged" in done.stderr, done.stderr
+    # the held seat's activity gets the hour the sweeper finds deadlines by
+    assert "activities: 1 with a pending deadline given its due hour" in done.stderr, done.stderr
     assert digest(old) == before  # the old store is read from a copy, never changed
 
     env = {**FAST_LIMITS, **SECRET, "MONGODB_URL": "", "DATA_DIR": str(new)}

@@ -24,14 +24,15 @@ async def plan(repo: ActivityRepository, a: Activity) -> None:
 
 
 async def send_due(
-    repo: ActivityRepository, notes: NotificationService, lease_seconds: float = 60
+    repo: ActivityRepository, notes: NotificationService, hour: int, lease_seconds: float = 60
 ) -> int:
     """Send every due reminder once: lease it, notify each confirmed attendee under a key (so a
     retry after a crash stores nothing twice), then mark it done."""
     sent = 0
     while True:
         now = clock.now()
-        schedule = await repo.claim_due_schedule(now, now + timedelta(seconds=lease_seconds))
+        lease = now + timedelta(seconds=lease_seconds)
+        schedule = await repo.claim_due_schedule(hour, now, lease)
         if schedule is None:
             return sent
         a = await repo.get(schedule["activity_id"])

@@ -191,6 +191,16 @@ class ActivityService(Passes):
         found = await self._repo.of_participant(user.id, upcoming, clock.now())
         return [(a, a.entries[user.id]) for a in found if user.id in a.entries]
 
+    async def mine_both(
+        self, user: User
+    ) -> tuple[list[tuple[Activity, Entry]], list[tuple[Activity, Entry]]]:
+        """``mine`` past and upcoming, from one read."""
+        past, upcoming = await self._repo.of_participant_split(user.id, clock.now())
+        return (
+            [(a, a.entries[user.id]) for a in past if user.id in a.entries],
+            [(a, a.entries[user.id]) for a in upcoming if user.id in a.entries],
+        )
+
     async def hosted(self, user: User, upcoming: bool) -> list[Activity]:
         """The activities ``user`` organises, in circles they can still see."""
         found = await self._repo.of_organiser(user.id, upcoming, clock.now())
@@ -364,14 +374,29 @@ class ActivityService(Passes):
     async def _plan_reminders(self, a: Activity) -> None:
         await reminders.plan(self._repo, a)
 
-    async def send_due_reminders(self, lease_seconds: float = 60) -> int:
-        return await reminders.send_due(self._repo, self._notes, lease_seconds)
+    async def send_due_reminders(self, hour: int, lease_seconds: float = 60) -> int:
+        return await reminders.send_due(self._repo, self._notes, hour, lease_seconds)
 
-    async def expire_due(self) -> int:
-        ids = await self._repo.due_ids(clock.now())
-        for activity_id in ids:
-            await self.engine.apply(activity_id, lambda a: rules.expire(a, clock.now()))
-        return len(ids)
+    async def expire_due(self, hour: int) -> int:
+        """Apply every deadline of ``hour`` that has passed (offers and holds expiring, sign-ups
+        closing). Each application moves the activity's ``due_hour`` to its next deadline."""
+        done = 0
+        while ids := await self._repo.due_ids(hour, clock.now()):
+            for activity_id in ids:
+                await self.engine.apply(activity_id, lambda a: rules.expire(a, clock.now()))
+            done += len(ids)
+            if len(ids) < 100:
+                break
+        return done
+
+    async def sweep_cursor(self) -> int | None:
+        return await self._repo.sweep_cursor()
+
+    async def set_sweep_cursor(self, hour: int) -> None:
+        await self._repo.set_sweep_cursor(hour)
+
+    async def backfill_due_hours(self) -> tuple[int, int | None]:
+        return await self._repo.backfill_due_hours()
 
     async def drain(self) -> None:
         await self.engine.drain()

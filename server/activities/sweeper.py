@@ -1,25 +1,77 @@
-"""The durable sweeper: expires offers and holds, sends due reminders.
+"""The durable sweeper: expires offers and holds, closes sign-ups, sends due reminders.
 
 Every process runs one. The work it finds lives in the database (``next_deadline`` on activities,
 the ``schedules`` collection), so nothing is lost on restart, and several processes sweeping at
 once are safe: expiry goes through the activity's compare-and-set, reminders through a lease and
 keyed notifications.
+
+Each deadline and reminder carries the hour it falls in (``due_hour``), and a sweep reads by
+equality the hours from where the last complete sweep stood up to the current one: the current
+hour's few activities and reminders, whatever the number of activities ahead. Where the sweeps
+stood is kept in the database (``sweep_cursor``), so a process started after a pause reads
+every hour it missed; a store that has never been swept (or was written by a version without
+``due_hour``) is first given its hours, once.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
+from server.activities.repository import due_hour
 from server.activities.service import ActivityService
+from server.core import clock
 from server.core.periodic import Periodic
+
+log = logging.getLogger(__name__)
 
 
 class Sweeper:
     def __init__(self, activities: ActivityService, interval: float) -> None:
         self._activities = activities
         self._periodic = Periodic("sweep", interval, self.run_once)
+        self._from: int | None = None  # the first hour the next sweep reads
+        self._saved: int | None = None  # the cursor this process last stored
+
+    async def _start_hour(self, now_hour: int) -> int:
+        if self._from is None:
+            stored = await self._activities.sweep_cursor()
+            if stored is None:
+                t0 = time.monotonic()
+                n, earliest = await self._activities.backfill_due_hours()
+                log.info(
+                    "sweeper: first sweep of this store; %d deadlines given their hour in %.1fs",
+                    n,
+                    time.monotonic() - t0,
+                )
+                stored = now_hour if earliest is None else min(earliest, now_hour)
+            self._from = stored
+        # a clock moved back (tests) reads from its current hour
+        return min(self._from, now_hour)
 
     async def run_once(self) -> None:
-        await self._activities.expire_due()
-        await self._activities.send_due_reminders()
+        now_hour = due_hour(clock.now())
+        assert now_hour is not None
+        start = await self._start_hour(now_hour)
+        t0 = time.monotonic()
+        expired = sent = 0
+        for hour in range(start, now_hour + 1):
+            expired += await self._activities.expire_due(hour)
+            sent += await self._activities.send_due_reminders(hour)
+        if now_hour - start > 2:  # a process started after a pause, or a clock moved on
+            log.info(
+                "sweeper: caught up %d hours (%d deadlines, %d reminders) in %.1fs",
+                now_hour - start + 1,
+                expired,
+                sent,
+                time.monotonic() - t0,
+            )
+        # every hour before this one is done; this one is read again (its deadlines are
+        # still coming)
+        self._from = now_hour
+        if self._saved != now_hour:
+            await self._activities.set_sweep_cursor(now_hour)
+            self._saved = now_hour
 
     def start(self) -> None:
         self._periodic.start()

@@ -136,7 +136,7 @@ async def derive(target_url: str, db_name: str) -> int:
 
     client = make_client(target_url, 30_000)
     try:
-        return await ActivityRepository(client[db_name]).flag_deadlines()
+        return (await ActivityRepository(client[db_name]).backfill_due_hours(everything=True))[0]
     finally:
         await client.close()
 
@@ -184,7 +184,7 @@ async def run(settings: Settings, old: Path) -> list[Copied]:
             )
             if all(c.ok for c in copied):
                 flagged = await derive(target_url, settings.mongodb_db)
-                log.info("activities: %d with a pending deadline flagged has_deadline", flagged)
+                log.info("activities: %d with a pending deadline given its due hour", flagged)
             return copied
         finally:
             if embedded is not None:
