@@ -1,6 +1,8 @@
 """Discovery and search at 100,000 activities in 1,000 circles, at a fixed request rate.
 
     .venv/bin/python -m bench.discovery [--rate 50] [--seconds 60] [--activities 100000]
+    .venv/bin/python -m bench.discovery --keep DIR --build-only   # build once, keep the world
+    .venv/bin/python -m bench.discovery --reuse DIR [--costs]     # measure again on it
 
 Starts a private PostgreSQL cluster with FerretDB on it, Redis and one Circles process
 (``tests/support/infra.py``); through the server registers 2,000 users, creates 1,000 circles
@@ -17,7 +19,9 @@ cursor), and ``/api/discover`` (half of them with ``near``). Latency is measured
 intended send time (a server that falls behind shows as latency, not as a lower rate). Prints
 p50/p99/max per request kind and overall (target: p99 < 100 ms), the server's and the
 database's CPU, and the machine's load averages (the machine is shared); JSON and logs go to
-``bench/results/discovery-<UTC time>/``. See docs/performance.md.
+``bench/results/discovery-<UTC time>/``. With ``--costs N`` it first sends each request kind
+alone, N requests one at a time, and prints its server and database CPU per request and the
+rows it fetched per collection. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,7 +43,11 @@ import aiohttp
 from bench import procstat
 from bench.datapath import DB_NAME, server_env, vacuum_analyze
 from bench.discovery_world import CATEGORIES, CITIES, TAGS, TITLE_WORDS, Populator, World, build
+from bench.persend import table_stats
 from bench.run import PRIORITY, RESULTS, boost
+from server.core.mongo import make_client
+from server.discovery.reconcile import rebuild_marks
+from server.discovery.repository import DiscoveryRepository
 from tests.support import infra
 
 MIX = {
@@ -173,6 +182,110 @@ def report(res: dict[str, Any], log: Any) -> dict[str, Any]:
     return rows
 
 
+def save_world(path: Path, world: World) -> None:
+    path.write_text(json.dumps(asdict(world)))
+
+
+def load_world(path: Path) -> World:
+    saved = json.loads(path.read_text())
+    saved["members"] = {int(c): m for c, m in saved["members"].items()}
+    return World(**saved)
+
+
+async def costs(
+    url: str,
+    world: World,
+    pids: tuple[list[int], list[int]],
+    pg_url: str,
+    n: int,
+    log: Any,
+) -> dict[str, Any]:
+    """Each request kind alone, ``n`` requests one at a time (new random parameters each): the
+    latency, the server's and the database's CPU per request, and per collection the index
+    scans and the rows they fetched per request (``pg_stat_user_tables``; PostgreSQL publishes
+    a backend's counts at most once a second, and after 10 s of idleness at the latest)."""
+    out: dict[str, Any] = {}
+    rng = random.Random(11)
+    cursors: list[str] = []
+    log(f"  {'kind':<10}{'p50 ms':>8}{'srv ms':>8}{'db ms':>8}  reads per request")
+    async with aiohttp.ClientSession(base_url=url) as s:
+        for kind in MIX:
+            times: list[float] = []
+            await asyncio.sleep(11)
+            stats0 = table_stats(pg_url)
+            srv0, db0 = procstat.cpu_seconds(pids[0]), procstat.cpu_seconds(pids[1])
+            for _ in range(n):
+                u = rng.randrange(min(200, world.users))
+                path, params = request_for(kind, world, u, rng, cursors)
+                headers = {"Authorization": f"Bearer {world.tokens[u]}"}
+                t0 = time.perf_counter()
+                async with s.get(path, params=params, headers=headers) as resp:
+                    body = await resp.read()
+                times.append((time.perf_counter() - t0) * 1000)
+                got = json.loads(body)
+                if got.get("next_cursor") and len(cursors) < 500:
+                    cursors.append(got["next_cursor"])
+            srv1, db1 = procstat.cpu_seconds(pids[0]), procstat.cpu_seconds(pids[1])
+            await asyncio.sleep(11)
+            stats1 = table_stats(pg_url)
+            reads: dict[str, Any] = {}
+            for table, after in stats1.items():
+                before = stats0.get(table, (0,) * len(after))
+                seq, _, idx, fetched = (after[i] - before[i] for i in range(4))
+                if seq or idx:
+                    reads[table] = [round(idx / n, 1), round(fetched / n, 1), round(seq / n, 2)]
+            reads = dict(sorted(reads.items(), key=lambda kv: -kv[1][1]))
+            row = {
+                "p50_ms": round(pct(times, 0.5), 1),
+                "srv_cpu_ms": round((srv1 - srv0) * 1000 / n, 1),
+                "db_cpu_ms": round((db1 - db0) * 1000 / n, 1),
+                "reads": reads,
+            }
+            out[kind] = row
+            shown = ", ".join(
+                f"{t} {v[0]:g} scans/{v[1]:g} rows" + (f"/{v[2]:g} seq" if v[2] else "")
+                for t, v in reads.items()
+            )
+            log(
+                f"  {kind:<10}{row['p50_ms']:>8.1f}{row['srv_cpu_ms']:>8.1f}"
+                f"{row['db_cpu_ms']:>8.1f}  {shown}"
+            )
+    return out
+
+
+async def settle(db_pids: list[int], log: Any, limit: float = 600.0) -> float:
+    """Wait until the database has been quiet (under a tenth of a core) for three seconds in a
+    row: a fresh process's start-up work (the report rollups' first pass over every circle) is
+    not what is measured. Returns the seconds waited."""
+    t0 = time.monotonic()
+    quiet = 0
+    while quiet < 3 and time.monotonic() - t0 < limit:
+        before = procstat.cpu_seconds(db_pids)
+        await asyncio.sleep(1.0)
+        quiet = quiet + 1 if procstat.cpu_seconds(db_pids) - before < 0.1 else 0
+    waited = time.monotonic() - t0
+    log(f"  the database was quiet after {waited:.0f}s (start-up work of the fresh process)")
+    return waited
+
+
+async def repair(keep: Path, mongo_url: str, log: Any) -> None:
+    """One-off repairs of a world kept by an earlier version: marks kept by month and year
+    (``python -m server.discovery.reconcile --marks`` does the same to a server's store)."""
+    done_file = keep / "repairs.json"
+    done = json.loads(done_file.read_text()) if done_file.exists() else {}
+    if done.get("mark_parts"):
+        return
+    client: Any = make_client(mongo_url, 600_000, [], 8)
+    try:
+        t0 = time.monotonic()
+        n = await rebuild_marks(DiscoveryRepository(client[DB_NAME]))
+        log(f"  marks of {n:,} cards written by part in {time.monotonic() - t0:.0f}s (one-off)")
+    finally:
+        await client.close()
+    done["mark_parts"] = True
+    done_file.write_text(json.dumps(done))
+
+
 def _open_log(path: Path) -> TextIO:
     return open(path, "w")
 
@@ -195,47 +308,80 @@ async def amain(opts: argparse.Namespace) -> int:
         f"{opts.span_days:g} days, "
         f"{opts.rate}/s for {opts.seconds}s; load averages {os.getloadavg()}"
     )
-    tmp = infra.temp_dir("bench-discovery-")
+    keep = Path(opts.reuse or opts.keep or infra.temp_dir("bench-discovery-"))
+    os.makedirs(keep, exist_ok=True)
     loop = asyncio.get_running_loop()
-    ferret = await loop.run_in_executor(None, infra.start_ferretdb, tmp / "ferretdb", logs)
+    ferret = await loop.run_in_executor(None, infra.start_ferretdb, keep / "ferretdb", logs)
     redis = await loop.run_in_executor(None, infra.start_redis, logs)
-    env = server_env(ferret, redis, tmp / "data")
+    env = server_env(ferret, redis, keep / "data")
     server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
     pg = ferret.companions[0].popen.pid
     for pid in (ferret.popen.pid, pg, redis.popen.pid, server.popen.pid):
         boost(pid)
-    world = World(
-        users=opts.users,
-        circles=opts.circles,
-        activities=opts.activities,
-        span_days=opts.span_days,
-    )
+    world_file = keep / "world.json"
     result: dict[str, Any] = {"started": started.isoformat(), "argv": sys.argv}
     try:
-        log("# set-up through the server")
-        await build(server.url, world, log)
-        log(f"# {opts.activities:,} activities and their cards (server's own code)")
-        pop = Populator(ferret.url, DB_NAME, world, opts.states)
-        try:
-            took = await pop.fill(log)
-        finally:
-            await pop.close()
-        vac = await loop.run_in_executor(None, vacuum_analyze, ferret.extra["postgres_url"])
-        log(f"  written in {took:.0f}s; VACUUM ANALYZE {vac:.0f}s")
+        if opts.reuse:
+            world = load_world(world_file)
+            log(f"# reusing the world in {keep}: {world.activities:,} activities")
+            await repair(keep, ferret.url, log)
+        else:
+            world = World(
+                users=opts.users,
+                circles=opts.circles,
+                activities=opts.activities,
+                span_days=opts.span_days,
+            )
+            log("# set-up through the server")
+            await build(server.url, world, log)
+            log(f"# {opts.activities:,} activities and their cards (server's own code)")
+            pop = Populator(ferret.url, DB_NAME, world, opts.states)
+            try:
+                took = await pop.fill(log)
+            finally:
+                await pop.close()
+            vac = await loop.run_in_executor(None, vacuum_analyze, ferret.extra["postgres_url"])
+            log(f"  written in {took:.0f}s; VACUUM ANALYZE {vac:.0f}s")
+            result["populate_s"] = round(took, 1)
+            save_world(world_file, world)
+            if opts.build_only:
+                log(f"world kept in {keep}; measure with --reuse {keep}")
+                return 0
         server.stop()  # measured on a fresh process, as after a deploy (nothing cached yet)
         server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
         boost(server.popen.pid)
-        result["populate_s"] = round(took, 1)
+        db_pids = [ferret.popen.pid, *procstat.descendants(pg), pg]
+        result["settle_s"] = [round(await settle(db_pids, log))]
+        if opts.costs:
+            log(f"# each kind alone, {opts.costs} requests one at a time (fresh process)")
+            pids = ([server.popen.pid], db_pids)
+            result["costs"] = await costs(
+                server.url, world, pids, ferret.extra["postgres_url"], opts.costs, log
+            )
+            server.stop()  # the rate run below starts on a fresh process again
+            server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
+            boost(server.popen.pid)
+            db_pids = [ferret.popen.pid, *procstat.descendants(pg), pg]
+            result["settle_s"].append(round(await settle(db_pids, log)))
         rng = random.Random(5)
         cursors: list[str] = []
         log(f"# warm-up {opts.warmup}s at {opts.rate}/s (not counted)")
         await drive(server.url, world, opts.rate, opts.warmup, rng, cursors)
         db_pids = [ferret.popen.pid, *procstat.descendants(pg), pg]
+        stats0 = table_stats(ferret.extra["postgres_url"])
         cpu0 = procstat.cpu_seconds([server.popen.pid]), procstat.cpu_seconds(db_pids)
         log(f"# measured: {opts.rate}/s for {opts.seconds}s; load averages {os.getloadavg()}")
         res = await drive(server.url, world, opts.rate, opts.seconds, rng, cursors)
         cpu1 = procstat.cpu_seconds([server.popen.pid]), procstat.cpu_seconds(db_pids)
         result["rows"] = report(res, log)
+        await asyncio.sleep(11)
+        stats1 = table_stats(ferret.extra["postgres_url"])
+        fetched = {
+            t: round((a[3] - stats0.get(t, a)[3]) / res["sent"], 1) for t, a in stats1.items()
+        }
+        top = sorted(((v, t) for t, v in fetched.items() if v), reverse=True)[:6]
+        log("  rows fetched per request: " + ", ".join(f"{t} {v:g}" for v, t in top))
+        result["rows_fetched_per_request"] = dict((t, v) for v, t in top)
         srv, db = (cpu1[0] - cpu0[0]) / res["wall"], (cpu1[1] - cpu0[1]) / res["wall"]
         log(
             f"  sent {res['sent']} in {res['wall']:.1f}s; CPU: server {srv:.2f} cores, "
@@ -272,6 +418,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--circles", type=int, default=1000)
     p.add_argument("--nice", type=int, default=0, help="renice the measured processes (root)")
+    p.add_argument("--keep", help="build the world in this directory and keep it")
+    p.add_argument("--reuse", help="measure on a world kept with --keep")
+    p.add_argument("--build-only", action="store_true", help="with --keep: build, then stop")
+    p.add_argument(
+        "--costs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first time each request kind alone, N requests one at a time",
+    )
     opts = p.parse_args(argv)
     sys.exit(asyncio.run(amain(opts)))
 

@@ -382,10 +382,15 @@ class ActivityService(Passes):
         closing). Each application moves the activity's ``due_hour`` to its next deadline."""
         done = 0
         while ids := await self._repo.due_ids(hour, clock.now()):
+            missing = 0
             for activity_id in ids:
-                await self.engine.apply(activity_id, lambda a: rules.expire(a, clock.now()))
-            done += len(ids)
-            if len(ids) < 100:
+                try:
+                    await self.engine.apply(activity_id, lambda a: rules.expire(a, clock.now()))
+                except NotFound:  # no committed state to apply it to: nothing will change that
+                    log.error("activity %s is due but has no committed state", activity_id)
+                    missing += 1
+            done += len(ids) - missing
+            if len(ids) < 100 or missing == len(ids):
                 break
         return done
 

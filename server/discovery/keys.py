@@ -168,6 +168,23 @@ def keys_for(
     return out
 
 
+def mark_part(family: str, bucket: str) -> str:
+    """The part of ``family``'s marks a bucket's mark is kept in (what one marks read returns):
+    a daily family's marks by month, a weekly or monthly family's by year, so a read of marks
+    returns at most a month's days or a year's weeks, however long Circles has run. A week's
+    slots and a week's popularity tiers are bounded already."""
+    if daily(family):
+        return f"{family}|{bucket[:7]}"
+    if family == "t" or family.startswith(("geo:", "q:", "c:")):
+        return f"{family}|{bucket[:4]}"
+    return family
+
+
+def mark_parts(family: str, buckets: list[str]) -> list[str]:
+    """The parts holding the marks of ``buckets`` (a span of ``family``'s buckets), in order."""
+    return list(dict.fromkeys(mark_part(family, b) for b in buckets))
+
+
 def marks_for(keys: list[str]) -> Iterator[tuple[str, str]]:
     """(family, bucket) pairs that say where cards are: each key's own (for ``pop:<week>`` the
     tiers that hold cards), and for a time slot also its week in the family ``t`` (two levels,

@@ -1,13 +1,17 @@
 """Rebuild discovery's cards from the activities (the activities are the truth).
 
-    python -m server.discovery.reconcile
+    python -m server.discovery.reconcile            # every card from its activity
+    python -m server.discovery.reconcile --marks    # only the marks, from the stored cards
 
 with the server's settings from the environment (MONGODB_URL, or the embedded database under
 DATA_DIR while the server is stopped). Idempotent and safe beside a running server: each card
 is written from the latest committed state of its activity by the same code the after-commit
 path uses, and a card whose activity is gone is deleted. Run it after restoring a backup, after
 a failure left cards behind (an after-commit write is retried only by the activity's next
-commit), and once on a store that has activities from before discovery existed.
+commit), and once on a store that has activities from before discovery existed. ``--marks``
+writes the marks again from the cards' keys alone (once on a store whose marks were written
+before they were kept by month and year, ``keys.mark_part``): cards already stored are walked
+only where their marks say.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from server.activities.service import ActivityService
+from server.discovery import keys
 from server.discovery.indexer import DiscoveryIndexer
 from server.discovery.repository import DiscoveryRepository
 
@@ -61,7 +66,25 @@ async def rebuild(
     return written, deleted
 
 
-async def _run() -> None:
+async def rebuild_marks(
+    repo: DiscoveryRepository, report: Callable[[str], None] | None = None
+) -> int:
+    """Every stored card's marks, written again (idempotent). Returns the cards read."""
+    n = 0
+    batch: list[tuple[str, str]] = []
+    async for card_keys in repo.card_keys():
+        batch.extend(keys.marks_for(card_keys))
+        n += 1
+        if len(batch) > 5_000:
+            await repo.add_marks(batch)
+            batch = []
+            if report is not None and n % 10_000 < 100:
+                report(f"{n} cards' marks written")
+    await repo.add_marks(batch)
+    return n
+
+
+async def _run(marks_only: bool) -> None:
     from server import container as wiring
     from server.core.embedded import EmbeddedDatabase
     from server.settings import Settings
@@ -80,6 +103,10 @@ async def _run() -> None:
             embedded.postgres_url if embedded else settings.ferretdb_postgresql_url
         )
         assert c.discovery_indexer is not None
+        if marks_only:
+            n = await rebuild_marks(DiscoveryRepository(c.db), report=print)
+            print(f"discovery: the marks of {n} cards written")
+            return
         written, deleted = await rebuild(
             DiscoveryRepository(c.db), c.discovery_indexer, c.activities, report=print
         )
@@ -92,7 +119,7 @@ async def _run() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_run())
+    asyncio.run(_run("--marks" in sys.argv[1:]))
     sys.exit(0)
 
 

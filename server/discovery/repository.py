@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
+from server.discovery import keys
 from server.discovery.models import Card
 
 INDEXES = {
@@ -174,38 +176,56 @@ class DiscoveryRepository:
         self.forget([*(before or {}).get("keys", []), *card.keys])  # reads that raced the write
         return bool(result.matched_count or result.upserted_id is not None)
 
-    async def marks(self, family: str) -> list[str]:
-        """The buckets of ``family`` that have held a card (never fewer: marks stay). Read at
-        most every MARKS_SECONDS per family and process: a bucket another process opened
-        meanwhile is walked that much later (this process's own are known at once)."""
+    async def marks(self, family: str, buckets: list[str] | None = None) -> list[str]:
+        """The buckets of ``family`` that have held a card (never fewer: marks stay), among
+        ``buckets`` when given (a span: only the parts holding their marks are read, see
+        ``keys.mark_part``). Each part is read at most every MARKS_SECONDS per process: a bucket
+        another process opened meanwhile is walked that much later (this process's own are
+        known at once)."""
+        parts = keys.mark_parts(family, buckets) if buckets is not None else [family]
+        found: set[str] = set()
+        for part in await asyncio.gather(*(self.part(p) for p in parts)):
+            found |= part
+        if buckets is not None:
+            found &= set(buckets)
+        return sorted(found)
+
+    async def part(self, part: str) -> set[str]:
+        """The buckets whose marks are kept in ``part`` (``keys.mark_part``)."""
         now = time.monotonic()
-        cached = self._marks_seen.get(family)
+        cached = self._marks_seen.get(part)
         if cached is not None and now - cached[0] < MARKS_SECONDS:
-            return sorted(cached[1])
-        found = {str(d["b"]) async for d in self._marks.find({"f": family}, {"b": 1})}
+            return cached[1]
+        found = {str(d["b"]) async for d in self._marks.find({"f": part}, {"b": 1})}
         if len(self._marks_seen) > 50_000:
             self._marks_seen.clear()
-        self._marks_seen[family] = (now, found)
-        return sorted(found)
+        self._marks_seen[part] = (now, found)
+        return found
 
     async def add_marks(self, pairs: list[tuple[str, str]]) -> None:
         """Idempotent; remembers what this process wrote, so a busy activity's every sign-up
         does not write its marks again."""
-        rows = {
-            f"{f}@{b}": {"_id": f"{f}@{b}", "f": f, "b": b}
-            for f, b in pairs
-            if f"{f}@{b}" not in self._known_marks
-        }
+        rows: dict[str, dict[str, str]] = {}
+        for f, b in pairs:
+            part = keys.mark_part(f, b)
+            mark_id = f"{part}@{b}"
+            if mark_id not in self._known_marks:
+                rows[mark_id] = {"_id": mark_id, "f": part, "b": b}
         if not rows:
             return
         await insert_new(self._marks, list(rows.values()))
         if len(self._known_marks) > 200_000:
             self._known_marks.clear()
         self._known_marks.update(rows)
-        for f, b in pairs:
-            cached = self._marks_seen.get(f)
+        for row in rows.values():
+            cached = self._marks_seen.get(row["f"])
             if cached is not None:
-                cached[1].add(b)
+                cached[1].add(row["b"])
+
+    async def card_keys(self) -> AsyncIterator[list[str]]:
+        """For the marks' rebuild: every card's bucket keys, in one pass (a batch job)."""
+        async for d in self._cards.find({}, {"keys": 1}):
+            yield list(d.get("keys", []))
 
     async def mark_pushed(self, activity_id: str, user_id: str, at: datetime) -> bool:
         """False if the activity was pushed already (its id is the marker's ``_id``)."""

@@ -22,7 +22,11 @@ Keep = Callable[[Card], bool]
 
 
 class Stream:
-    """One family's cards from ``start`` to ``end``, in (start, id) order."""
+    """One family's cards from ``start`` to ``end``, in (start, id) order.
+
+    Marks are read a part at a time (a month of a daily family, a year of a weekly one:
+    ``keys.mark_part``), as the walk reaches it, so a page that fills within its first weeks
+    reads no marks of the months after."""
 
     def __init__(
         self, repo: DiscoveryRepository, family: str, start: datetime, end: datetime
@@ -32,9 +36,11 @@ class Stream:
         self._start = start
         self._end = end
         self._buckets: list[str] | None = None
+        self._parts: list[str] = []  # parts of the marks not read yet, in time order
+        self._span: set[str] = set()
         self._weeks: list[str] | None = None  # the time family only
 
-    def _span(self) -> list[str]:
+    def _span_of(self) -> list[str]:
         if self.family.startswith("c:"):
             return keys.months_between(self._start, self._end)
         if keys.daily(self.family):
@@ -42,23 +48,37 @@ class Stream:
         return keys.weeks_between(self._start, self._end)
 
     async def prepare(self) -> None:
+        self._buckets = []
+        span = keys.weeks_between(self._start, self._end) if self.family == "t" else self._span_of()
+        self._span = set(span)
+        self._parts = keys.mark_parts(self.family, span)
         if self.family == "t":
-            span = set(keys.weeks_between(self._start, self._end))
-            self._weeks = sorted(w for w in await self._repo.marks("t") if w in span)
-            self._buckets = []
-            return
-        span = set(self._span())
-        self._buckets = sorted(b for b in await self._repo.marks(self.family) if b in span)
+            self._weeks = []
+
+    async def _next_marks(self) -> list[str]:
+        """The buckets of the next part of the marks that has any in the span."""
+        while self._parts:
+            found = await self._repo.part(self._parts.pop(0))
+            inside = sorted(b for b in found if b in self._span)
+            if inside:
+                return inside
+        return []
 
     async def next_bucket(self) -> list[Card] | None:
         """The next bucket's cards, sorted; None when the stream is done."""
         assert self._buckets is not None, "prepare() first"
-        while not self._buckets and self._weeks:
-            wk = self._weeks.pop(0)
-            first, last = keys.slot(self._start), keys.slot(self._end)
-            self._buckets = sorted(
-                f"{wk}@{b}" for b in await self._repo.marks(f"t:{wk}") if first <= b <= last
-            )
+        if self.family == "t":
+            while not self._buckets and (self._weeks or self._parts):
+                if not self._weeks:
+                    self._weeks = await self._next_marks()
+                    continue
+                wk = self._weeks.pop(0)
+                first, last = keys.slot(self._start), keys.slot(self._end)
+                self._buckets = sorted(
+                    f"{wk}@{b}" for b in await self._repo.marks(f"t:{wk}") if first <= b <= last
+                )
+        elif not self._buckets:
+            self._buckets = await self._next_marks()
         if not self._buckets:
             return None
         bucket = self._buckets.pop(0)
@@ -94,6 +114,8 @@ async def merge(streams: list[Stream], after: Order | None, keep: Keep, limit: i
             nxt = buffers[i][pos + 1]
             heapq.heappush(heap, (nxt.starts_at, nxt.id, i, pos + 1))
             continue
+        if len(out) >= limit:
+            break  # full: the stream's next bucket (and marks) would be read for nothing
         more = await streams[i].next_bucket()
         while more is not None and not more:
             more = await streams[i].next_bucket()

@@ -1,0 +1,65 @@
+"""What a discovery request reads, counted in PostgreSQL's statistics (bench.discovery measures
+the same at 100,000 activities; docs/performance.md, "Discovery")."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from tests.support.activities import post_activity
+from tests.support.client import Api
+from tests.support.discovery import listing, slug
+from tests.test_reports_activity import align
+from tests.test_sweep_cost import PUBLISHED_WITHIN, env, rows_read, server
+
+__all__ = ["env", "server"]  # module fixtures: this module's own database and server
+
+
+async def test_a_later_page_walks_from_its_cursor_not_from_now(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], stack: Any, clock: Any
+) -> None:
+    d0 = align(clock)
+    org, bob = await make_user("org"), await make_user("bob")
+    circle = await org.create_circle("Daily walks")
+    tag = slug()
+    for day in range(40):
+        await post_activity(org, circle, d0, starts_in=timedelta(days=day + 1), tags=[tag])
+    first = await listing(bob, tag=tag, limit="30")
+    assert len(first["items"]) == 30 and first["next_cursor"]
+    db = env["MONGODB_DB"]
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    before = rows_read(stack.postgres_url, db, "discovery")
+    second = await listing(bob, cursor=first["next_cursor"], tag=tag, limit="30")
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    read = rows_read(stack.postgres_url, db, "discovery") - before
+    assert len(second["items"]) == 10
+    # the tag's buckets are days: from the cursor's day on, about 10 cards; walking from now
+    # read the 30 before it too
+    assert read <= 15, f"page two read {read} cards"
+
+
+async def test_a_first_page_reads_the_marks_of_the_months_it_reaches_only(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], stack: Any, clock: Any
+) -> None:
+    d0 = align(clock)
+    org, bob = await make_user("org"), await make_user("bob")
+    circle = await org.create_circle("Season club")
+    tag = slug()
+    soon = [
+        await post_activity(org, circle, d0, starts_in=timedelta(days=1, hours=h), tags=[tag])
+        for h in (0, 1)
+    ]
+    for day in range(40):  # a busy season four months on: forty days with a mark each
+        await post_activity(org, circle, d0, starts_in=timedelta(days=120 + day), tags=[tag])
+    db = env["MONGODB_DB"]
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    before = rows_read(stack.postgres_url, db, "discovery_marks")
+    page = await listing(bob, tag=tag, limit="1")
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    read = rows_read(stack.postgres_url, db, "discovery_marks") - before
+    assert [i["id"] for i in page["items"]] == [soon[0]["id"]] and page["next_cursor"]
+    # a tag's marks are kept by month: the first month's mark (one day) answers the page and
+    # its look-ahead; reading all of the family's marks read the season's forty too
+    assert read <= 2, f"the first page read {read} marks"
