@@ -11,8 +11,9 @@ from typing import Any
 from tests.support.activities import post_activity
 from tests.support.client import Api
 from tests.support.discovery import listing, slug
+from tests.support.pgstats import PUBLISHED_WITHIN
 from tests.test_reports_activity import align
-from tests.test_sweep_cost import PUBLISHED_WITHIN, env, rows_read, server
+from tests.test_sweep_cost import env, rows_read, server
 
 __all__ = ["env", "server"]  # module fixtures: this module's own database and server
 

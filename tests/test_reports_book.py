@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from pymongo import AsyncMongoClient
 
 from tests.support import infra
 from tests.support.activities import post_activity
 from tests.support.client import Api
+from tests.support.pgstats import counted
 from tests.test_reports_activity import align, eventually, paid_by_transfer, signup
 
 EUR = "EUR"
@@ -123,19 +123,8 @@ async def unpack_rows(env: dict[str, str], act: dict[str, Any], check_packed: bo
 
 
 def index_scans(pg_url: str, db: str) -> dict[str, int]:
-    """Index scans of each collection of this server's database, by collection name."""
-    with psycopg.connect(pg_url) as conn:
-        tables = dict(
-            conn.execute(
-                f"SELECT _jsonb->>'table', _jsonb->>'_id' FROM \"{db}\"._ferretdb_database_metadata"
-            ).fetchall()
-        )
-        rows = conn.execute(
-            "SELECT relname, coalesce(idx_scan, 0) + coalesce(seq_scan, 0) "
-            "FROM pg_stat_user_tables WHERE schemaname = %s",
-            (db,),
-        ).fetchall()
-    return {tables[t]: int(n) for t, n in rows if t in tables}
+    """Scans of each collection of this server's database, by collection name."""
+    return {name: c.scans for name, c in counted(pg_url, db).items()}
 
 
 async def test_a_payment_change_shows_at_once_and_a_rebuild_agrees(

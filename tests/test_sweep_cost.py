@@ -15,15 +15,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
 
 from tests.support import infra
 from tests.support.activities import post_activity
 from tests.support.client import Api, Sock
+from tests.support.pgstats import PUBLISHED_WITHIN, counted
 from tests.test_reports_activity import align
-
-PUBLISHED_WITHIN = 11.0  # PostgreSQL publishes an idle backend's counts within 10 s
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +40,8 @@ def server(stack: Any, env: dict[str, str]) -> Iterator[infra.Proc]:
 
 def rows_read(pg_url: str, db: str, collection: str) -> int:
     """Rows PostgreSQL handed out of ``collection``'s table (index and sequential reads)."""
-    with psycopg.connect(pg_url) as conn:
-        tables = dict(
-            conn.execute(
-                f"SELECT _jsonb->>'_id', _jsonb->>'table' FROM \"{db}\"._ferretdb_database_metadata"
-            ).fetchall()
-        )
-        found = conn.execute(
-            "SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) "
-            "FROM pg_stat_user_tables WHERE schemaname = %s AND relname = %s",
-            (db, tables[collection]),
-        ).fetchone()
-    return int(found[0]) if found else 0
+    found = counted(pg_url, db).get(collection)
+    return found.rows if found else 0
 
 
 async def test_a_sweep_reads_none_of_the_activities_whose_deadlines_are_days_ahead(
