@@ -30,6 +30,8 @@ from server.referrals.models import Recorder, Via
 from server.rooms.service import CircleService
 
 log = logging.getLogger(__name__)
+MAX_DUE_ROUNDS = 20  # rounds of DUE_BATCH due activities per hour and sweep
+DUE_BATCH = 100
 PaymentHook = Callable[[Activity, Effect], Awaitable[None]]
 # Told of every committed state (and whether the commit created the activity), after it is
 # stored: discovery's cards (server/discovery/indexer.py). A watcher must not raise.
@@ -377,11 +379,14 @@ class ActivityService(Passes):
     async def send_due_reminders(self, hour: int, lease_seconds: float = 60) -> int:
         return await reminders.send_due(self._repo, self._notes, hour, lease_seconds)
 
-    async def expire_due(self, hour: int) -> int:
-        """Apply every deadline of ``hour`` that has passed (offers and holds expiring, sign-ups
-        closing). Each application moves the activity's ``due_hour`` to its next deadline."""
+    async def expire_due(self, hour: int) -> tuple[int, bool]:
+        """Apply the deadlines of ``hour`` that have passed (offers and holds expiring,
+        sign-ups closing); each application moves the activity's ``due_hour`` to its next
+        deadline. Returns how many were applied, and whether the hour is done (False after
+        MAX_DUE_ROUNDS rounds that each found a full batch: the sweeper comes back to it)."""
         done = 0
-        while ids := await self._repo.due_ids(hour, clock.now()):
+        for _ in range(MAX_DUE_ROUNDS):  # bounded: a deadline no rule moves must not spin
+            ids = await self._repo.due_ids(hour, clock.now(), DUE_BATCH)
             missing = 0
             for activity_id in ids:
                 try:
@@ -390,9 +395,9 @@ class ActivityService(Passes):
                     log.error("activity %s is due but has no committed state", activity_id)
                     missing += 1
             done += len(ids) - missing
-            if len(ids) < 100 or missing == len(ids):
-                break
-        return done
+            if len(ids) < DUE_BATCH or missing == len(ids):
+                return done, True
+        return done, False
 
     async def sweep_cursor(self) -> int | None:
         return await self._repo.sweep_cursor()

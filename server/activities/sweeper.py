@@ -56,8 +56,12 @@ class Sweeper:
         t0 = time.monotonic()
         expired = sent = 0
         for hour in range(start, now_hour + 1):
-            expired += await self._activities.expire_due(hour)
+            applied, finished = await self._activities.expire_due(hour)
+            expired += applied
             sent += await self._activities.send_due_reminders(hour)
+            if not finished:  # more due than a sweep applies: the next sweep starts here
+                self._from = hour
+                return
         if now_hour - start > 2:  # a process started after a pause, or a clock moved on
             log.info(
                 "sweeper: caught up %d hours (%d deadlines, %d reminders) in %.1fs",
