@@ -272,21 +272,15 @@ class ActivityRepository:
     async def of_participant(
         self, user_id: str, upcoming: bool, now: datetime, limit: int = 200
     ) -> list[Activity]:
-        query: dict[str, Any] = {
-            "participants": user_id,
-            "ends_at": {"$gte": now} if upcoming else {"$lt": now},
-        }
-        cursor = self._activities.find(
-            query, sort=[("starts_at", ASCENDING if upcoming else DESCENDING)], limit=limit
-        )
-        return [from_doc(d) async for d in cursor]
+        past, ahead = await self.of_participant_split(user_id, now, limit)
+        return ahead if upcoming else past
 
     async def of_participant_split(
         self, user_id: str, now: datetime, limit: int = 200
     ) -> tuple[list[Activity], list[Activity]]:
-        """``of_participant`` past and upcoming in one read: FerretDB v1 fetches every activity
-        of the participant for either (only the equality is pushed down), so asking twice read
-        them all twice."""
+        """A participant's past (latest first) and upcoming (soonest first) activities, from one
+        read: FerretDB v1 fetches every activity of the participant for either half (only the
+        equality is pushed down), so asking for each half read them all twice."""
         past: list[Activity] = []
         upcoming: list[Activity] = []
         async for d in self._activities.find({"participants": user_id}):

@@ -176,22 +176,16 @@ class DiscoveryRepository:
         self.forget([*(before or {}).get("keys", []), *card.keys])  # reads that raced the write
         return bool(result.matched_count or result.upserted_id is not None)
 
-    async def marks(self, family: str, buckets: list[str] | None = None) -> list[str]:
-        """The buckets of ``family`` that have held a card (never fewer: marks stay), among
-        ``buckets`` when given (a span: only the parts holding their marks are read, see
-        ``keys.mark_part``). Each part is read at most every MARKS_SECONDS per process: a bucket
-        another process opened meanwhile is walked that much later (this process's own are
-        known at once)."""
-        parts = keys.mark_parts(family, buckets) if buckets is not None else [family]
-        found: set[str] = set()
-        for part in await asyncio.gather(*(self.part(p) for p in parts)):
-            found |= part
-        if buckets is not None:
-            found &= set(buckets)
-        return sorted(found)
+    async def marks(self, family: str) -> list[str]:
+        """The buckets of a family whose marks are kept whole (a week's slots or popularity
+        tiers; the others are read by part, ``part``)."""
+        return sorted(await self.part(family))
 
     async def part(self, part: str) -> set[str]:
-        """The buckets whose marks are kept in ``part`` (``keys.mark_part``)."""
+        """The buckets that have held a card (never fewer: marks stay) whose marks are kept in
+        ``part`` (``keys.mark_part``). Read at most every MARKS_SECONDS per part and process: a
+        bucket another process opened meanwhile is walked that much later (this process's own
+        are known at once)."""
         now = time.monotonic()
         cached = self._marks_seen.get(part)
         if cached is not None and now - cached[0] < MARKS_SECONDS:
