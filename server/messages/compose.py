@@ -1,14 +1,13 @@
-"""Pieces of a message's life that are not I/O: the fields a new message gets beside what the
-writer stores, the tombstone of a deletion, the settle loop's types, and the attachment gate."""
+"""Pieces of a message's life that are not I/O: the tombstone of a deletion, the settle loop's
+types, and the attachment gate."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from server.core.errors import Invalid
-from server.messages.models import Attachment, AttachmentResolver, Message, NewMessage
+from server.messages.models import Attachment, AttachmentResolver, Message
 
 # settle: the fields to write and the value the message should then show, and whether a message
 # shows that value
@@ -29,17 +28,6 @@ TOMBSTONE: dict[str, Any] = {
     "pinned": False,
     "attachments": [],
 }
-
-
-def completed(m: Message, new: NewMessage) -> Message:
-    """The writer's copy of a new message with what it does not carry (writer.py builds it)."""
-    return replace(
-        m,
-        reply=new.reply,
-        mentions=new.mentions,
-        mention_everyone=new.mention_everyone,
-        attachments=new.attachments,
-    )
 
 
 async def attach(

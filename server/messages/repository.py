@@ -144,8 +144,24 @@ def _extras_doc(m: NewMessage) -> dict[str, Any]:
     return doc
 
 
+def placeholder(conversation_id: str, message_id: str, created_at: datetime) -> NewMessage:
+    """What a claimed seq and rev hold when their message will never be stored (stored deleted,
+    under the message's id; writer.py and ``plug_claims``). Its client id is derived from the
+    message id, so two plugs of one claim are one placeholder."""
+    return NewMessage(
+        id=message_id,
+        conversation_id=conversation_id,
+        sender_id="system",
+        sender_name="",
+        kind="system",
+        text="",
+        client_id=f"~{message_id}",
+        created_at=created_at,
+    )
+
+
 def _message(doc: dict[str, Any]) -> Message:
-    # a deleted message shows nothing it carried (placeholders copy the fields of their row)
+    # a deleted message shows nothing it carried
     shown = not doc.get("deleted")
     return Message(
         id=doc["_id"],
@@ -402,6 +418,20 @@ class MessageRepository:
             else:
                 low, top = mid, found
         return low, int(top["seq_top"])
+
+    async def plug_claims(self, claims: list[Claim], at: datetime) -> None:
+        """Store a placeholder (deleted, at ``at``) for each claim of a new message, under its
+        message id, seq and rev, so its message can no longer be inserted (order.py: an
+        abandoned claim). A claim whose message or seq is stored already needs nothing; a
+        change of an existing message, or a claim from before claims carried seqs, cannot be
+        plugged and is passed over."""
+        rows = [
+            (placeholder(c.conversation_id, c.mid, at), c.seq_top, c.rev)
+            for c in claims
+            if c.new and c.seq_top > 0
+        ]
+        if rows:
+            await self.insert_batch(rows, deleted=True)
 
     async def void_revs(self, conversation_id: str, revs: list[int]) -> None:
         """Mark claims whose change was not written (refused), so readers stop waiting."""

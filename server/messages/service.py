@@ -8,6 +8,7 @@ and the gates here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -15,7 +16,8 @@ from server.accounts.models import Principal, User
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.ids import new_id
-from server.messages.compose import SETTLE_ROUNDS, TOMBSTONE, Derive, Shows, attach, completed
+from server.messages import order
+from server.messages.compose import SETTLE_ROUNDS, TOMBSTONE, Derive, Shows, attach
 from server.messages.membership import ConversationMembers, dm_id
 from server.messages.mentions import Mentions
 from server.messages.models import (
@@ -85,8 +87,6 @@ class MessageService(ConversationMembers):
         self.mentions = Mentions(self)
         self.pins = Pins(self)
         self.sidebar = Sidebar(self)
-        # what the writer's committed copies lack, by message id, while a send is in flight
-        self._sending: dict[str, NewMessage] = {}
         self.send_gate: SendGate | None = None  # moderation, when wired
         self.dm_gate: DmGate | None = None  # blocks, when wired
         self.moderated_delete: ModeratedDelete | None = None  # the audit log, when wired
@@ -190,28 +190,23 @@ class MessageService(ConversationMembers):
         )
 
     async def _submit(self, new: NewMessage) -> Message:
-        self._sending[new.id] = new
-        try:
-            message, created = await self._writer.submit(new)
-        finally:
-            self._sending.pop(new.id, None)
+        message, created = await self._writer.submit(new)
         if created:
-            return completed(message, new)
+            return message
         # a retry: the stored copy (a concurrent twin was answered with the writer's)
         return await self._repo.get_message(message.id) or message
 
     async def _emit_committed(self, messages: list[Message]) -> None:
-        full = [completed(m, self._sending[m.id]) if m.id in self._sending else m for m in messages]
         await self._bus.messages_new(
             [
                 (
                     m.conversation_id,
                     MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json"),
                 )
-                for m in full
+                for m in messages
             ]
         )
-        self._observe(full)
+        self._observe(messages)
 
     def _observe(self, messages: list[Message]) -> None:
         for observer in self.observers:
@@ -318,6 +313,7 @@ class MessageService(ConversationMembers):
         changes: dict[str, Any] | Derive,
         only_if: dict[str, Any] | None = None,
     ) -> Message:
+        began = time.monotonic()
         ((rev, _),) = await self._repo.claim_revs(message.conversation_id, [message.id], new=False)
         try:
             fields = changes if isinstance(changes, dict) else (await changes())[0]
@@ -331,12 +327,36 @@ class MessageService(ConversationMembers):
             if latest is None or (only_if and latest.deleted):
                 raise Conflict("deleted", "the message was deleted")
             return latest
+        if time.monotonic() - began > order.ABANDON_SECONDS / 2:
+            stored = await self._restamp(stored)
         await self._bus.message_updated(
             stored.conversation_id,
             MessageEnvelope(message=MessageOut.of(stored)).model_dump(mode="json"),
         )
         self._observe([stored])
         return stored
+
+    async def _restamp(self, message: Message) -> Message:
+        """A change written so late that readers may have taken its claim for abandoned and
+        passed it (order.py): the message again under a fresh rev, which they have not passed.
+        Returns the message as stored then (a later change may already carry it)."""
+        for _ in range(3):
+            began = time.monotonic()
+            ((rev, _),) = await self._repo.claim_revs(
+                message.conversation_id, [message.id], new=False
+            )
+            try:
+                stamped = await self._repo.update_message(message.id, rev, {})
+            except Exception:
+                await self._repo.void_revs(message.conversation_id, [rev])
+                raise
+            if stamped is None:  # changed again meanwhile: that change carries this one
+                await self._repo.void_revs(message.conversation_id, [rev])
+                return await self._repo.get_message(message.id) or message
+            message = stamped
+            if time.monotonic() - began <= order.ABANDON_SECONDS / 2:
+                break
+        return message
 
     async def visible_message(self, message_id: str, user_id: str) -> Message:
         """A message of a conversation the user takes part in. Otherwise the same ``not_found``

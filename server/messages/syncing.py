@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from server.core import clock
 from server.messages import order
 from server.messages.claims import Claim
 from server.messages.models import Message
@@ -35,7 +36,7 @@ async def sync_page(
     top, _ = await repo.top(conversation_id)
     claims: dict[int, Claim] = {}
     messages: list[Message] = []
-    end = since_rev
+    end, reread = since_rev, False
     while end < top and not messages:
         start, end = end, min(top, end + limit)
         messages = await repo.changed_between(conversation_id, start + 1, end)
@@ -49,11 +50,12 @@ async def sync_page(
         # a message changed again above the window is read with the window of that change
         older = [m for m in others.values() if start < m.rev <= end]  # before rev pages
         messages = sorted([*messages, *older], key=lambda m: m.rev)
-        now = time.time()
-        if not messages and any(
-            order.settle(c, others.get(c.mid), rev, now) != "skip" for rev, c in window.items()
-        ):
-            break  # a change still being written: stop before it
+        if not messages:
+            settled = set((await settle_claims(repo, list(window.values()), others)).values())
+            if "written" in settled and not reread:
+                end, reread = start, True  # written (or plugged) since it was read: again
+            elif settled - {"skip"}:
+                break  # a change still being written: stop before it
     if not messages:
         return [], since_rev, False
     has_more = end < top
@@ -66,17 +68,37 @@ async def sync_page(
     ]
     if open_claims:
         found = await repo.get_messages(list({c.mid for c in open_claims}))
-        now = time.time()
+        states = await settle_claims(repo, open_claims, found)
         for c in open_claims:
             rev = c.rev
-            state = order.settle(c, found.get(c.mid), rev, now)
-            if state != "skip":
-                # Written after the page was read, or still being written: stop before it.
-                # Once written it is fetched by the next call (or arrives live).
+            if states[rev] != "skip":
+                # Written (or plugged) after the page was read, or still being written: stop
+                # before it. Once written it is fetched by the next call (or arrives live).
                 messages = [m for m in messages if m.rev < rev]
-                has_more = state == "written"
+                has_more = states[rev] == "written"
                 break
     return messages, max([since_rev, *(m.rev for m in messages)]), has_more
+
+
+async def settle_claims(
+    repo: MessageRepository, claims: list[Claim], found: dict[str, Message]
+) -> dict[int, order.Settled]:
+    """What each claim stands for (``order.settle``), by rev, given ``found``, the stored
+    messages the claims name. An abandoned claim of a new message is plugged first and read
+    again, so it settles as its placeholder (or as its message, when that landed meanwhile) and
+    its late write can no longer land below a rev a reader has passed; ``found`` is updated. A
+    claim that cannot be plugged is passed over. Raises when the plug cannot be stored: nothing
+    is passed over then."""
+    now = time.time()
+    states = {c.rev: order.settle(c, found.get(c.mid), c.rev, now) for c in claims}
+    lost = [c for c in claims if states[c.rev] == "abandoned"]
+    if lost:
+        await repo.plug_claims(lost, clock.now())
+        found.update(await repo.get_messages([c.mid for c in lost]))
+        for c in lost:
+            again = order.settle(c, found.get(c.mid), c.rev, now)
+            states[c.rev] = "skip" if again == "abandoned" else again
+    return states
 
 
 async def resolve_revs(
@@ -87,12 +109,12 @@ async def resolve_revs(
     None)`` at the first rev still being written."""
     claims = await repo.claims(conversation_id, revs)
     found = await repo.get_messages(list({c.mid for c in claims.values()}))
-    now = time.time()
+    states = await settle_claims(repo, list(claims.values()), found)
     out: list[tuple[int, str | None, dict[str, Any] | None]] = []
     for rev in revs:
         c = claims.get(rev)
         m = found.get(c.mid) if c else None
-        state = order.settle(c, m, rev, now)
+        state = states.get(rev, "skip")  # a rev never claimed stands for nothing
         if state == "pending":
             out.append((rev, "pending", None))
             break

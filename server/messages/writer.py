@@ -25,9 +25,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from server.core.errors import Unavailable
+from server.core.ids import new_id
 from server.core.metrics import WRITER_BATCH, WRITER_SECONDS
 from server.messages.models import Message, NewMessage
-from server.messages.repository import Claims, MessageRepository
+from server.messages.repository import Claims, MessageRepository, placeholder
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ def _stored(m: NewMessage, seq: int, rev: int) -> Message:
         created_at=m.created_at,
         card=m.card,
         client_id=m.client_id if m.kind == "text" else None,
+        reply=m.reply,
+        mentions=m.mentions,
+        mention_everyone=m.mention_everyone,
+        attachments=m.attachments,
     )
 
 
@@ -174,7 +179,10 @@ class MessageWriter:
                     # Sent concurrently through another process: answer with that copy.
                     resolve(m.client_key, taken[m.client_key], False)
                 else:
-                    retry.append(m)  # its seq is taken (only by data from before seq claims)
+                    # Its id or seq is taken: by a reader that declared the claim abandoned
+                    # and plugged it (order.py), or by data from before seq claims. Tried again
+                    # under a new id, so the retry is not refused by the plug.
+                    retry.append(replace(m, id=new_id()))
             # Each refused row's claimed seq and rev become a deleted placeholder under the
             # claimed message id, so seq stays dense and the claim reads as written.
             await self._plug([rows[i] for i in refused])
@@ -200,20 +208,7 @@ class MessageWriter:
         id (so the original insert, should it still land, is refused: one copy either way). A
         row whose message or seq is already stored needs nothing."""
         fillers = [
-            (
-                replace(
-                    m,
-                    sender_id="system",
-                    sender_name="",
-                    kind="system",
-                    text="",
-                    card=None,
-                    client_id=f"~{m.id}",
-                ),
-                seq,
-                rev,
-            )
-            for m, seq, rev in rows
+            (placeholder(m.conversation_id, m.id, m.created_at), seq, rev) for m, seq, rev in rows
         ]
         if fillers:
             await self._repo.insert_batch(fillers, deleted=True)
