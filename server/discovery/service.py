@@ -56,11 +56,14 @@ class DiscoveryService:
 
     # the list ----------------------------------------------------------------------------
 
-    async def search(self, user: User, f: Filters) -> tuple[list[Item], str | None]:
+    async def search(
+        self, user: User, f: Filters, roles: dict[str, Role] | None = None
+    ) -> tuple[list[Item], str | None]:
         """Upcoming activities matching ``f`` that ``user`` may see, by start time; paged by a
         cursor of the last (start, id) given, so a page never repeats or skips an item that did
-        not move."""
-        roles = await self._follows.memberships_of(user.id)
+        not move. ``roles``: the user's memberships, when the caller has just read them."""
+        if roles is None:
+            roles = await self._follows.memberships_of(user.id)
         streams = await self._streams(user, f, roles)
         terms = query_terms(f.q) if f.q else []
         if f.q and not terms:
@@ -168,14 +171,17 @@ class DiscoveryService:
             limit=SECTION_SIZE,
         )
 
+        # the user's memberships once for every section (each applies the visibility rule)
+        roles = await self._follows.memberships_of(user.id)
+
         async def listed(f: Filters) -> list[Item]:
-            return (await self.search(user, f))[0]
+            return (await self.search(user, f, roles))[0]
 
         async def nothing() -> list[Item]:
             return []
 
         for_you, this_week, popular, following, near_you = await asyncio.gather(
-            self.for_you(user, now),
+            self.for_you(user, now, roles),
             listed(base),
             self.popular(user, now),
             listed(Filters(start=later.start, end=later.end, following=True, limit=SECTION_SIZE)),
@@ -212,9 +218,10 @@ class DiscoveryService:
             item.reason = Reason("popular", f"{item.card.going} going", float(item.card.going))
         return items
 
-    async def for_you(self, user: User, now: datetime) -> list[Item]:
+    async def for_you(self, user: User, now: datetime, roles: dict[str, Role]) -> list[Item]:
         """Candidates from the user's liked categories and tags and from their circles and
-        followed circles over the next two weeks, ranked by recommend.rank."""
+        followed circles over the next two weeks, ranked by recommend.rank. ``roles``: the
+        user's memberships, read for this request."""
         p = await self.profile(user)
         families = [f"cat:{c}" for c, _ in p.categories.most_common(3)]
         families += [f"tag:{t}" for t, _ in p.tags.most_common(3)]
@@ -223,7 +230,6 @@ class DiscoveryService:
             return []
         end = now + timedelta(days=recommend.SOON_DAYS)
         streams = [Stream(self._repo, fam, now, end) for fam in families]
-        roles = await self._follows.memberships_of(user.id)
         keep = self._keep(Filters(start=now, end=end), roles, [])
         cards = await merge(streams, None, keep, 60)
         ranked = recommend.rank(cards, p, now, SECTION_SIZE)
