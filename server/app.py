@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import container as wiring
+from server.core import metrics
 from server.core.embedded import EmbeddedDatabase
 from server.core.logs import RequestLog
 from server.core.mongo import ping
@@ -64,11 +66,17 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
                 from server.seed import seed_demo
 
                 await seed_demo(c)
+            metrics.observe_gc()
             c.sweeper.start()
             if c.rollups is not None:
                 c.rollups.start()
             if c.uploads is not None:
                 c.uploads.start()
+            # What start-up made (modules, schemas, routes: most of the heap) lives as long as
+            # the process; frozen, a full collection no longer walks it. Unfrozen, each full
+            # collection held the process for 80-175 ms under load (docs/performance.md).
+            gc.collect()
+            gc.freeze()
             log.info("Circles listening on %s", settings.base_url)
             yield
         finally:

@@ -9,6 +9,7 @@ is ``unknown``), outcomes are error codes, budgets and sweepers are declared in 
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Container
@@ -125,6 +126,53 @@ def sweep_started(name: str) -> None:
 
 def sweep_done(name: str) -> None:
     _LAG.done[name] = time.monotonic()
+
+
+GC_SECONDS = Histogram(
+    "circles_gc_pause_seconds",
+    "How long each garbage collection held the process (nothing else runs meanwhile), by "
+    "generation",
+    ["generation"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+GC_FROZEN = Gauge(
+    "circles_gc_frozen_objects",
+    "Objects frozen after start-up (gc.freeze): full collections do not walk them",
+    registry=REGISTRY,
+)
+GC_FROZEN.set_function(lambda: float(gc.get_freeze_count()))
+GC_LOGGED = 0.05  # a collection this long is also logged: every socket waited for it
+_gc_log = logging.getLogger("circles.gc")
+_gc_started: list[float] = []
+
+
+def _on_gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _gc_started[:] = [time.perf_counter()]
+        return
+    if not _gc_started:
+        return
+    took = time.perf_counter() - _gc_started.pop()
+    GC_SECONDS.labels(str(info.get("generation"))).observe(took)
+    if took >= GC_LOGGED:
+        _gc_log.info(
+            "gc pause",
+            extra={
+                logs.FIELDS: {
+                    "generation": info.get("generation"),
+                    "ms": round(took * 1000, 1),
+                    "collected": info.get("collected"),
+                    "objects": len(gc.get_objects(info.get("generation", 2))),
+                }
+            },
+        )
+
+
+def observe_gc() -> None:
+    """Time every collection (idempotent: a process serves one app)."""
+    if _on_gc not in gc.callbacks:
+        gc.callbacks.append(_on_gc)
 
 
 def count_sockets(current: Callable[[], int]) -> None:
