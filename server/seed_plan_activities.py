@@ -51,20 +51,30 @@ def plan_activities(b: _Builder, people: list[Person]) -> None:
     from server.seed_plan import DAYS, OWNER, talkers
 
     end_of_history = b.at(DAYS, 0) - timedelta(minutes=5)
+
+    def by_midnight(t: datetime) -> datetime:
+        # a follow-up of a late step still happens yesterday (after it: steps end at
+        # end_of_history + 2 minutes), as the seed cannot travel past its real now
+        return min(t, end_of_history + timedelta(minutes=4))
+
     refunded = False
     for key, spec in (("hikers", HIKE), ("games", GAMES)):
         first = next(
             d for d in range(7, 14) if (b.base + timedelta(days=d)).weekday() == spec.weekday
         )
-        for n, day in enumerate(range(first, DAYS + 7, 7)):
+        # weekly; none today (whose start may already be past when the seed runs), the next
+        # one within a week after today
+        days = [d for d in range(first, DAYS + 8, 7) if d != DAYS]
+        for n, day in enumerate(days):
             paid = None
             if key == "hikers" and n % 4 == 2:
                 paid = GUIDED
-            elif key == "games" and (n % 4 == 3 or day >= DAYS):  # the next one too
+            elif key == "games" and (n % 4 == 3 or day > DAYS):  # the next one too
                 paid = TOURNAMENT
             akey = f"{key}-{n}"
             start = b.at(day, spec.hours[0])
-            created = b.at(day - 6, 12 + b.rng.random() * 6)
+            opened = min(day - 6, DAYS - 2)  # posted in the history, even a week ahead
+            created = b.at(opened, 12 + b.rng.random() * 6)
             cap = 10 if paid else spec.capacity
             b.add(
                 created,
@@ -79,15 +89,15 @@ def plan_activities(b: _Builder, people: list[Person]) -> None:
                 price=(paid.amount, paid.currency) if paid else None,
                 place=spec.place,
             )
-            upcoming = day >= DAYS
+            upcoming = day > DAYS
             cancelled = key == "games" and n == 5  # two days before it starts
             last_signup = min(start - timedelta(hours=54 if cancelled else 30), end_of_history)
             # members who take part all week long (a sign-up by someone not in the circle
             # would join them on the way)
-            week = range(day - 6, min(day, DAYS - 1) + 1)
+            week = range(opened, min(day, DAYS - 1) + 1)
             cands = [
                 h
-                for h in talkers(key, people, day - 6)
+                for h in talkers(key, people, opened)
                 if h != OWNER[key] and all(h in talkers(key, people, d) for d in week)
             ]
             most = min(len(cands), cap if paid else cap + 3)
@@ -114,7 +124,7 @@ def plan_activities(b: _Builder, people: list[Person]) -> None:
                         )
                         if paid.provider == "manual" and not (upcoming and len(seats) == 1):
                             b.add(
-                                t + timedelta(hours=2),
+                                by_midnight(t + timedelta(hours=2)),
                                 "confirm",
                                 OWNER[key],
                                 key,
@@ -137,7 +147,14 @@ def plan_activities(b: _Builder, people: list[Person]) -> None:
                 # the first guided day: a payer cancels in good time and is refunded
                 refunded = True
                 gone = seats.pop(1)
-                b.add(when[gone] + timedelta(hours=1), "cancel", gone, key, key=akey, refund=True)
+                b.add(
+                    by_midnight(when[gone] + timedelta(hours=1)),
+                    "cancel",
+                    gone,
+                    key,
+                    key=akey,
+                    refund=True,
+                )
             if not paid and len(seats) == cap and waiting and b.rng.random() < 0.7:
                 _late_cancel(b, key, akey, start, seats, waiting, min(start, end_of_history))
             for due in (start - timedelta(hours=24), start - timedelta(hours=1)):

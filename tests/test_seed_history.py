@@ -265,6 +265,22 @@ def test_the_plan_is_the_same_for_the_same_first_day() -> None:
     assert max(s.at for s in one.steps) < base + timedelta(days=seed_plan.DAYS)  # all past
 
 
+@pytest.mark.parametrize("offset", range(14))
+def test_the_activities_to_come_start_after_today(offset: int) -> None:
+    """Whatever the weekday the seed runs on, and at whatever hour: every step is before
+    today (the seed cannot travel past its real now), each circle has an activity that starts
+    after today (one starting today at 18:00 is already past for a seed run at 20:00), and none
+    of them starts today."""
+    base = datetime(2026, 1, 5, tzinfo=UTC) + timedelta(days=offset)
+    today = base + timedelta(days=seed_plan.DAYS)
+    plan = seed_plan.build(base)
+    assert max(s.at for s in plan.steps) < today
+    starts = {key: [s.data["starts_at"] for s in planned(plan, key, "activity")] for key in NAMES}
+    for key, at in starts.items():
+        assert [t for t in at if t >= today + timedelta(days=1)], (key, base)
+        assert not [t for t in at if today <= t < today + timedelta(days=1)], (key, base)
+
+
 async def test_the_seeds_clock_moves_forward_only_within_its_block() -> None:
     """clock.travel (server/core/clock.py), the seed's past "now": only inside the block and the
     tasks started in it, and never backwards or past the real now."""
