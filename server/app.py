@@ -67,6 +67,12 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
                 from server.seed import seed_demo
 
                 await seed_demo(c)
+            # Control ops from the other processes (moves between channels, revoked sessions,
+            # ``forget``) arrive through the manager's Redis listener, which python-socketio
+            # starts only with the first socket: a process serving HTTP alone missed them all.
+            if not c.sio.manager_initialized:
+                c.sio.manager_initialized = True
+                c.sio.manager.initialize()
             metrics.observe_gc()
             c.sweeper.start()
             if c.rollups is not None:

@@ -403,6 +403,8 @@ def build(
     profiles.blocked_either_way = blocks.either_way  # no "Message" across a block
     # one repository for both: its bucket cache is dropped by the indexer's own writes
     cards = DiscoveryRepository(db)
+    cards.announce = broadcaster.forget  # every process drops its copy of a changed bucket
+    broadcaster.on_forget(cards.on_announced)
     discovery_indexer = DiscoveryIndexer(cards, activities, follows, notifications)
     activities.watchers.append(discovery_indexer.on_commit)  # cards after every commit
     # sign-up history for the organiser's reports (server/reports/); never told of messages

@@ -93,7 +93,9 @@ class Stack:
         PostgreSQL ``settings``); its ``extra["postgres_url"]`` names that database."""
         assert self.postgres is not None, "needs the embedded stack, not MONGODB_URL"
         return infra.start_ferretdb(
-            self.tmp / f"ferretdb_{uuid.uuid4().hex[:8]}", LOGS, postgres=self.postgres,
+            self.tmp / f"ferretdb_{uuid.uuid4().hex[:8]}",
+            LOGS,
+            postgres=self.postgres,
             settings=settings,
         )
 

@@ -8,9 +8,10 @@ collection, as a batch job.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +26,16 @@ INDEXES = {
     "discovery_marks": [Index([("f", 1)], "family")],
     "discovery_pushes": [],
 }
-MARKS_SECONDS = 5.0
-BUCKET_SECONDS = 3.0
+log = logging.getLogger(__name__)
+# How long a process keeps a bucket's cards and a part's marks. Every change is announced to
+# every process at once (``announce``), so this only bounds how stale a copy can get when an
+# announcement is lost (Redis down or reconnecting).
+MARKS_SECONDS = 60.0
+BUCKET_SECONDS = 60.0
 MAX_BUCKETS = 2000
+BUCKETS = "discovery_buckets"  # what a ``forget`` announcement names (key: keys, one per line)
+MARKS = "discovery_marks"
+Announce = Callable[[str, str], Awaitable[None]]
 # A bucket read needs all of a card but its keys.
 SHOWN = {"keys": 0}
 
@@ -108,14 +116,31 @@ class DiscoveryRepository:
         self._generation = 0
         self._drops: list[tuple[int, str]] = []
         self._pushes = db["discovery_pushes"]
+        self.announce: Announce | None = None  # tells every process (this one too) what changed
+
+    async def _tell(self, what: str, names: list[str]) -> None:
+        if self.announce is None or not names:
+            return
+        try:
+            await self.announce(what, "\n".join(sorted(set(names))))
+        except Exception:  # the copies elsewhere expire instead (BUCKET_SECONDS)
+            log.exception("announcing a discovery change failed")
+
+    def on_announced(self, what: str, key: str) -> None:
+        """The other end of ``announce``, for the broadcaster's ``forget`` listener."""
+        if what == BUCKETS:
+            self.forget(key.split("\n"))
+        elif what == MARKS:
+            self.forget_marks(key.split("\n"))
 
     async def bucket(self, key: str) -> list[Card]:
         """The live cards of one bucket (unordered; a bucket is small by construction).
 
         Buckets hold no one's private view (each reader filters the cards), so one read serves
-        every request of the next BUCKET_SECONDS in this process; a card this process writes
-        drops the buckets it leaves and enters at once, another process's change shows that
-        much later. Concurrent readers of a bucket share one read."""
+        every request of this process until a card leaves, enters or changes in the bucket:
+        the writer drops its own copy at once and announces the change to every process
+        (``announce``); BUCKET_SECONDS bounds a copy whose announcement was lost. A read that
+        raced a change is not kept. Concurrent readers of a bucket share one read."""
         now = time.monotonic()
         cached = self._buckets.get(key)
         if cached is not None and now - cached[0] < BUCKET_SECONDS:
@@ -143,7 +168,7 @@ class DiscoveryRepository:
         return {k for g, k in self._drops if g > generation}
 
     def forget(self, keys: list[str]) -> None:
-        """Drop cached buckets (a card of this process left or entered them)."""
+        """Drop cached buckets (a card left, entered or changed in them)."""
         self._generation += 1
         for k in keys:
             self._buckets.pop(k, None)
@@ -174,6 +199,7 @@ class DiscoveryRepository:
         except DuplicateKeyError:  # a newer card is stored: the filter missed, the upsert hit it
             return False
         self.forget([*(before or {}).get("keys", []), *card.keys])  # reads that raced the write
+        await self._tell(BUCKETS, [*(before or {}).get("keys", []), *card.keys])
         return bool(result.matched_count or result.upserted_id is not None)
 
     async def marks(self, family: str) -> list[str]:
@@ -190,11 +216,23 @@ class DiscoveryRepository:
         cached = self._marks_seen.get(part)
         if cached is not None and now - cached[0] < MARKS_SECONDS:
             return cached[1]
+        generation = self._generation
         found = {str(d["b"]) async for d in self._marks.find({"f": part}, {"b": 1})}
         if len(self._marks_seen) > 50_000:
             self._marks_seen.clear()
-        self._marks_seen[part] = (now, found)
+        if generation == self._generation or _marks_key(part) not in self._dropped_since(
+            generation
+        ):
+            self._marks_seen[part] = (now, found)
         return found
+
+    def forget_marks(self, parts: list[str]) -> None:
+        """Drop cached marks (another process added a bucket to them)."""
+        self._generation += 1
+        for part in parts:
+            self._marks_seen.pop(part, None)
+            self._drops.append((self._generation, _marks_key(part)))
+        del self._drops[: max(0, len(self._drops) - 10_000)]
 
     async def add_marks(self, pairs: list[tuple[str, str]]) -> None:
         """Idempotent; remembers what this process wrote, so a busy activity's every sign-up
@@ -215,6 +253,8 @@ class DiscoveryRepository:
             cached = self._marks_seen.get(row["f"])
             if cached is not None:
                 cached[1].add(row["b"])
+        # the other processes read these parts again (this one's copy was just completed)
+        await self._tell(MARKS, [row["f"] for row in rows.values()])
 
     async def card_keys(self) -> AsyncIterator[list[str]]:
         """For the marks' rebuild: every card's bucket keys, in one pass (a batch job)."""
@@ -240,4 +280,12 @@ class DiscoveryRepository:
         return [str(d["_id"]) async for d in self._cards.find({}, {"_id": 1})]
 
     async def delete(self, activity_id: str) -> None:
+        before = await self._cards.find_one({"_id": activity_id}, {"keys": 1})
         await self._cards.delete_one({"_id": activity_id})
+        self.forget((before or {}).get("keys", []))
+        await self._tell(BUCKETS, (before or {}).get("keys", []))
+
+
+def _marks_key(part: str) -> str:
+    """A part's marks in the drops (beside bucket keys, which never start with a space)."""
+    return f" {part}"
