@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.support.activities import post_activity
 from tests.support.client import Api
-from tests.support.discovery import listing, slug
-from tests.support.pgstats import PUBLISHED_WITHIN
+from tests.support.discovery import discover, listing, slug
+from tests.support.pgstats import PUBLISHED_WITHIN, counted
 from tests.test_reports_activity import align
 from tests.test_sweep_cost import env, rows_read, server
 
@@ -64,3 +64,30 @@ async def test_a_first_page_reads_the_marks_of_the_months_it_reaches_only(
     # a tag's marks are kept by month: the first month's mark (one day) answers the page and
     # its look-ahead; reading all of the family's marks read the season's forty too
     assert read <= 2, f"the first page read {read} marks"
+
+
+async def test_a_cold_discover_reads_the_users_circles_and_members_once(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], stack: Any
+) -> None:
+    """The sections of "discover" all need whom the user knows (their circles' members) and
+    start at once: they share one read of it, and "for you" reuses the memberships the request
+    read, where each section used to read them all again."""
+    org, bob = await make_user("org"), await make_user("bob")
+    circles = [await org.create_circle(f"Club {n}") for n in range(3)]
+    for c in circles:
+        await bob.join(c["id"])
+        for _ in range(2):
+            await (await make_user("member")).join(c["id"])
+    db = env["MONGODB_DB"]
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    before = counted(stack.postgres_url, db)
+    sections = await discover(bob)  # bob's first: nothing of his is kept yet
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    after = counted(stack.postgres_url, db)
+    assert set(sections) >= {"for_you", "this_week", "popular"}
+    scans = {t: after[t].scans - before[t].scans for t in ("memberships", "circles")}
+    # memberships: the request's own read, the people read's one, one per circle (members);
+    # circles: one per circle for the people read, one per circle for the lists' visibility
+    # check (kept by the process). Each section reading them for itself: 14 and 12.
+    assert scans["memberships"] <= 6, scans
+    assert scans["circles"] <= 7, scans

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from server.accounts.models import User
@@ -24,7 +25,7 @@ from server.discovery.schemas import Filters, encode_cursor
 from server.discovery.walk import Keep, Stream, merge
 from server.notifications.service import NotificationService
 from server.rooms.follows import FollowService
-from server.rooms.models import Role
+from server.rooms.models import Circle, Role
 from server.search.tokens import query_terms
 
 MAX_PRIVATE_STREAMS = 50  # private circles of a user merged into a list
@@ -52,6 +53,9 @@ class DiscoveryService:
         self._notes = notifications
         self._profiles: dict[str, tuple[float, recommend.Profile]] = {}
         self._people: dict[str, tuple[float, recommend.Profile]] = {}
+        # reads under way, shared: the sections of one "discover" all need them at once
+        self._profile_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
+        self._people_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
         self._visibility: dict[str, str] = {}  # circle id -> visibility (it never changes)
 
     # the list ----------------------------------------------------------------------------
@@ -222,7 +226,7 @@ class DiscoveryService:
         """Candidates from the user's liked categories and tags and from their circles and
         followed circles over the next two weeks, ranked by recommend.rank. ``roles``: the
         user's memberships, read for this request."""
-        p = await self.profile(user)
+        p = await self.profile(user, roles)
         families = [f"cat:{c}" for c, _ in p.categories.most_common(3)]
         families += [f"tag:{t}" for t, _ in p.tags.most_common(3)]
         families += [f"c:{c}" for c in list({**p.followed, **p.my_circles})[:MAX_FOR_YOU_STREAMS]]
@@ -240,45 +244,66 @@ class DiscoveryService:
 
     async def people(self, user: User) -> recommend.Profile:
         """Whom the user knows (the people of their circles, by a circle they share) and their
-        circles; what every list needs, reused for PEOPLE_SECONDS."""
+        circles; what every list needs, reused for PEOPLE_SECONDS. Concurrent callers (the
+        sections of one "discover") share one read."""
         cached = self._people.get(user.id)
         if cached is not None and time.monotonic() - cached[0] < PEOPLE_SECONDS:
             return cached[1]
+        return await _once(self._people_reads, user.id, lambda: self._read_people(user))
+
+    async def _read_people(self, user: User) -> recommend.Profile:
         p = recommend.Profile(user_id=user.id)
         roles = await self._follows.memberships_of(user.id)
-        circles = await self._follows.circles(list(roles))
+        shown = list(roles)[:MAX_KNOWN_CIRCLES]
+        circles, members = await asyncio.gather(
+            self._follows.circles(list(roles)),
+            asyncio.gather(*(self._follows.member_ids(cid) for cid in shown)),
+        )
         for cid in roles:
             if cid in circles:
                 mine = circles[cid]
                 p.my_circles[cid] = mine.name
                 _like(p, mine.category, mine.tags, "circles you joined")
-        shown = list(p.my_circles)[:MAX_KNOWN_CIRCLES]
-        members = await asyncio.gather(*(self._follows.member_ids(cid) for cid in shown))
         for cid, ids in zip(shown, members, strict=True):
-            for uid in ids:
-                p.known.setdefault(uid, p.my_circles[cid])
+            if cid in p.my_circles:
+                for uid in ids:
+                    p.known.setdefault(uid, p.my_circles[cid])
         p.known.pop(user.id, None)
         _remember(self._people, user.id, p)
         return p
 
-    async def profile(self, user: User) -> recommend.Profile:
+    async def profile(self, user: User, roles: dict[str, Role] | None = None) -> recommend.Profile:
         """``people`` plus what the user likes (from their circles and the activities they
         attended), the circles they follow and what they signed up for; reused for
-        PROFILE_SECONDS (reading someone's sign-ups is the costly part)."""
+        PROFILE_SECONDS (reading someone's sign-ups is the costly part). ``roles``: the user's
+        memberships, when the caller has just read them. Concurrent callers share one read."""
         cached = self._profiles.get(user.id)
         if cached is not None and time.monotonic() - cached[0] < PROFILE_SECONDS:
             return cached[1]
-        p = dataclasses.replace(await self.people(user))
+        return await _once(self._profile_reads, user.id, lambda: self._read_profile(user, roles))
+
+    async def _read_profile(self, user: User, roles: dict[str, Role] | None) -> recommend.Profile:
+        async def memberships() -> dict[str, Role]:
+            return roles if roles is not None else await self._follows.memberships_of(user.id)
+
+        async def followed_circles() -> tuple[list[str], dict[str, Circle]]:
+            ids = await self._follows.followed_ids(user.id)
+            return ids, await self._follows.circles(ids)
+
+        # independent reads, at once (one after the other they made a cold "discover" slow)
+        people, mine, (followed_ids, circles), (past, upcoming) = await asyncio.gather(
+            self.people(user),
+            memberships(),
+            followed_circles(),
+            self._activities.mine_both(user),
+        )
+        p = dataclasses.replace(people)
         p.categories, p.tags, p.sources = Counter(p.categories), Counter(p.tags), dict(p.sources)
         p.followed = {}
-        roles = await self._follows.memberships_of(user.id)
-        followed_ids = await self._follows.followed_ids(user.id)
-        circles = await self._follows.circles(followed_ids)
         for cid in followed_ids:
             followed = circles.get(cid)
-            if followed is not None and (followed.visibility == "public" or cid in roles):
+            if followed is not None and (followed.visibility == "public" or cid in mine):
                 p.followed[cid] = followed.name
-        past, upcoming = await self._activities.mine_both(user)
         for a, entry in past:
             if entry.status == "attended":
                 _like(p, a.category, tuple(a.tags), "activities you attended")
@@ -287,9 +312,12 @@ class DiscoveryService:
         return p
 
     def forget(self, user_id: str) -> None:
-        """Drop the cached profile (the user followed or unfollowed)."""
+        """Drop the cached profile (the user followed or unfollowed), and let a read under
+        way serve only the callers that were already waiting for it."""
         self._profiles.pop(user_id, None)
         self._people.pop(user_id, None)
+        self._profile_reads.pop(user_id, None)
+        self._people_reads.pop(user_id, None)
 
     # push to members ---------------------------------------------------------------------
 
@@ -317,6 +345,23 @@ class DiscoveryService:
 
         await asyncio.gather(*(one(u) for u in members))
         return len(members)
+
+
+async def _once(
+    reads: dict[str, asyncio.Future[recommend.Profile]],
+    user_id: str,
+    read: Callable[[], Awaitable[recommend.Profile]],
+) -> recommend.Profile:
+    """One read of ``read`` per user at a time: a caller arriving while one is under way
+    waits for it instead of starting its own."""
+    under_way = reads.get(user_id)
+    if under_way is None:
+        under_way = asyncio.ensure_future(read())
+        reads[user_id] = under_way
+        under_way.add_done_callback(
+            lambda done: reads.pop(user_id) if reads.get(user_id) is done else None
+        )
+    return await asyncio.shield(under_way)
 
 
 def _remember(
