@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,14 +43,22 @@ async def activity(api: Api, activity_id: str) -> dict[str, Any]:
     return dict(resp.json())
 
 
-async def card_of(sock: Sock, conversation_id: str, message_id: str) -> dict[str, Any]:
-    """The card as a client that only uses sync would rebuild it."""
-    synced = await sock.ok(
-        "sync", {"conversation_id": conversation_id, "since_rev": 0, "limit": 500}
-    )
-    found = [m for m in synced["messages"] if m["id"] == message_id]
-    assert found, "card message missing from sync"
-    return dict(found[-1]["card"])
+async def card_of(
+    sock: Sock, conversation_id: str, message_id: str, wait: float = 10.0
+) -> dict[str, Any]:
+    """The card as a client that only uses sync would rebuild it. A sync stops before a change
+    still being written (docs/protocol.md), such as the card's own re-render after an edit, so
+    one answer may lack the card: it is asked again, as a client would, until it is there."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        synced = await sock.ok(
+            "sync", {"conversation_id": conversation_id, "since_rev": 0, "limit": 500}
+        )
+        found = [m for m in synced["messages"] if m["id"] == message_id]
+        if found:
+            return dict(found[-1]["card"])
+        assert asyncio.get_running_loop().time() < deadline, "card message missing from sync"
+        await asyncio.sleep(0.05)
 
 
 def card_matches(card: dict[str, Any], act: dict[str, Any]) -> None:
