@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from server.activities.models import Activity, Entry, Location, Price
 from server.core.mongo import Db, Index, retry_busy
+from server.core.shared import shared_read
 
 INDEXES = {
     "activities": [
@@ -217,14 +218,11 @@ class ActivityRepository:
         if activity_id in self._circle_of:
             return self._circle_of[activity_id]
         # One read for a burst of callers (a thousand people tapping a new card at once).
-        inflight = self._circle_reads.get(activity_id)
-        if inflight is None:
-            inflight = asyncio.ensure_future(
-                self._activities.find_one({"_id": activity_id}, {"circle_id": 1})
-            )
-            self._circle_reads[activity_id] = inflight
-            inflight.add_done_callback(lambda _: self._circle_reads.pop(activity_id, None))
-        d = await asyncio.shield(inflight)
+        d = await shared_read(
+            self._circle_reads,
+            activity_id,
+            lambda: self._activities.find_one({"_id": activity_id}, {"circle_id": 1}),
+        )
         if d is None:
             return None
         if len(self._circle_of) > 50_000:

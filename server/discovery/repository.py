@@ -18,6 +18,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
+from server.core.shared import shared_read
 from server.discovery import keys
 from server.discovery.models import Card
 
@@ -146,35 +147,40 @@ class DiscoveryRepository:
         if cached is not None and now - cached[0] < BUCKET_SECONDS:
             self._buckets.move_to_end(key)
             return cached[1]
-        inflight = self._reading.get(key)
-        if inflight is None:
-            inflight = asyncio.ensure_future(self._read_bucket(key, now))
-            self._reading[key] = inflight
-            inflight.add_done_callback(
-                lambda done: self._reading.pop(key) if self._reading.get(key) is done else None
-            )
-        return await asyncio.shield(inflight)
+        return await shared_read(self._reading, key, lambda: self._read_bucket(key, now))
 
     async def _read_bucket(self, key: str, started: float) -> list[Card]:
         generation = self._generation
         found = [from_doc(d) async for d in self._cards.find({"keys": key}, SHOWN)]
-        if generation == self._generation or key not in self._dropped_since(generation):
+        if self._unchanged_since(generation, key):
             self._buckets[key] = (started, found)
             while len(self._buckets) > MAX_BUCKETS:
                 self._buckets.popitem(last=False)
         return found
 
-    def _dropped_since(self, generation: int) -> set[str]:
-        return {k for g, k in self._drops if g > generation}
+    def _unchanged_since(self, generation: int, name: str) -> bool:
+        """Whether nothing dropped ``name`` (a bucket key or ``_marks_key``) since a read that
+        started at ``generation``: a read that raced a change is not kept."""
+        return generation == self._generation or all(
+            k != name for g, k in self._drops if g > generation
+        )
+
+    def _drop(self, names: list[str]) -> None:
+        self._generation += 1
+        self._drops.extend((self._generation, n) for n in names)
+        del self._drops[: max(0, len(self._drops) - 10_000)]
 
     def forget(self, keys: list[str]) -> None:
         """Drop cached buckets (a card left, entered or changed in them)."""
-        self._generation += 1
         for k in keys:
             self._buckets.pop(k, None)
             self._reading.pop(k, None)  # later readers start a read of their own
-            self._drops.append((self._generation, k))
-        del self._drops[: max(0, len(self._drops) - 10_000)]
+        self._drop(keys)
+
+    async def _changed(self, keys: list[str]) -> None:
+        """Cards left, entered or changed in these buckets: dropped here, announced to all."""
+        self.forget(keys)
+        await self._tell(BUCKETS, keys)
 
     async def cards(self, ids: list[str]) -> dict[str, Card]:
         return {d["_id"]: from_doc(d) for d in await find_by_ids(self._cards, ids)}
@@ -189,7 +195,8 @@ class DiscoveryRepository:
         after writing and writes again when it is newer."""
         doc = to_doc(card)
         before = await self._cards.find_one({"_id": card.id}, {"keys": 1})
-        self.forget([*(before or {}).get("keys", []), *card.keys])
+        touched = [*(before or {}).get("keys", []), *card.keys]
+        self.forget(touched)
         try:
             result = await retry_busy(
                 lambda: self._cards.replace_one(
@@ -198,8 +205,7 @@ class DiscoveryRepository:
             )
         except DuplicateKeyError:  # a newer card is stored: the filter missed, the upsert hit it
             return False
-        self.forget([*(before or {}).get("keys", []), *card.keys])  # reads that raced the write
-        await self._tell(BUCKETS, [*(before or {}).get("keys", []), *card.keys])
+        await self._changed(touched)  # reads that raced the write, here and elsewhere
         return bool(result.matched_count or result.upserted_id is not None)
 
     async def marks(self, family: str) -> list[str]:
@@ -220,19 +226,15 @@ class DiscoveryRepository:
         found = {str(d["b"]) async for d in self._marks.find({"f": part}, {"b": 1})}
         if len(self._marks_seen) > 50_000:
             self._marks_seen.clear()
-        if generation == self._generation or _marks_key(part) not in self._dropped_since(
-            generation
-        ):
+        if self._unchanged_since(generation, _marks_key(part)):
             self._marks_seen[part] = (now, found)
         return found
 
     def forget_marks(self, parts: list[str]) -> None:
         """Drop cached marks (another process added a bucket to them)."""
-        self._generation += 1
         for part in parts:
             self._marks_seen.pop(part, None)
-            self._drops.append((self._generation, _marks_key(part)))
-        del self._drops[: max(0, len(self._drops) - 10_000)]
+        self._drop([_marks_key(part) for part in parts])
 
     async def add_marks(self, pairs: list[tuple[str, str]]) -> None:
         """Idempotent; remembers what this process wrote, so a busy activity's every sign-up
@@ -282,8 +284,7 @@ class DiscoveryRepository:
     async def delete(self, activity_id: str) -> None:
         before = await self._cards.find_one({"_id": activity_id}, {"keys": 1})
         await self._cards.delete_one({"_id": activity_id})
-        self.forget((before or {}).get("keys", []))
-        await self._tell(BUCKETS, (before or {}).get("keys", []))
+        await self._changed((before or {}).get("keys", []))
 
 
 def _marks_key(part: str) -> str:

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from server.accounts.models import User
@@ -18,6 +17,7 @@ from server.accounts.service import AccountService
 from server.activities.service import ActivityService
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from server.core.shared import shared_read
 from server.discovery import keys, notices, recommend
 from server.discovery.models import Card, Item, Reason
 from server.discovery.repository import DiscoveryRepository
@@ -249,7 +249,7 @@ class DiscoveryService:
         cached = self._people.get(user.id)
         if cached is not None and time.monotonic() - cached[0] < PEOPLE_SECONDS:
             return cached[1]
-        return await _once(self._people_reads, user.id, lambda: self._read_people(user))
+        return await shared_read(self._people_reads, user.id, lambda: self._read_people(user))
 
     async def _read_people(self, user: User) -> recommend.Profile:
         p = recommend.Profile(user_id=user.id)
@@ -280,7 +280,9 @@ class DiscoveryService:
         cached = self._profiles.get(user.id)
         if cached is not None and time.monotonic() - cached[0] < PROFILE_SECONDS:
             return cached[1]
-        return await _once(self._profile_reads, user.id, lambda: self._read_profile(user, roles))
+        return await shared_read(
+            self._profile_reads, user.id, lambda: self._read_profile(user, roles)
+        )
 
     async def _read_profile(self, user: User, roles: dict[str, Role] | None) -> recommend.Profile:
         async def memberships() -> dict[str, Role]:
@@ -345,23 +347,6 @@ class DiscoveryService:
 
         await asyncio.gather(*(one(u) for u in members))
         return len(members)
-
-
-async def _once(
-    reads: dict[str, asyncio.Future[recommend.Profile]],
-    user_id: str,
-    read: Callable[[], Awaitable[recommend.Profile]],
-) -> recommend.Profile:
-    """One read of ``read`` per user at a time: a caller arriving while one is under way
-    waits for it instead of starting its own."""
-    under_way = reads.get(user_id)
-    if under_way is None:
-        under_way = asyncio.ensure_future(read())
-        reads[user_id] = under_way
-        under_way.add_done_callback(
-            lambda done: reads.pop(user_id) if reads.get(user_id) is done else None
-        )
-    return await asyncio.shield(under_way)
 
 
 def _remember(
