@@ -45,6 +45,7 @@ from bench.datapath import DB_NAME, server_env, vacuum_analyze
 from bench.discovery_world import CATEGORIES, CITIES, TAGS, TITLE_WORDS, Populator, World, build
 from bench.persend import table_stats
 from bench.run import PRIORITY, RESULTS, boost
+from server.activities.repository import ActivityRepository
 from server.core.mongo import make_client
 from server.discovery.reconcile import rebuild_marks
 from server.discovery.repository import DiscoveryRepository
@@ -299,19 +300,27 @@ async def settle(db_pids: list[int], log: Any, limit: float = 600.0) -> float:
 
 async def repair(keep: Path, mongo_url: str, log: Any) -> None:
     """One-off repairs of a world kept by an earlier version: marks kept by month and year
-    (``python -m server.discovery.reconcile --marks`` does the same to a server's store)."""
+    (``python -m server.discovery.reconcile --marks`` does the same to a server's store), and
+    the sign-ups' rows (``participations``)."""
     done_file = keep / "repairs.json"
     done = json.loads(done_file.read_text()) if done_file.exists() else {}
-    if done.get("mark_parts"):
-        return
     client: Any = make_client(mongo_url, 600_000, [], 8)
     try:
-        t0 = time.monotonic()
-        n = await rebuild_marks(DiscoveryRepository(client[DB_NAME]))
-        log(f"  marks of {n:,} cards written by part in {time.monotonic() - t0:.0f}s (one-off)")
+        if not done.get("mark_parts"):
+            t0 = time.monotonic()
+            n = await rebuild_marks(DiscoveryRepository(client[DB_NAME]))
+            log(f"  marks of {n:,} cards written by part in {time.monotonic() - t0:.0f}s (one-off)")
+            done["mark_parts"] = True
+        if not done.get("participations"):
+            # what the server's sweeper does once at start-up for a store that predates the
+            # rows, done here before the measuring starts
+            t0 = time.monotonic()
+            read = await ActivityRepository(client[DB_NAME]).backfill_participations()
+            took = time.monotonic() - t0
+            log(f"  sign-up rows of {read or 0:,} activities written in {took:.0f}s (one-off)")
+            done["participations"] = True
     finally:
         await client.close()
-    done["mark_parts"] = True
     done_file.write_text(json.dumps(done))
 
 
@@ -343,6 +352,8 @@ async def amain(opts: argparse.Namespace) -> int:
     ferret = await loop.run_in_executor(None, infra.start_ferretdb, keep / "ferretdb", logs)
     redis = await loop.run_in_executor(None, infra.start_redis, logs)
     env = server_env(ferret, redis, keep / "data")
+    if opts.reuse:  # before the server starts, which would otherwise do the same work at once
+        await repair(keep, ferret.url, log)
     server = await loop.run_in_executor(None, lambda: infra.start_server(env, logs))
     pg = ferret.companions[0].popen.pid
     for pid in (ferret.popen.pid, pg, redis.popen.pid, server.popen.pid):
@@ -353,7 +364,6 @@ async def amain(opts: argparse.Namespace) -> int:
         if opts.reuse:
             world = load_world(world_file)
             log(f"# reusing the world in {keep}: {world.activities:,} activities")
-            await repair(keep, ferret.url, log)
         else:
             world = World(
                 users=opts.users,

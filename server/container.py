@@ -268,8 +268,12 @@ class Container:
     rollups: RollupKeeper | None = None
 
     async def init_storage(self, postgres_url: str | None) -> None:
-        """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors."""
+        """Declared indexes; on FerretDB over PostgreSQL (``postgres_url``), their GIN mirrors.
+        A new store is marked as having every sign-up's row (nothing to backfill)."""
+        new_store = "activities" not in await self.db.list_collection_names()
         await ensure_indexes(self.db, ALL_INDEXES, unique_only=bool(postgres_url))
+        if new_store:  # before the mirror: it indexes the tables that exist
+            await self.activities.rows_complete()
         if postgres_url:
             await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
 
@@ -341,14 +345,14 @@ def build(
     indexer = SearchIndexer(terms, messages, settings.search_index_delay_seconds)
     messages.observers.append(indexer.observe)
     search = SearchService(terms, indexer, messages)
-    circles = CircleService(
-        CircleRepository(db), messages, accounts, signer, broadcaster, settings.base_url
-    )
+    # one repository of circles and memberships: its listeners hear every membership change
+    circle_repo = CircleRepository(db)
+    circles = CircleService(circle_repo, messages, accounts, signer, broadcaster, settings.base_url)
     if settings.member_notice_seconds > 0:
         circles.notices = MemberNotices(messages, settings.member_notice_seconds)
     dms = DmService(messages, circles, accounts, broadcaster)
     # roles and moderation (server/moderation/): bans refuse joins, the gate refuses sends
-    moderation_repo, circle_repo = ModerationRepository(db), CircleRepository(db)
+    moderation_repo = ModerationRepository(db)
     moderation = ModerationService(moderation_repo, circle_repo, circles, accounts)
     send_gate = SendGate(moderation_repo, circle_repo, circles)
     roles = RoleService(moderation, send_gate, circle_repo, broadcaster)
@@ -387,7 +391,7 @@ def build(
         settings.hold_minutes,
     )
     messages.mentions.notifier = notifications
-    follows = FollowService(FollowRepository(db), circles, CircleRepository(db))
+    follows = FollowService(FollowRepository(db), circles, circle_repo)
     visits = VisitCounter(redis, settings.mongodb_db, visitor_key(key))
     referrals = ReferralService(ReferralRepository(db), accounts, activities, circles, visits)
     activities.referrals = circles.referrals = referrals  # credits share links (referrals/)
@@ -422,6 +426,18 @@ def build(
     )
     activities.watchers.append(rollups.on_commit)
     discovery = DiscoveryService(cards, follows, activities, accounts, notifications)
+    # what discovery keeps of each user is dropped in every process when it changes
+    discovery.announce = broadcaster.forget
+    broadcaster.on_forget(discovery.on_announced)
+
+    async def members_changed(circle_id: str, user_id: str) -> None:
+        await discovery.changed([user_id], [circle_id])
+
+    async def participants_changed(user_ids: set[str]) -> None:
+        await discovery.changed(user_ids)
+
+    circle_repo.members_changed.append(members_changed)
+    activities.participants_changed = participants_changed
     sweeper = Sweeper(activities, settings.sweep_interval_seconds)
     secrets_ = webhook_secrets(settings, key)
     payments = PaymentService(

@@ -1,7 +1,8 @@
 """Discovery on several processes: each process keeps the buckets (and marks) it read for up to a
-minute, and a change made on one process reaches the others' copies at once (an announcement
-through Redis), not after their expiry. Two server processes share one database and one Redis;
-the organiser acts on A, the reader lists on B, whose copies were read just before the change."""
+minute, and what it read of a user (their circles, whom they know, their sign-ups) for up to ten,
+and a change made on one process reaches the others' copies at once (an announcement through
+Redis), not after their expiry. Two server processes share one database and one Redis; the
+organiser acts on A, the reader lists on B, whose copies were read just before the change."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from tests.support.activities import iso, post_activity
 from tests.support.client import Api, Sock
-from tests.support.discovery import eventually, slug
+from tests.support.discovery import discover, eventually, slug
 
 SOON = 1.5  # seconds: far below what a copy is kept (60 s) and below the old expiry (3 s)
 
@@ -93,3 +94,64 @@ async def changes_reach(org: Api, on_a: Api, on_b: Api, clock: Any) -> None:
         return await items(on_b, tag=first) == [] and await listed(on_b, second)
 
     assert await within(SOON, moved_over), "a moved card, on B"
+
+
+async def test_what_a_process_keeps_of_a_user_follows_changes_made_on_the_other(
+    server_pair: Any, make_user: Any, clock: Any
+) -> None:
+    a, b = server_pair
+    org = await make_user("org", base_url=a.url)
+    reader = await make_user("reader", base_url=a.url)
+    friend = await make_user("friend", base_url=a.url, display_name="Fran Friend")
+    on_b = Api(b.url, reader.token, reader.user)
+    try:
+        await user_changes_reach(org, reader, friend, on_b, clock)
+    finally:
+        await on_b.aclose()
+
+
+async def user_changes_reach(org: Api, reader: Api, friend: Api, on_b: Api, clock: Any) -> None:
+    circle = await org.create_circle("Kept reads", category=slug("cat"))
+    await reader.join(circle["id"])
+    now = clock.now()
+    first = await post_activity(org, circle, now, title="First walk", capacity=5)
+
+    async def for_you(api: Api) -> dict[str, dict[str, Any]]:
+        return {i["id"]: i for i in (await discover(api))["for_you"]}
+
+    # B reads, and keeps, the reader's tastes and sign-ups: the walk is "for you"
+    assert await eventually(lambda: _has(for_you(on_b), first["id"]))
+
+    # the reader signs up on A: B stops recommending it at once
+    sock = await Sock(reader.base_url, reader.token).connect()
+    try:
+        await sock.ok("activity:signup", {"activity_id": first["id"]})
+    finally:
+        await sock.close()
+
+    async def not_recommended() -> bool:
+        return first["id"] not in await for_you(on_b)
+
+    assert await within(SOON, not_recommended), "the reader's own sign-up, on B"
+
+    # a second walk; then someone joins the circle on A and signs up for it: B names them
+    second = await post_activity(
+        org, circle, now, starts_in=timedelta(days=3), title="Second walk", capacity=5
+    )
+    assert await eventually(lambda: _has(for_you(on_b), second["id"]))
+    await friend.join(circle["id"])
+    sock = await Sock(friend.base_url, friend.token).connect()
+    try:
+        await sock.ok("activity:signup", {"activity_id": second["id"]})
+    finally:
+        await sock.close()
+
+    async def friend_named() -> bool:
+        item = (await for_you(on_b)).get(second["id"])
+        return item is not None and "Fran Friend" in item["known_going"]
+
+    assert await within(SOON, friend_named), "a new member of the reader's circle, on B"
+
+
+async def _has(found: Any, activity_id: str) -> bool:
+    return activity_id in await found

@@ -60,8 +60,8 @@ async def test_lost_and_stale_cards_are_rebuilt_from_the_activities(
             assert await ids(org, tag=tag) == []
             out = reconcile(env)
             assert "2 cards written, 1 deleted" in out, out
-            # The server keeps a bucket it read for a few seconds (discovery/repository.py,
-            # BUCKET_SECONDS); another process's writes show when that runs out.
+            # The server keeps a bucket it read until a change is announced (the reconciler's
+            # card writes announce theirs through Redis, as the server's own do).
             rebuilt = sorted([a["id"], b["id"]])
 
             async def shown() -> bool:

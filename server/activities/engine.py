@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.activities.models import Activity, Effect
-from server.activities.repository import ActivityRepository, to_doc
+from server.activities.repository import ActivityRepository, changed_users, to_doc
 from server.core import clock
 from server.core.errors import NotFound, Unavailable
 
@@ -90,7 +90,7 @@ class ActivityEngine:
                 if not await self._repo.commit(activity):
                     continue  # another process won; re-apply on its result
                 try:
-                    await self._repo.project(activity)
+                    await self._repo.project(activity, changed_users(before, activity))
                 except Exception:  # committed regardless; the next commit re-projects
                     log.warning("projection of activity %s failed", activity_id, exc_info=True)
             activity.freeze()

@@ -50,6 +50,20 @@ class Entry:
     checked_in_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Participation:
+    """One user's sign-up as a row of its own (a projection of the activity's entry): what a
+    user signed up for is one small read, not every whole activity they are in."""
+
+    user_id: str
+    activity_id: str
+    status: SignupStatus
+    starts_at: datetime
+    ends_at: datetime
+    category: str
+    tags: tuple[str, ...]
+
+
 @dataclass
 class Activity:
     id: str

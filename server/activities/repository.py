@@ -10,8 +10,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from server.activities.models import Activity, Entry, Location, Price
-from server.core.mongo import Db, Index, retry_busy
+from server.activities.models import Activity, Entry, Location, Participation, Price
+from server.core.mongo import Db, Index, insert_new, retry_busy
 from server.core.shared import shared_read
 
 INDEXES = {
@@ -30,7 +30,25 @@ INDEXES = {
         Index([("done", 1)], "undone"),  # read once, by the first sweep of a store
     ],
     "sweep_cursor": [],
+    # one small row per (user, activity) sign-up: what a user signed up for, read by user
+    "participations": [Index([("user_id", 1)], "user")],
 }
+
+
+def changed_users(before: dict[str, Any], a: Activity) -> set[str]:
+    """The users whose sign-up a commit of ``a`` added or gave another status, or all of them
+    when its time, category or tags changed (what their ``participations`` rows hold);
+    ``before`` is the stored document the commit replaced."""
+    held = ("starts_at", "ends_at", "category")
+    if any(before.get(k) != getattr(a, k) for k in held) or list(before.get("tags", [])) != list(
+        a.tags
+    ):
+        return set(a.entries) | set(before.get("entries", {}))
+    was = before.get("entries", {})
+    return {u for u, e in a.entries.items() if was.get(u, {}).get("status") != e.status}
+
+
+BACKFILL_BATCH = 1000  # rows per insert of the one-off backfill
 
 
 def due_hour(t: datetime | None) -> int | None:
@@ -172,10 +190,13 @@ class ActivityRepository:
         self._latest: dict[str, int] = {}  # activity id -> a version known to be committed
         self._schedules = db["schedules"]
         self._cursor = db["sweep_cursor"]
+        self._participations = db["participations"]
+        self._rows_ready = False  # every store's sign-ups have their rows (backfilled)
 
     async def insert(self, a: Activity) -> None:
         await self._states.insert_one(self._state_doc(a))
         await self._activities.insert_one(to_doc(a))
+        await self._write_rows(a, set(a.entries))
 
     @staticmethod
     def _state_doc(a: Activity) -> dict[str, Any]:
@@ -240,14 +261,18 @@ class ActivityRepository:
         except DuplicateKeyError:
             return False
 
-    async def project(self, a: Activity) -> None:
-        """Bring the query projection (``activities``) up to the latest state: write ours, then
-        re-check, so the last committer always leaves the newest state behind."""
+    async def project(self, a: Activity, users: set[str] | None = None) -> None:
+        """Bring the query projections (``activities``, and the ``participations`` rows of
+        ``users``, the sign-ups the commit added or changed; None: all) up to the latest state:
+        write ours, then re-check, so the last committer always leaves the newest state
+        behind (a newer state found has all its rows written)."""
+        users = set(a.entries) if users is None else users
         current: Activity | None = a
         for _ in range(5):
             assert current is not None
             doc = to_doc(current)
             await retry_busy(partial(self._activities.replace_one, {"_id": doc["_id"]}, doc))
+            await self._write_rows(current, users if current is a else set(current.entries))
             latest = await self.get(current.id)
             if latest is None or latest.version <= current.version:
                 break
@@ -286,6 +311,61 @@ class ActivityRepository:
         past.sort(key=lambda a: a.starts_at, reverse=True)
         upcoming.sort(key=lambda a: a.starts_at)
         return past[:limit], upcoming[:limit]
+
+    async def participations(self, user_id: str) -> list[Participation] | None:
+        """Every sign-up of ``user_id`` as a small row (one equality read); None while this
+        store's rows are not all written yet (the backfill of a store that predates them)."""
+        if not self._rows_ready:
+            marker = await self._cursor.find_one({"_id": "participations"})
+            if marker is None:
+                return None
+            self._rows_ready = True
+        return [_participation(d) async for d in self._participations.find({"user_id": user_id})]
+
+    async def _write_rows(self, a: Activity, users: set[str]) -> None:
+        """The ``participations`` rows of ``users`` from ``a``, unless a newer version wrote
+        them already (a row keeps the version it came from)."""
+        for doc in _rows(a, users):
+            try:
+                await retry_busy(
+                    partial(
+                        self._participations.replace_one,
+                        {"_id": doc["_id"], "v": {"$lte": a.version}},
+                        doc,
+                        upsert=True,
+                    )
+                )
+            except DuplicateKeyError:  # a newer version's row is stored: the upsert hit it
+                pass
+
+    async def backfill_participations(self) -> int | None:
+        """Write the ``participations`` rows of every activity, once per store (a store that
+        predates them; a new store is marked at creation); None when done already. Returns how
+        many activities it read. Rows are inserted in batches, and a row already stored is
+        kept: a commit meanwhile wrote it from a newer version (a commit writes the rows of
+        the sign-ups it changed; the others hold what the older version read here says)."""
+        if await self._cursor.find_one({"_id": "participations"}) is not None:
+            self._rows_ready = True
+            return None
+        n = 0
+        batch: list[dict[str, Any]] = []
+        async for d in self._activities.find({}):
+            a = from_doc(d)
+            batch.extend(_rows(a, set(a.entries)))
+            n += 1
+            if len(batch) >= BACKFILL_BATCH:
+                await insert_new(self._participations, batch)
+                batch = []
+        await insert_new(self._participations, batch)
+        await self.rows_complete()
+        return n
+
+    async def rows_complete(self) -> None:
+        """Every sign-up has its row (the backfill is done, or the store is new)."""
+        # an insert (a second one is a duplicate, ignored): an upsert reads first, and on a new
+        # store that read would come before the table has its index
+        await insert_new(self._cursor, [{"_id": "participations", "done": True}])
+        self._rows_ready = True
 
     async def of_organiser(
         self, user_id: str, upcoming: bool, now: datetime, limit: int = 200
@@ -389,3 +469,33 @@ class ActivityRepository:
 
     async def finish_schedule(self, schedule_id: str) -> None:
         await self._schedules.update_one({"_id": schedule_id}, {"$set": {"done": True}})
+
+
+def _participation(d: dict[str, Any]) -> Participation:
+    return Participation(
+        user_id=d["user_id"],
+        activity_id=d["activity_id"],
+        status=d["status"],
+        starts_at=d["starts_at"],
+        ends_at=d["ends_at"],
+        category=d["category"],
+        tags=tuple(d.get("tags", ())),
+    )
+
+
+def _rows(a: Activity, users: set[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "_id": f"{uid}:{a.id}",
+            "user_id": uid,
+            "activity_id": a.id,
+            "v": a.version,
+            "status": a.entries[uid].status,
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "category": a.category,
+            "tags": list(a.tags),
+        }
+        for uid in sorted(users)
+        if uid in a.entries
+    ]

@@ -14,9 +14,9 @@ from server.accounts.models import User
 from server.accounts.service import AccountService
 from server.activities import access, cards, edits, hosting, notices, reminders, rules
 from server.activities.engine import ActivityEngine, Applied
-from server.activities.models import Activity, Effect, Entry, Location, Price
+from server.activities.models import Activity, Effect, Entry, Location, Participation, Price
 from server.activities.passes import Passes
-from server.activities.repository import ActivityRepository
+from server.activities.repository import ActivityRepository, changed_users
 from server.activities.schemas import CreateActivityIn, PatchActivityIn
 from server.activities.tickets import TicketSigner
 from server.core import clock
@@ -63,6 +63,9 @@ class ActivityService(Passes):
         self.engine = ActivityEngine(repo, self._after_commit)
         self.on_payment_effect: PaymentHook | None = None
         self.watchers: list[Watcher] = []
+        # told the users whose sign-up a commit added or moved to another status (all of them
+        # when the category or tags changed): what discovery knows of their tastes is stale
+        self.participants_changed: Callable[[set[str]], Awaitable[None]] | None = None
         # credits share links for sign-ups (server/referrals/); None: nothing is credited
         self.referrals: Recorder | None = None
         # Before a paid activity is published or a free one priced: may this organiser charge
@@ -193,15 +196,26 @@ class ActivityService(Passes):
         found = await self._repo.of_participant(user.id, upcoming, clock.now())
         return [(a, a.entries[user.id]) for a in found if user.id in a.entries]
 
-    async def mine_both(
-        self, user: User
-    ) -> tuple[list[tuple[Activity, Entry]], list[tuple[Activity, Entry]]]:
-        """``mine`` past and upcoming, from one read."""
-        past, upcoming = await self._repo.of_participant_split(user.id, clock.now())
-        return (
-            [(a, a.entries[user.id]) for a in past if user.id in a.entries],
-            [(a, a.entries[user.id]) for a in upcoming if user.id in a.entries],
-        )
+    async def participations(self, user_id: str) -> list[Participation]:
+        """Every sign-up of ``user_id``, past and upcoming, as small rows (one read); from the
+        whole activities while a store's rows are still being backfilled."""
+        rows = await self._repo.participations(user_id)
+        if rows is not None:
+            return rows
+        past, upcoming = await self._repo.of_participant_split(user_id, clock.now())
+        return [
+            Participation(
+                user_id,
+                a.id,
+                a.entries[user_id].status,
+                a.starts_at,
+                a.ends_at,
+                a.category,
+                tuple(a.tags),
+            )
+            for a in past + upcoming
+            if user_id in a.entries
+        ]
 
     async def hosted(self, user: User, upcoming: bool) -> list[Activity]:
         """The activities ``user`` organises, in circles they can still see."""
@@ -314,10 +328,13 @@ class ActivityService(Passes):
                 async with gate:
                     await self._effect(a, effect)
 
+            told = changed_users(before, a)
+            tell = self.participants_changed
             await asyncio.gather(
                 self._tell_organiser(a, before),
                 *(one(e) for e in effects),
                 *(watch(a, False) for watch in self.watchers),
+                *([tell(told)] if told and tell is not None else []),
             )
         except Exception:
             log.exception("after-commit effects of activity %s failed", a.id)
@@ -407,6 +424,12 @@ class ActivityService(Passes):
 
     async def backfill_due_hours(self) -> tuple[int, int | None]:
         return await self._repo.backfill_due_hours()
+
+    async def backfill_participations(self) -> int | None:
+        return await self._repo.backfill_participations()
+
+    async def rows_complete(self) -> None:
+        await self._repo.rows_complete()
 
     async def drain(self) -> None:
         await self.engine.drain()

@@ -10,11 +10,14 @@ equality the hours from where the last complete sweep stood up to the current on
 hour's few activities and reminders, whatever the number of activities ahead. Where the sweeps
 stood is kept in the database (``sweep_cursor``), so a process started after a pause reads
 every hour it missed; a store that has never been swept (or was written by a version without
-``due_hour``) is first given its hours, once.
+``due_hour``) is first given its hours, once. A store written before sign-ups had rows of their
+own (``participations``) gets them at start-up, once, beside the sweeps.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 
@@ -32,6 +35,7 @@ class Sweeper:
         self._periodic = Periodic("sweep", interval, self.run_once)
         self._from: int | None = None  # the first hour the next sweep reads
         self._saved: int | None = None  # the cursor this process last stored
+        self._backfill: asyncio.Task[None] | None = None
 
     async def _start_hour(self, now_hour: int) -> int:
         if self._from is None:
@@ -79,6 +83,25 @@ class Sweeper:
 
     def start(self) -> None:
         self._periodic.start()
+        self._backfill = asyncio.get_running_loop().create_task(self._backfill_rows())
 
     async def stop(self) -> None:
         await self._periodic.stop()
+        if self._backfill is not None:
+            self._backfill.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backfill
+
+    async def _backfill_rows(self) -> None:
+        t0 = time.monotonic()
+        try:
+            n = await self._activities.backfill_participations()
+        except Exception:  # the next start tries again; readers use the activities meanwhile
+            log.exception("sweeper: writing the sign-ups' rows failed")
+            return
+        if n is not None:
+            log.info(
+                "sweeper: rows of the sign-ups of %d activities written in %.1fs",
+                n,
+                time.monotonic() - t0,
+            )

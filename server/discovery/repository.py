@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,15 +31,20 @@ INDEXES = {
 log = logging.getLogger(__name__)
 # How long a process keeps a bucket's cards and a part's marks. Every change is announced to
 # every process at once (``announce``), so this only bounds how stale a copy can get when an
-# announcement is lost (Redis down or reconnecting).
-MARKS_SECONDS = 60.0
-BUCKET_SECONDS = 60.0
+# announcement is lost (Redis down or reconnecting). Each copy is kept for a random time
+# between half this and this: copies read together (a fresh process's first minute) do not
+# all expire in the same second and send their readers to the database at once.
+KEPT_SECONDS = 300.0
 MAX_BUCKETS = 2000
 BUCKETS = "discovery_buckets"  # what a ``forget`` announcement names (key: keys, one per line)
 MARKS = "discovery_marks"
 Announce = Callable[[str, str], Awaitable[None]]
 # A bucket read needs all of a card but its keys.
 SHOWN = {"keys": 0}
+
+
+def _kept_until(now: float) -> float:
+    return now + KEPT_SECONDS * random.uniform(0.5, 1.0)  # a spread, not a secret
 
 
 def to_doc(c: Card) -> dict[str, Any]:
@@ -124,7 +130,7 @@ class DiscoveryRepository:
             return
         try:
             await self.announce(what, "\n".join(sorted(set(names))))
-        except Exception:  # the copies elsewhere expire instead (BUCKET_SECONDS)
+        except Exception:  # the copies elsewhere expire instead (KEPT_SECONDS)
             log.exception("announcing a discovery change failed")
 
     def on_announced(self, what: str, key: str) -> None:
@@ -140,11 +146,11 @@ class DiscoveryRepository:
         Buckets hold no one's private view (each reader filters the cards), so one read serves
         every request of this process until a card leaves, enters or changes in the bucket:
         the writer drops its own copy at once and announces the change to every process
-        (``announce``); BUCKET_SECONDS bounds a copy whose announcement was lost. A read that
+        (``announce``); KEPT_SECONDS bounds a copy whose announcement was lost. A read that
         raced a change is not kept. Concurrent readers of a bucket share one read."""
         now = time.monotonic()
         cached = self._buckets.get(key)
-        if cached is not None and now - cached[0] < BUCKET_SECONDS:
+        if cached is not None and now < cached[0]:
             self._buckets.move_to_end(key)
             return cached[1]
         return await shared_read(self._reading, key, lambda: self._read_bucket(key, now))
@@ -153,7 +159,7 @@ class DiscoveryRepository:
         generation = self._generation
         found = [from_doc(d) async for d in self._cards.find({"keys": key}, SHOWN)]
         if self._unchanged_since(generation, key):
-            self._buckets[key] = (started, found)
+            self._buckets[key] = (_kept_until(started), found)
             while len(self._buckets) > MAX_BUCKETS:
                 self._buckets.popitem(last=False)
         return found
@@ -215,19 +221,19 @@ class DiscoveryRepository:
 
     async def part(self, part: str) -> set[str]:
         """The buckets that have held a card (never fewer: marks stay) whose marks are kept in
-        ``part`` (``keys.mark_part``). Read at most every MARKS_SECONDS per part and process: a
+        ``part`` (``keys.mark_part``). Read at most every KEPT_SECONDS per part and process: a
         bucket another process opened meanwhile is walked that much later (this process's own
         are known at once)."""
         now = time.monotonic()
         cached = self._marks_seen.get(part)
-        if cached is not None and now - cached[0] < MARKS_SECONDS:
+        if cached is not None and now < cached[0]:
             return cached[1]
         generation = self._generation
         found = {str(d["b"]) async for d in self._marks.find({"f": part}, {"b": 1})}
         if len(self._marks_seen) > 50_000:
             self._marks_seen.clear()
         if self._unchanged_since(generation, _marks_key(part)):
-            self._marks_seen[part] = (now, found)
+            self._marks_seen[part] = (_kept_until(now), found)
         return found
 
     def forget_marks(self, parts: list[str]) -> None:

@@ -62,12 +62,12 @@ def routes(discovery: DiscoveryService, follows: FollowService) -> list[Route]:
 
     async def follow(ctx: Ctx) -> FollowOut:
         circle, f = await follows.follow(ctx.who.user, ctx.path["id"])
-        discovery.forget(ctx.who.user.id)
+        await discovery.changed([ctx.who.user.id])
         return FollowOut(circle=_circle_out(circle), following=True, followed_at=f.followed_at)
 
     async def unfollow(ctx: Ctx) -> FollowOut:
         await follows.unfollow(ctx.who.user, ctx.path["id"])
-        discovery.forget(ctx.who.user.id)
+        await discovery.changed([ctx.who.user.id])
         circle = await follows.circle(ctx.path["id"])
         return FollowOut(circle=_circle_out(circle), following=False, followed_at=None)
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from server.accounts.models import User
@@ -28,10 +30,18 @@ from server.rooms.follows import FollowService
 from server.rooms.models import Circle, Role
 from server.search.tokens import query_terms
 
+log = logging.getLogger(__name__)
+
 MAX_PRIVATE_STREAMS = 50  # private circles of a user merged into a list
 MAX_FOR_YOU_STREAMS = 8
-PROFILE_SECONDS = 60.0  # how long a user's "for you" profile is reused (tastes, sign-ups)
-PEOPLE_SECONDS = 30.0  # how long whom a user knows is reused
+# How long a user's "for you" profile (tastes, sign-ups) and whom they know are reused. Each
+# is dropped at once, in every process, when what it was read from changes (``changed``): so
+# this bounds what no event announces (a signed-up activity that ends and becomes a past one)
+# and a copy whose announcement was lost.
+USER_SECONDS = 600.0
+USERS = "discovery_users"  # what a ``forget`` announcement names (key: user ids, one per line)
+CIRCLES = "discovery_circles"  # (key: circle ids whose members changed, one per line)
+Announce = Callable[[str, str], Awaitable[None]]
 MAX_KNOWN_CIRCLES = 20  # circles whose members count as "people you know"
 SECTION_SIZE = 10
 KNOWN_SHOWN = 3
@@ -57,6 +67,11 @@ class DiscoveryService:
         self._profile_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
         self._people_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
         self._visibility: dict[str, str] = {}  # circle id -> visibility (it never changes)
+        # when a user's or a circle's members last changed (monotonic), for a read that raced
+        # the change (it is not kept); and the users whose kept reads a circle's members shaped
+        self._changed_at: dict[str, float] = {}
+        self._readers_of: dict[str, set[str]] = {}
+        self.announce: Announce | None = None  # tells every process (this one too)
 
     # the list ----------------------------------------------------------------------------
 
@@ -87,8 +102,8 @@ class DiscoveryService:
             return Stream(self._repo, family, start, f.end)
 
         if f.circle is not None:
-            circle = await self._follows.circle(f.circle)
-            if circle.visibility == "private" and f.circle not in roles:
+            # visibility never changes: known to the process after the circle's first list
+            if f.circle not in roles and f.circle not in await self._public_ids([f.circle]):
                 raise NotFound("no such circle")
             return [stream(f"c:{f.circle}")]
         if f.following:
@@ -244,14 +259,15 @@ class DiscoveryService:
 
     async def people(self, user: User) -> recommend.Profile:
         """Whom the user knows (the people of their circles, by a circle they share) and their
-        circles; what every list needs, reused for PEOPLE_SECONDS. Concurrent callers (the
-        sections of one "discover") share one read."""
+        circles; what every list needs, kept until it changes (``changed``). Concurrent
+        callers (the sections of one "discover") share one read."""
         cached = self._people.get(user.id)
-        if cached is not None and time.monotonic() - cached[0] < PEOPLE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < USER_SECONDS:
             return cached[1]
         return await shared_read(self._people_reads, user.id, lambda: self._read_people(user))
 
     async def _read_people(self, user: User) -> recommend.Profile:
+        started = time.monotonic()
         p = recommend.Profile(user_id=user.id)
         roles = await self._follows.memberships_of(user.id)
         shown = list(roles)[:MAX_KNOWN_CIRCLES]
@@ -269,22 +285,24 @@ class DiscoveryService:
                 for uid in ids:
                     p.known.setdefault(uid, p.my_circles[cid])
         p.known.pop(user.id, None)
-        _remember(self._people, user.id, p)
+        self._kept(self._people, user.id, p, started, list(p.my_circles))
         return p
 
     async def profile(self, user: User, roles: dict[str, Role] | None = None) -> recommend.Profile:
         """``people`` plus what the user likes (from their circles and the activities they
-        attended), the circles they follow and what they signed up for; reused for
-        PROFILE_SECONDS (reading someone's sign-ups is the costly part). ``roles``: the user's
+        attended), the circles they follow and what they signed up for; kept until one of
+        them changes (reading someone's sign-ups is the costly part). ``roles``: the user's
         memberships, when the caller has just read them. Concurrent callers share one read."""
         cached = self._profiles.get(user.id)
-        if cached is not None and time.monotonic() - cached[0] < PROFILE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < USER_SECONDS:
             return cached[1]
         return await shared_read(
             self._profile_reads, user.id, lambda: self._read_profile(user, roles)
         )
 
     async def _read_profile(self, user: User, roles: dict[str, Role] | None) -> recommend.Profile:
+        started = time.monotonic()
+
         async def memberships() -> dict[str, Role]:
             return roles if roles is not None else await self._follows.memberships_of(user.id)
 
@@ -293,11 +311,11 @@ class DiscoveryService:
             return ids, await self._follows.circles(ids)
 
         # independent reads, at once (one after the other they made a cold "discover" slow)
-        people, mine, (followed_ids, circles), (past, upcoming) = await asyncio.gather(
+        people, mine, (followed_ids, circles), signups = await asyncio.gather(
             self.people(user),
             memberships(),
             followed_circles(),
-            self._activities.mine_both(user),
+            self._activities.participations(user.id),
         )
         p = dataclasses.replace(people)
         p.categories, p.tags, p.sources = Counter(p.categories), Counter(p.tags), dict(p.sources)
@@ -306,20 +324,74 @@ class DiscoveryService:
             followed = circles.get(cid)
             if followed is not None and (followed.visibility == "public" or cid in mine):
                 p.followed[cid] = followed.name
-        for a, entry in past:
-            if entry.status == "attended":
-                _like(p, a.category, tuple(a.tags), "activities you attended")
-        p.signed_up = {a.id for a, _ in upcoming}
-        _remember(self._profiles, user.id, p)
+        now = clock.now()
+        for row in signups:
+            if row.ends_at < now and row.status == "attended":
+                _like(p, row.category, row.tags, "activities you attended")
+        p.signed_up = {row.activity_id for row in signups if row.ends_at >= now}
+        self._kept(self._profiles, user.id, p, started, list(p.my_circles))
         return p
 
-    def forget(self, user_id: str) -> None:
-        """Drop the cached profile (the user followed or unfollowed), and let a read under
-        way serve only the callers that were already waiting for it."""
-        self._profiles.pop(user_id, None)
-        self._people.pop(user_id, None)
-        self._profile_reads.pop(user_id, None)
-        self._people_reads.pop(user_id, None)
+    # kept until they change --------------------------------------------------------------
+
+    def _kept(
+        self,
+        cache: dict[str, tuple[float, recommend.Profile]],
+        user_id: str,
+        p: recommend.Profile,
+        started: float,
+        circle_ids: list[str],
+    ) -> None:
+        """Keep a read that started at ``started``, unless the user or the members of one of
+        ``circle_ids`` changed since (the read may have missed it)."""
+        names = [f"u:{user_id}", *(f"c:{c}" for c in circle_ids)]
+        if any(self._changed_at.get(n, 0.0) >= started for n in names):
+            return
+        if len(cache) > 10_000:
+            cache.clear()
+            self._readers_of.clear()
+        cache[user_id] = (started, p)
+        for c in circle_ids:
+            self._readers_of.setdefault(c, set()).add(user_id)
+
+    def forget(self, user_ids: Iterable[str], circle_ids: Iterable[str] = ()) -> None:
+        """Drop what is kept of these users, and of every user whose kept reads the members
+        of these circles shaped; a read under way serves only the callers already waiting."""
+        now = time.monotonic()
+        if len(self._changed_at) > 50_000:  # older marks no longer matter to any read
+            self._changed_at = {k: t for k, t in self._changed_at.items() if now - t < 60}
+        users = set(user_ids)
+        for c in circle_ids:
+            self._changed_at[f"c:{c}"] = now
+            users |= self._readers_of.pop(c, set())
+        for u in users:
+            self._changed_at[f"u:{u}"] = now
+            self._profiles.pop(u, None)
+            self._people.pop(u, None)
+            self._profile_reads.pop(u, None)
+            self._people_reads.pop(u, None)
+
+    async def changed(self, user_ids: Iterable[str], circle_ids: Iterable[str] = ()) -> None:
+        """These users' memberships, follows or sign-ups changed, or these circles' members:
+        dropped here at once, and announced to every process."""
+        users, circles = sorted(set(user_ids)), sorted(set(circle_ids))
+        self.forget(users, circles)
+        if self.announce is None:
+            return
+        try:
+            if users:
+                await self.announce(USERS, "\n".join(users))
+            if circles:
+                await self.announce(CIRCLES, "\n".join(circles))
+        except Exception:  # the copies elsewhere expire instead (USER_SECONDS)
+            log.exception("announcing a discovery change failed")
+
+    def on_announced(self, what: str, key: str) -> None:
+        """The other end of ``changed``, for the broadcaster's ``forget`` listener."""
+        if what == USERS:
+            self.forget(key.split("\n"))
+        elif what == CIRCLES:
+            self.forget([], key.split("\n"))
 
     # push to members ---------------------------------------------------------------------
 
@@ -347,14 +419,6 @@ class DiscoveryService:
 
         await asyncio.gather(*(one(u) for u in members))
         return len(members)
-
-
-def _remember(
-    cache: dict[str, tuple[float, recommend.Profile]], user_id: str, p: recommend.Profile
-) -> None:
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[user_id] = (time.monotonic(), p)
 
 
 def _like(p: recommend.Profile, category: str, tags: tuple[str, ...] | list[str], src: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -17,6 +19,7 @@ INDEXES = {
     ],
     "memberships": [Index([("user_id", 1)], "user"), Index([("circle_id", 1)], "circle")],
 }
+log = logging.getLogger(__name__)
 
 
 def _circle(d: dict[str, Any]) -> Circle:
@@ -53,6 +56,16 @@ class CircleRepository:
     def __init__(self, db: Db) -> None:
         self._circles = db["circles"]
         self._members = db["memberships"]
+        # told (circle id, user id) after a membership was stored or deleted, whoever changed
+        # it (a join, a leave, a kick, an approval); a failing listener fails nothing
+        self.members_changed: list[Callable[[str, str], Awaitable[None]]] = []
+
+    async def _tell(self, circle_id: str, user_id: str) -> None:
+        for listener in self.members_changed:
+            try:
+                await listener(circle_id, user_id)
+            except Exception:
+                log.exception("a membership listener failed (%s, %s)", circle_id, user_id)
 
     async def insert_circle(self, c: Circle) -> None:
         await self._circles.insert_one(
@@ -131,13 +144,17 @@ class CircleRepository:
                     }
                 )
             )
-            return True
         except DuplicateKeyError:
             return False
+        await self._tell(m.circle_id, m.user_id)
+        return True
 
     async def delete_membership(self, circle_id: str, user_id: str) -> bool:
         result = await self._members.delete_one({"_id": f"{circle_id}:{user_id}"})
-        return result.deleted_count == 1
+        if result.deleted_count != 1:
+            return False
+        await self._tell(circle_id, user_id)
+        return True
 
     async def get_membership(self, circle_id: str, user_id: str) -> Membership | None:
         d = await self._members.find_one({"_id": f"{circle_id}:{user_id}"})
