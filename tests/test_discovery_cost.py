@@ -91,3 +91,27 @@ async def test_a_cold_discover_reads_the_users_circles_and_members_once(
     # check (kept by the process). Each section reading them for itself: 14 and 12.
     assert scans["memberships"] <= 6, scans
     assert scans["circles"] <= 7, scans
+
+
+async def test_a_list_of_followed_circles_reads_their_months_not_their_marks(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], stack: Any, clock: Any
+) -> None:
+    """A circle's stream over a few months (the 90 days of "following", the two weeks of "for
+    you") reads its monthly buckets straight away: most of them hold cards, and the marks that
+    would say which cost a read per circle first (ten circles: ten reads before any card)."""
+    org, bob = await make_user("org"), await make_user("bob")
+    circles = [await org.create_circle(f"Followed {n}") for n in range(3)]
+    for c in circles:
+        await post_activity(org, c, clock.now(), starts_in=timedelta(days=1))
+        resp = await bob.post(f"/api/circles/{c['id']}/follow")
+        assert resp.status_code == 200, resp.text
+    db = env["MONGODB_DB"]
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    before = counted(stack.postgres_url, db)
+    until = (clock.now() + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    page = await listing(bob, following="true", to=until)
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    after = counted(stack.postgres_url, db)
+    assert len(page["items"]) == 3
+    marks = after["discovery_marks"].scans - before["discovery_marks"].scans
+    assert marks == 0, f"{marks} reads of marks"

@@ -2,7 +2,8 @@
 merge interleaves streams by (start, id) until a page is full.
 
 A stream learns which buckets of its family hold cards from the marks (one equality read), so
-empty weeks cost nothing; the time family is two-level (weeks, then their two-hour slots).
+empty weeks cost nothing; the time family is two-level (weeks, then their two-hour slots). A
+circle's stream over a few months reads its monthly buckets without the marks.
 Buckets of a family partition time, so reading them in order yields cards in order.
 """
 
@@ -18,6 +19,7 @@ from server.discovery.models import Card
 from server.discovery.repository import DiscoveryRepository
 
 Order = tuple[datetime, str]
+DIRECT_MONTHS = 4  # a circle's stream over at most this many months skips its marks (90 days)
 Keep = Callable[[Card], bool]
 
 
@@ -51,6 +53,11 @@ class Stream:
         self._buckets = []
         span = keys.weeks_between(self._start, self._end) if self.family == "t" else self._span_of()
         self._span = set(span)
+        if self.family.startswith("c:") and len(span) <= DIRECT_MONTHS:
+            # a circle's few months: read them, not first the marks that say which hold cards
+            # (most do; a cold "for you" or "following" walks ten circles at once)
+            self._buckets = span
+            return
         self._parts = keys.mark_parts(self.family, span)
         if self.family == "t":
             self._weeks = []
