@@ -101,6 +101,9 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
         await db["activities"].update_many({}, {"$unset": {"due_hour": ""}})
         await db["messages"].update_many({}, {"$unset": {"page": "", "rev_page": ""}})
         await db["revs"].update_many({}, {"$unset": {"page": ""}})
+        # ... and without the sign-ups' rows (nor the marker that says they are all written)
+        await db.drop_collection("participations")
+        await db["sweep_cursor"].delete_one({"_id": "participations"})
         await client.close()
     finally:
         server.stop()
@@ -113,6 +116,7 @@ async def test_sqlite_store_is_copied_checked_and_served_after_migration(
     assert "messages" in done.stdout and "MISMATCH" not in done.stdout
     # the held seat's activity gets the hour the sweeper finds deadlines by
     assert "activities: 1 with a pending deadline given its due hour" in done.stderr, done.stderr
+    assert "participations: the sign-ups of 1 activities given their rows" in done.stderr
     assert digest(old) == before  # the old store is read from a copy, never changed
 
     env = {**FAST_LIMITS, **SECRET, "MONGODB_URL": "", "DATA_DIR": str(new)}

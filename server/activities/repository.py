@@ -360,6 +360,11 @@ class ActivityRepository:
         await self.rows_complete()
         return n
 
+    async def rows_incomplete(self) -> None:
+        """Activities were copied in (a migration): their rows are written again."""
+        await self._cursor.delete_one({"_id": "participations"})
+        self._rows_ready = False
+
     async def rows_complete(self) -> None:
         """Every sign-up has its row (the backfill is done, or the store is new)."""
         # an insert (a second one is a duplicate, ignored): an upsert reads first, and on a new

@@ -131,12 +131,20 @@ async def migrate(
 
 
 async def derive(target_url: str, db_name: str) -> int:
-    """Fields that queries rely on and the old store's documents lack (after the checksums)."""
+    """Fields and rows that queries rely on and the old store lacks (after the checksums): the
+    activities' due hours, and the sign-ups' ``participations`` rows (written again whatever a
+    start of the new store before the copy said of them). Returns how many activities were
+    given a due hour."""
     from server.activities.repository import ActivityRepository
 
     client = make_client(target_url, 30_000)
     try:
-        return (await ActivityRepository(client[db_name]).backfill_due_hours(everything=True))[0]
+        repo = ActivityRepository(client[db_name])
+        flagged = (await repo.backfill_due_hours(everything=True))[0]
+        await repo.rows_incomplete()
+        read = await repo.backfill_participations()
+        log.info("participations: the sign-ups of %d activities given their rows", read or 0)
+        return flagged
     finally:
         await client.close()
 
