@@ -10,7 +10,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from tests.support.activities import iso, post_activity
+from tests.support.activities import iso, post_activity, sign_up
 from tests.support.client import Api, Sock
 from tests.support.discovery import discover, eventually, slug
 
@@ -123,11 +123,7 @@ async def user_changes_reach(org: Api, reader: Api, friend: Api, on_b: Api, cloc
     assert await eventually(lambda: _has(for_you(on_b), first["id"]))
 
     # the reader signs up on A: B stops recommending it at once
-    sock = await Sock(reader.base_url, reader.token).connect()
-    try:
-        await sock.ok("activity:signup", {"activity_id": first["id"]})
-    finally:
-        await sock.close()
+    await sign_up(reader, first["id"])
 
     async def not_recommended() -> bool:
         return first["id"] not in await for_you(on_b)
@@ -140,11 +136,7 @@ async def user_changes_reach(org: Api, reader: Api, friend: Api, on_b: Api, cloc
     )
     assert await eventually(lambda: _has(for_you(on_b), second["id"]))
     await friend.join(circle["id"])
-    sock = await Sock(friend.base_url, friend.token).connect()
-    try:
-        await sock.ok("activity:signup", {"activity_id": second["id"]})
-    finally:
-        await sock.close()
+    await sign_up(friend, second["id"])
 
     async def friend_named() -> bool:
         item = (await for_you(on_b)).get(second["id"])

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.activities import post_activity
-from tests.support.client import Api, Sock
+from tests.support.activities import post_activity, sign_up
 from tests.support.discovery import discover, eventually, slug
 
 
@@ -23,14 +22,6 @@ def server(stack: Any) -> Iterator[Any]:
     proc = stack.start(**stack.server_env())
     yield proc
     proc.stop()
-
-
-async def sign_up(api: Api, activity_id: str) -> None:
-    sock = await Sock(api.base_url, api.token).connect()
-    try:
-        await sock.ok("activity:signup", {"activity_id": activity_id})
-    finally:
-        await sock.close()
 
 
 def item(section: list[dict[str, Any]], activity_id: str) -> dict[str, Any] | None:

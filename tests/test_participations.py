@@ -14,21 +14,13 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from server.activities.repository import ActivityRepository
-from tests.support.activities import post_activity
+from tests.support.activities import post_activity, sign_up
 from tests.support.client import Api, Sock
 from tests.support.discovery import discover, eventually, slug
 from tests.support.pgstats import PUBLISHED_WITHIN, counted
 from tests.test_sweep_cost import env, server
 
 __all__ = ["env", "server"]  # module fixtures: this module's own database and server
-
-
-async def sign_up(api: Api, activity_id: str) -> dict[str, Any]:
-    sock = await Sock(api.base_url, api.token).connect()
-    try:
-        return dict(await sock.ok("activity:signup", {"activity_id": activity_id}))
-    finally:
-        await sock.close()
 
 
 async def cancel(api: Api, activity_id: str) -> None:

@@ -9,6 +9,15 @@ from typing import Any
 from tests.support.client import Api, Sock
 
 
+async def sign_up(api: Api, activity_id: str) -> dict[str, Any]:
+    """Sign ``api``'s user up over a socket of their own; the ack's answer."""
+    sock = await Sock(api.base_url, api.token).connect()
+    try:
+        return dict(await sock.ok("activity:signup", {"activity_id": activity_id}))
+    finally:
+        await sock.close()
+
+
 def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
