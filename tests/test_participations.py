@@ -7,6 +7,7 @@ the time or category, and a store written before the rows existed (backfilled on
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -181,3 +182,31 @@ async def test_a_store_from_before_the_rows_gets_them_once(
         await client.close()
     again, _ = await rows_and_entries(env, bob.id)
     assert again == written
+
+
+async def test_a_row_never_goes_back_to_an_older_version(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], server: Any, clock: Any
+) -> None:
+    """Two committers of one activity can write its rows in either order (another process, a
+    retry): a row written from an older state than the one stored is not written."""
+    org = await make_user("org", base_url=server.url)
+    bob = await make_user("bob", base_url=server.url)
+    circle = await org.create_circle("Versions")
+    act = await post_activity(org, circle, clock.now())
+    await sign_up(bob, act["id"])
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(env["MONGODB_URL"], tz_aware=True)
+    try:
+        db = client[env["MONGODB_DB"]]
+        repo = ActivityRepository(db)
+        latest = await repo.get(act["id"])
+        assert latest is not None
+        stored = await db["participations"].find_one({"_id": f"{bob.id}:{act['id']}"})
+        assert stored is not None and stored["v"] == latest.version
+        older = copy.deepcopy(latest)
+        older.version -= 1
+        older.entries[bob.id].status = "cancelled"
+        await repo._write_rows(older, {bob.id})
+        after = await db["participations"].find_one({"_id": f"{bob.id}:{act['id']}"})
+        assert after == stored
+    finally:
+        await client.close()

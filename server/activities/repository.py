@@ -49,6 +49,7 @@ def changed_users(before: dict[str, Any], a: Activity) -> set[str]:
 
 
 BACKFILL_BATCH = 1000  # rows per insert of the one-off backfill
+ROW_WRITES = 16  # rows of one commit written at once
 
 
 def due_hour(t: datetime | None) -> int | None:
@@ -323,20 +324,28 @@ class ActivityRepository:
         return [_participation(d) async for d in self._participations.find({"user_id": user_id})]
 
     async def _write_rows(self, a: Activity, users: set[str]) -> None:
-        """The ``participations`` rows of ``users`` from ``a``, unless a newer version wrote
-        them already (a row keeps the version it came from)."""
-        for doc in _rows(a, users):
-            try:
-                await retry_busy(
-                    partial(
-                        self._participations.replace_one,
-                        {"_id": doc["_id"], "v": {"$lte": a.version}},
-                        doc,
-                        upsert=True,
+        """The ``participations`` rows of ``users`` from ``a``, each unless a newer version
+        wrote it already (a row keeps the version it came from). A burst of sign-ups committed
+        together writes its rows at once, not one after another. (One ``bulk_write`` would be
+        one round trip, but FerretDB v1 answers a batch with a duplicate key without the
+        ``nModified`` PyMongo reads, and PyMongo fails on it.)"""
+        gate = asyncio.Semaphore(ROW_WRITES)
+
+        async def one(doc: dict[str, Any]) -> None:
+            async with gate:
+                try:
+                    await retry_busy(
+                        partial(
+                            self._participations.replace_one,
+                            {"_id": doc["_id"], "v": {"$lte": a.version}},
+                            doc,
+                            upsert=True,
+                        )
                     )
-                )
-            except DuplicateKeyError:  # a newer version's row is stored: the upsert hit it
-                pass
+                except DuplicateKeyError:  # a newer version's row is stored: the upsert hit it
+                    pass
+
+        await asyncio.gather(*(one(doc) for doc in _rows(a, users)))
 
     async def backfill_participations(self) -> int | None:
         """Write the ``participations`` rows of every activity, once per store (a store that
