@@ -49,7 +49,7 @@ def changed_users(before: dict[str, Any], a: Activity) -> set[str]:
 
 
 BACKFILL_BATCH = 1000  # rows per insert of the one-off backfill
-ROW_WRITES = 16  # rows of one commit written at once
+ROW_WRITES = 16  # rows of one commit replaced at once
 
 
 def due_hour(t: datetime | None) -> int | None:
@@ -272,8 +272,10 @@ class ActivityRepository:
         for _ in range(5):
             assert current is not None
             doc = to_doc(current)
-            await retry_busy(partial(self._activities.replace_one, {"_id": doc["_id"]}, doc))
-            await self._write_rows(current, users if current is a else set(current.entries))
+            await asyncio.gather(  # independent writes, at once (a sign-up waits for them)
+                retry_busy(partial(self._activities.replace_one, {"_id": doc["_id"]}, doc)),
+                self._write_rows(current, users if current is a else set(current.entries)),
+            )
             latest = await self.get(current.id)
             if latest is None or latest.version <= current.version:
                 break
@@ -325,13 +327,16 @@ class ActivityRepository:
 
     async def _write_rows(self, a: Activity, users: set[str]) -> None:
         """The ``participations`` rows of ``users`` from ``a``, each unless a newer version
-        wrote it already (a row keeps the version it came from). A burst of sign-ups committed
-        together writes its rows at once, not one after another. (One ``bulk_write`` would be
-        one round trip, but FerretDB v1 answers a batch with a duplicate key without the
+        wrote it already (a row keeps the version it came from). New sign-ups' rows go in one
+        insert (a burst of sign-ups committed together: one write); a row that exists is
+        replaced, guarded by its version. (One ``bulk_write`` of guarded replaces would also
+        be one round trip, but FerretDB v1 answers a batch with a duplicate key without the
         ``nModified`` PyMongo reads, and PyMongo fails on it.)"""
+        docs = _rows(a, users)
+        taken = await insert_new(self._participations, docs)
         gate = asyncio.Semaphore(ROW_WRITES)
 
-        async def one(doc: dict[str, Any]) -> None:
+        async def replace(doc: dict[str, Any]) -> None:
             async with gate:
                 try:
                     await retry_busy(
@@ -345,7 +350,7 @@ class ActivityRepository:
                 except DuplicateKeyError:  # a newer version's row is stored: the upsert hit it
                     pass
 
-        await asyncio.gather(*(one(doc) for doc in _rows(a, users)))
+        await asyncio.gather(*(replace(docs[i]) for i in sorted(taken)))
 
     async def backfill_participations(self) -> int | None:
         """Write the ``participations`` rows of every activity, once per store (a store that
