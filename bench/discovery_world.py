@@ -23,7 +23,7 @@ import aiohttp
 
 from bench.run import _api
 from server.activities.models import Activity, Entry, Location, Price
-from server.activities.repository import ActivityRepository, to_doc
+from server.activities.repository import ActivityRepository, rows_of, to_doc
 from server.core.ids import new_id
 from server.core.mongo import make_client
 from server.discovery import keys
@@ -229,14 +229,15 @@ class Populator:
 
     def __init__(self, mongo_url: str, db_name: str, world: World, with_states: bool) -> None:
         # Without the committed states (``activity_states``) a third fewer writes: discovery's
-        # reads never touch them (cards, marks, memberships, follows and the ``activities``
-        # projection, read for a user's sign-ups, are all written).
+        # reads never touch them (cards, marks, memberships, follows, the ``activities``
+        # projection and the sign-ups' ``participations`` rows are all written).
         self.with_states = with_states
         # generous timeouts: on a shared machine one batch may wait long for the database
         self.client: Any = make_client(mongo_url, 600_000, [], 32)
         db = self.client[db_name]
         self.activities = db["activities"]
         self.states = db["activity_states"]
+        self.participations = db["participations"]
         self.cards = db["discovery"]
         self.discovery = DiscoveryRepository(db)
         self.world = world
@@ -294,3 +295,8 @@ class Populator:
             states = [ActivityRepository._state_doc(a) for a in chunk]
             await self.states.insert_many(states, ordered=False)
         await self.activities.insert_many([to_doc(a) for a in chunk], ordered=False)
+        # the sign-ups' rows, as a commit writes them (the server marked its new store as
+        # having them all, so nothing would backfill these)
+        rows = [r for a in chunk for r in rows_of(a, set(a.entries))]
+        if rows:
+            await self.participations.insert_many(rows, ordered=False)

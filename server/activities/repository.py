@@ -332,7 +332,7 @@ class ActivityRepository:
         replaced, guarded by its version. (One ``bulk_write`` of guarded replaces would also
         be one round trip, but FerretDB v1 answers a batch with a duplicate key without the
         ``nModified`` PyMongo reads, and PyMongo fails on it.)"""
-        docs = _rows(a, users)
+        docs = rows_of(a, users)
         taken = await insert_new(self._participations, docs)
         gate = asyncio.Semaphore(ROW_WRITES)
 
@@ -365,7 +365,7 @@ class ActivityRepository:
         batch: list[dict[str, Any]] = []
         async for d in self._activities.find({}):
             a = from_doc(d)
-            batch.extend(_rows(a, set(a.entries)))
+            batch.extend(rows_of(a, set(a.entries)))
             n += 1
             if len(batch) >= BACKFILL_BATCH:
                 await insert_new(self._participations, batch)
@@ -502,7 +502,8 @@ def _participation(d: dict[str, Any]) -> Participation:
     )
 
 
-def _rows(a: Activity, users: set[str]) -> list[dict[str, Any]]:
+def rows_of(a: Activity, users: set[str]) -> list[dict[str, Any]]:
+    """The ``participations`` documents of ``users``' sign-ups in ``a``."""
     return [
         {
             "_id": f"{uid}:{a.id}",
