@@ -244,6 +244,8 @@ def test_the_organiser_reads_the_report_and_messages_the_quiet_newcomers(
     page.get_by_test_id("people-filter-tag").fill("needs-hello")
     page.get_by_test_id("people-apply").click()
     expect(page).to_have_url(re.compile(r"/people\?tag=needs-hello$"))
+    # The hash changes before the filtered page replaces the old one, which is "ready" too.
+    expect(page.get_by_test_id("console-people")).to_have_attribute("data-tag", "needs-hello")
     expect(page.get_by_test_id("console-people")).to_have_attribute("data-state", "ready")
     assert names(page) == ["Ned"]
 
