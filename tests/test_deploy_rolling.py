@@ -108,13 +108,29 @@ class Client:
                 return
 
 
+async def call_unless_cut(sock: Sock, event: str, body: dict[str, Any]) -> Any:
+    """The call's answer, or ConnectionError as soon as the socket closes under it: a client
+    resends on its next socket rather than waiting out the timeout (python-socketio's ``call``
+    waits for it even after the connection dropped)."""
+    call = asyncio.ensure_future(sock.call(event, body, timeout=20))
+    cut = asyncio.ensure_future(sock.disconnected.wait())
+    try:
+        await asyncio.wait({call, cut}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        cut.cancel()
+    if not call.done():
+        call.cancel()
+        raise ConnectionError(f"the socket closed before {event} was answered")
+    return call.result()
+
+
 async def retrying(client: Client, conv: str | None, event: str, body: dict[str, Any]) -> Any:
     """Send until acknowledged, reconnecting between tries; the same body every time, so a
     retry of something already stored is answered with what was stored."""
     while True:
         sock = await client.ensure(conv)
         try:
-            result = await sock.call(event, body, timeout=20)
+            result = await call_unless_cut(sock, event, body)
         except Exception:  # no ack: the socket died under the call
             await asyncio.sleep(0.2)
             continue
@@ -168,9 +184,12 @@ async def test_restarting_each_process_in_turn_loses_nothing(rolling, stack):
         await asyncio.sleep(3)
         for i, proc in enumerate(procs):
             before = len(acked)
-            assert proc.stop(timeout=60) is not None
+            # in threads: the clients carry on while the process shuts down and starts again
+            assert await asyncio.to_thread(proc.stop, timeout=60) is not None
             await asyncio.sleep(1)  # traffic carries on through the other process alone
-            procs[i] = infra.start_server(env, LOGS, port=proc.port, timeout=START_TIMEOUT)
+            procs[i] = await asyncio.to_thread(
+                infra.start_server, env, LOGS, port=proc.port, timeout=START_TIMEOUT
+            )
             await asyncio.sleep(3)
             assert len(acked) > before, "no message was acknowledged across the restart"
         await asyncio.wait_for(asyncio.gather(*signups), 240)
