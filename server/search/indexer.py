@@ -4,7 +4,7 @@
 commit, and the sender's ack must not wait for the index). One task per process drains the
 queue in rounds at most every ``delay`` seconds (SEARCH_INDEX_DELAY_SECONDS), so that a busy
 conversation's messages are indexed together: per conversation and round one mark read, one
-insert of postings, one insert of copies (a new message needs no read: its copy cannot be
+insert of copies, each holding its terms (a new message needs no read: its copy cannot be
 there yet, and if it is, the insert says so and the revs are compared) and one mark update,
 whatever the number of messages. Conversations are taken one at a time, yielding to the send
 path between them. A search catches up the conversations it looks in first (``flush``,
@@ -32,7 +32,7 @@ from typing import Any
 from server.accounts.models import Principal
 from server.messages.models import Message
 from server.messages.service import MessageService
-from server.search.repository import Doc, SearchRepository, posting_id
+from server.search.repository import Doc, SearchRepository
 from server.search.tokens import index_terms
 
 log = logging.getLogger(__name__)
@@ -218,11 +218,11 @@ class SearchIndexer:
         return mark
 
     async def index(self, docs: list[Doc]) -> None:
-        """Make the postings and the copies of these messages (one change each) match them,
+        """Make the copies of these messages (one change each), with their terms, match them,
         except where a newer change of a message is indexed already. A message never edited
         nor deleted is indexed without reading anything (it was most likely never indexed):
-        its postings in one insert, then its copy in another; only if the copy was there
-        already (a retry, another process, a newer change) is it compared like a change."""
+        its copy in one insert; only if the copy was there already (a retry, another process,
+        a newer change) is it compared like a change."""
         if not docs:
             return
         fresh = [
@@ -231,34 +231,20 @@ class SearchIndexer:
             if d.edited_at is None and not d.deleted
         ]
         changed = [d for d in docs if d.edited_at is not None or d.deleted]
-        added = await self._repo.add_postings([(d, list(d.terms)) for d in fresh])
         there = await self._repo.add_docs(fresh)
-        await self._update(changed + [d for d in fresh if d.id in there], added)
+        await self._update(changed + [d for d in fresh if d.id in there])
 
-    async def _update(self, docs: list[Doc], just_added: set[str]) -> None:
+    async def _update(self, docs: list[Doc]) -> None:
         """Index changes of messages that may have a copy already: the copies read at once,
-        every new posting in one insert. ``just_added`` are postings this round inserted
-        before knowing a copy was there: those the indexed (newer) copy lacks are removed."""
+        each replaced unless it is of the same or a newer change."""
         if not docs:
             return
         before = await self._repo.docs([d.id for d in docs])
-        added: list[tuple[Doc, list[str]]] = []
-        removed: list[tuple[Doc, list[str]]] = []
-        copies: list[Doc] = []
-        for doc in docs:
-            prior = before.get(doc.id)
-            terms = [] if doc.deleted else index_terms(doc.text)
-            if prior is not None and prior.rev >= doc.rev:
-                stale = set(terms) - set(prior.terms)
-                ours = [t for t in sorted(stale) if posting_id(t, doc) in just_added]
-                removed.append((doc, ours))
-                continue
-            old = set(prior.terms) if prior else set()
-            added.append((doc, [t for t in terms if t not in old]))
-            removed.append((doc, sorted(old - set(terms))))
-            copies.append(dataclasses.replace(doc, terms=tuple(terms)))
-        await self._repo.add_postings(added)
-        await asyncio.gather(*(self._repo.remove_postings(d, ts) for d, ts in removed if ts))
+        copies = [
+            dataclasses.replace(doc, terms=() if doc.deleted else tuple(index_terms(doc.text)))
+            for doc in docs
+            if (prior := before.get(doc.id)) is None or prior.rev < doc.rev
+        ]
         await asyncio.gather(*(self._repo.put_doc(d) for d in copies))
 
     async def stop(self) -> None:

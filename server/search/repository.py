@@ -1,12 +1,14 @@
-"""The term index in MongoDB: postings, indexed copies of messages, and per-conversation marks.
+"""The term index in MongoDB: indexed copies of messages, and per-conversation marks.
 
-Every read is an equality FerretDB v1 pushes down: postings by ``(t, c)`` (and ``s`` when a
-sender is asked for), docs and marks by ``_id``.
+Every read is an equality FerretDB v1 pushes down: copies by one of their terms and their
+conversation, ``(terms, c)`` (and ``s`` when a sender is asked for), or by ``_id``; marks by
+``_id``. ``terms`` is an array: on MongoDB a multikey index serves it; on FerretDB over
+PostgreSQL the filter is ``_jsonb->'terms' @> '"term"'``, which an array holding the term
+satisfies and the GIN mirror of the index serves.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,10 +16,13 @@ from typing import Any
 from server.core.mongo import Db, Index, find_by_ids, insert_new
 
 INDEXES = {
-    "search_terms": [Index([("t", 1), ("c", 1)], "term_conversation", equality=2)],
-    # Reads are by ``_id``. An index each makes the collections exist at start-up, so that
-    # core/pgindex.py mirrors their ``_id`` too; ``c`` also serves dropping a conversation's docs.
-    "search_docs": [Index([("c", 1)], "conversation")],
+    "search_docs": [
+        Index([("terms", 1), ("c", 1)], "term_conversation", equality=2),
+        # dropping a conversation's copies
+        Index([("c", 1)], "conversation"),
+    ],
+    # Reads are by ``_id``. An index makes the collection exist at start-up, so that
+    # core/pgindex.py mirrors its ``_id`` too.
     "search_marks": [Index([("rev", 1)], "rev")],
 }
 
@@ -40,15 +45,12 @@ class Doc:
 
 
 @dataclass(frozen=True)
-class Posting:
+class Match:
+    """A copy holding a term: enough to order it and check the other terms, without its text."""
+
     message_id: str
-    conversation_id: str
-    sender_id: str
     created_at: datetime
-
-
-def posting_id(term: str, doc: Doc) -> str:
-    return f"{term}|{doc.conversation_id}|{doc.id}"
+    terms: frozenset[str]
 
 
 def _row(doc: Doc) -> dict[str, Any]:
@@ -84,45 +86,23 @@ def _doc(d: dict[str, Any]) -> Doc:
 
 class SearchRepository:
     def __init__(self, db: Db) -> None:
-        self._terms = db["search_terms"]
         self._docs = db["search_docs"]
         self._marks = db["search_marks"]
 
-    async def postings(
+    async def matches(
         self, term: str, conversation_id: str, sender_id: str | None
-    ) -> list[Posting]:
-        query: dict[str, Any] = {"t": term, "c": conversation_id}
+    ) -> list[Match]:
+        """The copies in a conversation holding ``term`` (a deleted message's copy holds none)."""
+        query: dict[str, Any] = {"terms": term, "c": conversation_id}
         if sender_id is not None:
             query["s"] = sender_id
         return [
-            Posting(d["m"], d["c"], d["s"], d["at"])
-            async for d in self._terms.find(query, {"m": 1, "c": 1, "s": 1, "at": 1})
+            Match(d["_id"], d["at"], frozenset(d.get("terms", ())))
+            async for d in self._docs.find(query, {"at": 1, "terms": 1})
         ]
 
     async def docs(self, message_ids: list[str]) -> dict[str, Doc]:
         return {d["_id"]: _doc(d) for d in await find_by_ids(self._docs, message_ids)}
-
-    async def add_postings(self, batch: list[tuple[Doc, list[str]]]) -> set[str]:
-        """One insert for every (message, terms) of the batch, and the ids of the postings it
-        added. Idempotent: a posting already there (a second indexer, a retry) is left as it is."""
-        rows = [
-            {
-                "_id": posting_id(t, doc),
-                "t": t,
-                "c": doc.conversation_id,
-                "m": doc.id,
-                "s": doc.sender_id,
-                "at": doc.created_at,
-            }
-            for doc, terms in batch
-            for t in terms
-        ]
-        there = await insert_new(self._terms, rows)
-        return {str(r["_id"]) for i, r in enumerate(rows) if i not in there}
-
-    async def remove_postings(self, doc: Doc, terms: list[str]) -> None:
-        # one exact ``_id`` each: a ``$in`` would read every posting on FerretDB v1
-        await asyncio.gather(*(self._terms.delete_one({"_id": posting_id(t, doc)}) for t in terms))
 
     async def put_doc(self, doc: Doc) -> None:
         await self._docs.replace_one({"_id": doc.id}, _row(doc), upsert=True)

@@ -12,7 +12,7 @@ from server.core.errors import Invalid
 from server.messages.service import MessageService
 from server.realtime import channels
 from server.search.indexer import SearchIndexer
-from server.search.repository import Doc, Posting, SearchRepository
+from server.search.repository import Doc, Match, SearchRepository
 from server.search.tokens import query_terms
 
 MAX_QUERY_TERMS = 8
@@ -76,30 +76,28 @@ class SearchService:
             await self._indexer.flush(conversations)
         gate = asyncio.Semaphore(CONCURRENT_LOOKUPS)
 
-        async def matches(conv: str) -> list[Posting]:
-            found: dict[str, Posting] | None = None
-            for term in terms:  # all terms must match: stop at the first that matches nothing
-                async with gate:
-                    postings = await self._repo.postings(term, conv, sender_id)
-                ids = {p.message_id: p for p in postings}
-                found = ids if found is None else {m: p for m, p in found.items() if m in ids}
-                if not found:
-                    return []
-            return list((found or {}).values())
+        # A copy holds all its terms: one lookup per conversation, by the longest term (the
+        # likeliest to be rare), and the others checked on what it found.
+        lookup = max(terms, key=len)
+
+        async def matches(conv: str) -> list[Match]:
+            async with gate:
+                found = await self._repo.matches(lookup, conv, sender_id)
+            return [m for m in found if m.terms.issuperset(terms)]
 
         candidates = [p for ps in await asyncio.gather(*map(matches, conversations)) for p in ps]
         ordered = sorted(
-            (p for p in candidates if after is None or (p.created_at, p.message_id) < after),
-            key=lambda p: (p.created_at, p.message_id),
+            (m for m in candidates if after is None or (m.created_at, m.message_id) < after),
+            key=lambda m: (m.created_at, m.message_id),
             reverse=True,
         )
         return await self._page(ordered, set(conversations), terms, limit)
 
     async def _page(
-        self, ordered: list[Posting], allowed: set[str], terms: list[str], limit: int
+        self, ordered: list[Match], allowed: set[str], terms: list[str], limit: int
     ) -> tuple[list[Doc], str | None]:
-        """The first ``limit`` candidates whose indexed copy still has every term (a posting can
-        outlive an edit by a moment), and the cursor after the last one if more may follow."""
+        """The first ``limit`` candidates whose indexed copy still has every term (it may have
+        changed since it was found), and the cursor after the last one if more may follow."""
         out: list[Doc] = []
         i = 0
         while i < len(ordered) and len(out) < limit:
