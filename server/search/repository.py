@@ -89,9 +89,7 @@ class SearchRepository:
         self._docs = db["search_docs"]
         self._marks = db["search_marks"]
 
-    async def matches(
-        self, term: str, conversation_id: str, sender_id: str | None
-    ) -> list[Match]:
+    async def matches(self, term: str, conversation_id: str, sender_id: str | None) -> list[Match]:
         """The copies in a conversation holding ``term`` (a deleted message's copy holds none)."""
         query: dict[str, Any] = {"terms": term, "c": conversation_id}
         if sender_id is not None:
