@@ -9,6 +9,7 @@ is ``unknown``), outcomes are error codes, budgets and sweepers are declared in 
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import time
@@ -96,6 +97,14 @@ REDIS_SECONDS = Histogram(
 )
 
 
+@functools.cache
+def labelled(metric: Any, *values: str) -> Any:
+    """``metric.labels(*values)``, kept: prometheus_client checks the values and takes a lock on
+    every ``labels`` call, and the hot paths (every event, Redis command, database command and
+    fan-out) would pay it each time. Label values are bounded (see above), so this cache is."""
+    return metric.labels(*values)
+
+
 class _SweeperLag(Collector):
     """Seconds since each periodic task's last completed pass, computed when scraped (a stuck
     sweeper's lag keeps growing although nothing updates it)."""
@@ -154,7 +163,7 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
     if not _gc_started:
         return
     took = time.perf_counter() - _gc_started.pop()
-    GC_SECONDS.labels(str(info.get("generation"))).observe(took)
+    labelled(GC_SECONDS, str(info.get("generation"))).observe(took)
     if took >= GC_LOGGED:
         _gc_log.info(
             "gc pause",
@@ -190,10 +199,10 @@ class CommandTimer(monitoring.CommandListener):
         pass
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        DB_SECONDS.labels(event.command_name, "ok").observe(event.duration_micros / 1e6)
+        labelled(DB_SECONDS, event.command_name, "ok").observe(event.duration_micros / 1e6)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        DB_SECONDS.labels(event.command_name, "failed").observe(event.duration_micros / 1e6)
+        labelled(DB_SECONDS, event.command_name, "failed").observe(event.duration_micros / 1e6)
 
 
 class TimedRedis(Redis):
@@ -206,10 +215,10 @@ class TimedRedis(Redis):
             return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except Exception as exc:
             if isinstance(exc, RedisConnectionError | RedisTimeoutError):
-                REDIS_ERRORS.labels(name).inc()
+                labelled(REDIS_ERRORS, name).inc()
             raise
         finally:
-            REDIS_SECONDS.labels(name).observe(time.perf_counter() - started)
+            labelled(REDIS_SECONDS, name).observe(time.perf_counter() - started)
 
 
 EventHandler = Callable[..., Awaitable[dict[str, Any]]]
@@ -234,8 +243,8 @@ def observe_events(
             return result
         finally:
             took = time.perf_counter() - started
-            EVENTS.labels(name, outcome).inc()
-            ACK_SECONDS.labels(name).observe(took)
+            labelled(EVENTS, name, outcome).inc()
+            labelled(ACK_SECONDS, name).observe(took)
             _events_log.info(
                 "event",
                 extra={

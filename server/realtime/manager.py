@@ -22,7 +22,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from server.core.metrics import FANOUT
+from server.core.metrics import FANOUT, labelled
 from server.realtime import channels
 from server.realtime.backpressure import BoundedQueue, text_frame
 from server.realtime.ordering import RevOrder
@@ -79,7 +79,7 @@ class _LocalFanout:
         eio = self.server.eio
         sockets = eio.sockets
         targets = list(self.get_participants(NAMESPACE, room))
-        FANOUT.labels(event).inc(sum(1 for sid, _ in targets if sid not in skip))
+        labelled(FANOUT, event).inc(sum(1 for sid, _ in targets if sid not in skip))
         for sid, eio_sid in targets:
             if sid in skip:
                 continue
