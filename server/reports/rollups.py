@@ -36,7 +36,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 
 from server.activities.models import Activity
@@ -61,11 +61,19 @@ LEASE_SECONDS = 120  # a circle's lease slot: a sweep of one circle is expected 
 # compared with those it saw: 10 minutes at the default 30 s. A leave is dated when it is seen,
 # and one that a join hides from the member count is seen only then.
 FULL_EVERY = 20
-SYNC_LIMIT = 500  # revs per sync page
+SYNC_LIMIT = 50  # revs per sync page
 # Sync pages a sweep reads per circle: a long history (a store from before the rollups) is
 # caught up over several sweeps, each well within the lease (a rebuild reads it all at once).
-SWEEP_PAGES = 20
+SWEEP_PAGES = 200
 SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member acted
+# A sweep shares the process and the database with sends. After each piece of its work (a page
+# of a circle's chat, then the rest of that circle) it rests REST_PER_WORK times as long as the
+# piece took, so it takes at most a quarter of the time it runs for: a busy chat's news is
+# caught up over a few seconds instead of holding every send up for one (in the chat benchmark
+# a sweep reading 30 s of ten busy circles at once raised the p99 of every send in that
+# second above 25 ms; docs/performance.md, "Search as one row per message, A/B").
+REST_PER_WORK = 3.0
+MAX_REST_SECONDS = 1.0
 MEMORY = 20_000
 
 
@@ -87,6 +95,26 @@ def message_facts(circle_id: str, m: Message) -> Fact | None:
         deleted=m.deleted,
         question=is_question(m.text) and not m.deleted,
     )
+
+
+class Pace:
+    """Rests ``ratio`` times as long as the work since the last rest took (at most ``cap``)."""
+
+    def __init__(
+        self,
+        sleep: Callable[[float], Awaitable[None]],
+        ratio: float = REST_PER_WORK,
+        cap: float = MAX_REST_SECONDS,
+    ) -> None:
+        self._sleep = sleep
+        self._ratio = ratio
+        self._cap = cap
+        self._since = time.monotonic()
+
+    async def rest(self) -> None:
+        took = time.monotonic() - self._since
+        await self._sleep(min(self._cap, took * self._ratio))
+        self._since = time.monotonic()
 
 
 def _member_fact(
@@ -122,6 +150,8 @@ class RollupKeeper:
         # once the container has made them (they need the payments).
         self.book: BookKeeper | None = None
         self.people: People | None = None
+        # how a sweep rests between pieces of its work (``Pace``); a test may watch it
+        self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def start(self) -> None:
         self._periodic.start()
@@ -164,6 +194,7 @@ class RollupKeeper:
             await self._tops.get_many([c.conversation_id for c in circles]) if self._tops else {}
         )
         marks = await self.book.pending() if self.book else {}
+        pace = Pace(self.rest)
         for c in circles:
             seen = self._seen.get(c.id)
             other = (
@@ -177,9 +208,10 @@ class RollupKeeper:
             chat = seen is not None and hints.get(c.conversation_id, seen[0]) > seen[0]
             if other or (chat and not self._lately(c.id)):
                 try:
-                    await self.keep(c, full, marks.get(c.id, []))
+                    await self.keep(c, full, marks.get(c.id, []), pace)
                 except Exception:
                     log.warning("rollups of circle %s not kept; retrying", c.id, exc_info=True)
+                await pace.rest()
 
     def _lately(self, circle_id: str) -> bool:
         """Whether this process brought the circle up less than ``chat_every`` seconds ago: news
@@ -200,9 +232,16 @@ class RollupKeeper:
             return False
         return (await self._messages.top(c.conversation_id))[0] > st.rev
 
-    async def keep(self, c: CircleRef, full: bool = False, marks: list[Mark] | None = None) -> bool:
+    async def keep(
+        self,
+        c: CircleRef,
+        full: bool = False,
+        marks: list[Mark] | None = None,
+        pace: Pace | None = None,
+    ) -> bool:
         """Bring one circle's rollups up to date (and its book and people table, after
-        ``marks`` or a change of day); False when another process holds its lease."""
+        ``marks`` or a change of day); False when another process holds its lease. With a
+        ``pace`` (the sweep's), it rests after each page of chat it reads."""
         if marks is None and self.book is not None:  # a caller of its own (the seed, a test)
             marks = await self.book.pending_of(c.id)
         st = await self._repo.state(c.id)
@@ -219,7 +258,7 @@ class RollupKeeper:
                 marked = self._marked.pop(c.id, set())
                 try:
                     st = await self._repo.state(c.id)  # as the last holder of the lease left it
-                    await self._bring_up(c, st, marked, full)
+                    await self._bring_up(c, st, marked, full, pace=pace)
                 except BaseException:
                     self._marked.setdefault(c.id, set()).update(marked)
                     raise
@@ -232,11 +271,17 @@ class RollupKeeper:
         return True
 
     async def _bring_up(
-        self, c: CircleRef, st: RollupState, days: set[str], full: bool, pages: int = SWEEP_PAGES
+        self,
+        c: CircleRef,
+        st: RollupState,
+        days: set[str],
+        full: bool,
+        pages: int = SWEEP_PAGES,
+        pace: Pace | None = None,
     ) -> None:
         now = clock.now()
         first = st.through is None
-        rev, changed = await self._read_chat(c, st.rev, pages)
+        rev, changed = await self._read_chat(c, st.rev, pages, pace)
         days |= changed
         joined_or_left: set[str] = set()
         if first or full or c.member_count != st.member_count:
@@ -258,7 +303,9 @@ class RollupKeeper:
             self._brought.clear()
         self._brought[c.id] = time.monotonic()
 
-    async def _read_chat(self, c: CircleRef, since: int, pages: int) -> tuple[int, set[str]]:
+    async def _read_chat(
+        self, c: CircleRef, since: int, pages: int, pace: Pace | None = None
+    ) -> tuple[int, set[str]]:
         """Facts of every message (and its reactions) changed after ``since``, up to ``pages``
         sync pages; the rev read up to and the days the facts fall on."""
         days: set[str] = set()
@@ -276,6 +323,8 @@ class RollupKeeper:
                         reacted.append(Fact(rid, c.id, "react", user_id, at))
             await self._repo.add_facts(reacted)
             days.update(f.day for f in (*facts, *reacted))
+            if pace is not None:
+                await pace.rest()
         return rev, days
 
     async def _diff_members(self, c: CircleRef, st: RollupState, now: datetime) -> set[str]:

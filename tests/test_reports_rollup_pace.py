@@ -1,0 +1,87 @@
+"""A report sweep shares the process and the database with sends (reports/rollups.py, ``Pace``).
+
+It reads a circle's chat news in small sync pages and rests after each page, and after each
+circle, three times as long as the piece took. Before, it read pages of 500 messages back to back:
+in the chat benchmark the first chat rollup of ten busy circles raised the p99 of every send in
+that second above 25 ms (docs/performance.md, "Search as one row per message, A/B").
+
+Driven on the real container of an in-process server, with the sweep's rest watched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from server.reports import rollups
+from tests.support.chat import circle_with, say
+from tests.support.security_infra import InProcess, People, in_process_server
+
+
+@pytest.fixture(scope="module")
+async def app(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcess]:
+    async with in_process_server(
+        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("pace")
+    ) as running:
+        yield running
+
+
+async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
+    app: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeper = app.container.rollups
+    await keeper.stop()  # no periodic sweep of its own meanwhile: this test sweeps
+    monkeypatch.setattr(keeper, "_chat_every", 0.0)  # chat news is taken at every sweep
+    trail: list[tuple[str, float]] = []
+
+    async def rest(seconds: float) -> None:
+        trail.append(("rest", seconds))
+
+    real_page = rollups.sync_page
+
+    async def page(*args: Any, **kwargs: Any) -> Any:
+        found, rev, more = await real_page(*args, **kwargs)
+        trail.append(("page", len(found)))
+        return found, rev, more
+
+    monkeypatch.setattr(keeper, "rest", rest)
+    monkeypatch.setattr(rollups, "sync_page", page)
+
+    people = People(app.url)
+    try:
+        owner = await people.user("pace")
+        sock = await people.sock(owner)
+        circle = await circle_with(owner)
+        conv = circle["conversation_id"]
+        await keeper.sweep()  # the new circle's first rollup
+        trail.clear()
+        sent = 3 * rollups.SYNC_LIMIT + 7
+        for i in range(sent):
+            await say(sock, conv, f"busy chat {i}")
+
+        await keeper._tops.drain()  # the chat's top is published (Redis)
+        await keeper.sweep()
+
+        pages = [n for kind, n in trail if kind == "page"]
+        assert sum(pages) >= sent, trail  # every new message was read
+        assert len(pages) >= 4 and max(pages) <= rollups.SYNC_LIMIT, pages
+        for i, (kind, _) in enumerate(trail):  # a rest after every page
+            if kind == "page":
+                assert i + 1 < len(trail) and trail[i + 1][0] == "rest", trail
+        rests = [s for kind, s in trail if kind == "rest"]
+        assert len(rests) >= len(pages) + 1  # and after the circle
+        assert all(0 <= s <= rollups.MAX_REST_SECONDS for s in rests), rests
+        st = await keeper._repo.state(circle["id"])
+        assert st.rev == (await keeper._messages.top(conv))[0]  # caught up in this sweep
+
+        # a caller of its own (the demo seed, a rebuild) is not paced
+        trail.clear()
+        await say(sock, conv, "one more")
+        ref = await keeper._repo.circle(circle["id"])
+        assert ref is not None
+        assert await keeper.keep(ref)
+        assert [kind for kind, _ in trail] == ["page"], trail
+    finally:
+        await people.aclose()
