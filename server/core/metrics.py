@@ -105,6 +105,14 @@ def labelled(metric: Any, *values: str) -> Any:
     return metric.labels(*values)
 
 
+REPORT_HISTORY_READS = Counter(
+    "circles_report_history_reads",
+    "Whole histories of a poster in a circle read by the report rollups, to tell whether a "
+    "newcomer's message is their first (reports/rollups_days.py)",
+    registry=REGISTRY,
+)
+
+
 class _SweeperLag(Collector):
     """Seconds since each periodic task's last completed pass, computed when scraped (a stuck
     sweeper's lag keeps growing although nothing updates it)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from server.core import clock
+from server.core.metrics import REPORT_HISTORY_READS
 from server.reports.rollups_compute import NEWCOMER_DAYS, Day, Fact, compute_day, day_of, next_day
 from server.reports.rollups_repository import RollupRepository
 
@@ -95,9 +96,9 @@ async def recompute(
         # facts are their whole history in the circle: a rebuild of a busy circle read
         # hundreds per newcomer and day). Only those who may not have posted yet are read.
         last_joins = {u: at for u, at in last_joins.items() if u not in spoke}
-        history = {
-            uid: await repo.facts_of_user(circle_id, uid) for uid in posters & set(last_joins)
-        }
+        readers = posters & set(last_joins)
+        REPORT_HISTORY_READS.inc(len(readers))
+        history = {uid: await repo.facts_of_user(circle_id, uid) for uid in readers}
         history = {u: [f for f in fs if f.day < day] for u, fs in history.items()}
         computed = compute_day(
             circle_id,
