@@ -3,7 +3,7 @@
 It reads a circle's chat news in small sync pages and rests after each page, and after each
 circle, three times as long as the piece took. Before, it read pages of 500 messages back to back:
 in the chat benchmark the first chat rollup of ten busy circles raised the p99 of every send in
-that second above 25 ms (docs/performance.md, "Search as one row per message, A/B").
+that second above 25 ms (docs/performance.md, "What is left above the code before issue 11").
 
 Driven on the real container of an in-process server, with the sweep's rest watched.
 """

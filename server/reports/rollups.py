@@ -71,7 +71,7 @@ SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member act
 # piece took, so it takes at most a quarter of the time it runs for: a busy chat's news is
 # caught up over a few seconds instead of holding every send up for one (in the chat benchmark
 # a sweep reading 30 s of ten busy circles at once raised the p99 of every send in that
-# second above 25 ms; docs/performance.md, "Search as one row per message, A/B").
+# second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
 REST_PER_WORK = 3.0
 MAX_REST_SECONDS = 1.0
 MEMORY = 20_000
