@@ -1,4 +1,4 @@
-"""A report sweep shares the process and the database with sends (reports/rollups.py, ``Pace``).
+"""A report sweep shares the process and the database with sends (core/pace.py).
 
 It reads a circle's chat news in small sync pages and rests after each page, and after each
 circle, three times as long as the piece took. Before, it read pages of 500 messages back to back:
@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from server.core.pace import MAX_REST_SECONDS
 from server.reports import rollups
 from tests.support.chat import circle_with, say
 from tests.support.security_infra import InProcess, People, in_process_server
@@ -72,7 +73,7 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
                 assert i + 1 < len(trail) and trail[i + 1][0] == "rest", trail
         rests = [s for kind, s in trail if kind == "rest"]
         assert len(rests) >= len(pages) + 1  # and after the circle
-        assert all(0 <= s <= rollups.MAX_REST_SECONDS for s in rests), rests
+        assert all(0 <= s <= MAX_REST_SECONDS for s in rests), rests
         st = await keeper._repo.state(circle["id"])
         assert st.rev == (await keeper._messages.top(conv))[0]  # caught up in this sweep
 

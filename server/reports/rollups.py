@@ -41,6 +41,7 @@ from datetime import date, datetime
 
 from server.activities.models import Activity
 from server.core import clock
+from server.core.pace import Pace
 from server.core.periodic import Periodic
 from server.messages.models import Message
 from server.messages.repository import MessageRepository
@@ -67,13 +68,10 @@ SYNC_LIMIT = 50  # revs per sync page
 SWEEP_PAGES = 200
 SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member acted
 # A sweep shares the process and the database with sends. After each piece of its work (a page
-# of a circle's chat, then the rest of that circle) it rests REST_PER_WORK times as long as the
-# piece took, so it takes at most a quarter of the time it runs for: a busy chat's news is
-# caught up over a few seconds instead of holding every send up for one (in the chat benchmark
-# a sweep reading 30 s of ten busy circles at once raised the p99 of every send in that
-# second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
-REST_PER_WORK = 3.0
-MAX_REST_SECONDS = 1.0
+# of a circle's chat, then the rest of that circle) it rests (core/pace.py), so a busy chat's
+# news is caught up over a few seconds instead of holding every send up for one (in the chat
+# benchmark a sweep reading 30 s of ten busy circles at once raised the p99 of every send in
+# that second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
 MEMORY = 20_000
 
 
@@ -95,26 +93,6 @@ def message_facts(circle_id: str, m: Message) -> Fact | None:
         deleted=m.deleted,
         question=is_question(m.text) and not m.deleted,
     )
-
-
-class Pace:
-    """Rests ``ratio`` times as long as the work since the last rest took (at most ``cap``)."""
-
-    def __init__(
-        self,
-        sleep: Callable[[float], Awaitable[None]],
-        ratio: float = REST_PER_WORK,
-        cap: float = MAX_REST_SECONDS,
-    ) -> None:
-        self._sleep = sleep
-        self._ratio = ratio
-        self._cap = cap
-        self._since = time.monotonic()
-
-    async def rest(self) -> None:
-        took = time.monotonic() - self._since
-        await self._sleep(min(self._cap, took * self._ratio))
-        self._since = time.monotonic()
 
 
 def _member_fact(

@@ -4,11 +4,14 @@
 commit, and the sender's ack must not wait for the index). One task per process drains the
 queue in rounds at most every ``delay`` seconds (SEARCH_INDEX_DELAY_SECONDS), so that a busy
 conversation's messages are indexed together: per conversation and round one mark read, one
-insert of copies, each holding its terms (a new message needs no read: its copy cannot be
-there yet, and if it is, the insert says so and the revs are compared) and one mark update,
-whatever the number of messages. Conversations are taken one at a time, yielding to the send
-path between them. A search catches up the conversations it looks in first (``flush``,
-``catch_up_now``), so nobody misses a message just sent for the delay.
+insert per ``CHUNK`` copies, each holding its terms (a new message needs no read: its copy
+cannot be there yet, and if it is, the insert says so and the revs are compared) and one mark
+update. A round paces itself (core/pace.py): between chunks and after each
+conversation it rests three times as long as that piece took, at most ``delay`` seconds in all
+per round, so a round's inserts are spread between sends instead of holding them up in a burst
+(docs/performance.md, "The search indexer paced"). A search catches up the conversations it
+looks in first (``flush``, ``catch_up_now``), unpaced, so nobody misses a message just sent for
+the delay.
 
 For each conversation the round reads its mark, indexes the changes it was handed, asks the log
 (``MessageService.resolve``) for any rev between the mark and them that it was not handed
@@ -25,11 +28,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from server.accounts.models import Principal
+from server.core.pace import Pace
 from server.messages.models import Message
 from server.messages.service import MessageService
 from server.search.repository import Doc, SearchRepository
@@ -37,6 +42,7 @@ from server.search.tokens import index_terms
 
 log = logging.getLogger(__name__)
 WINDOW = 200  # revs asked of the log at a time
+CHUNK = 50  # copies per insert in a background round (a rest follows each)
 RETRY_SECONDS = 2.0
 RETRY_MAX_SECONDS = 60.0
 CATCH_UP_WAIT_SECONDS = 5.0  # the longest a search waits for its conversations' index
@@ -94,6 +100,8 @@ class SearchIndexer:
         self._task: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Future[Any]] = set()  # background work, cancelled at stop
         self.failures = 0
+        # how a round rests between pieces of its work (``Pace``); a test may watch it
+        self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def observe(self, messages: list[Message]) -> None:
         """Queue committed or changed messages; never blocks and never raises into the log."""
@@ -136,15 +144,21 @@ class SearchIndexer:
             if self._delay > 0:
                 await asyncio.sleep(self._delay)  # let the round's changes gather
             self._wake.clear()
-            # what is queued now is this round; what comes while it runs waits for the next
-            round_, self._queue = self._queue, {}
-            for conversation_id, work in round_.items():
-                await self._attempt(conversation_id, work)
-                await asyncio.sleep(0)  # the send path goes first
+            await self.round()
 
-    async def _attempt(self, conversation_id: str, work: _Work) -> None:
+    async def round(self) -> None:
+        """Index what is queued now; what comes meanwhile waits for the next round. The rests
+        of a round add up to at most the delay: under a load it cannot index at that pace, it
+        works more of the time rather than fall behind."""
+        round_, self._queue = self._queue, {}
+        pace = Pace(self.rest, budget=self._delay)
+        for conversation_id, work in round_.items():
+            await self._attempt(conversation_id, work, pace)
+            await pace.rest()  # the send path goes first
+
+    async def _attempt(self, conversation_id: str, work: _Work, pace: Pace | None = None) -> None:
         try:
-            await self.catch_up(conversation_id, work.known, work.reader)
+            await self.catch_up(conversation_id, work.known, work.reader, pace)
         except Exception:
             self.failures += 1
             log.warning("indexing %s failed; retrying", conversation_id, exc_info=True)
@@ -169,16 +183,21 @@ class SearchIndexer:
         task.add_done_callback(self._retries.discard)
 
     async def catch_up(
-        self, conversation_id: str, known: dict[int, Doc], reader: Principal | None = None
+        self,
+        conversation_id: str,
+        known: dict[int, Doc],
+        reader: Principal | None = None,
+        pace: Pace | None = None,
     ) -> int:
         """Index the changes above the mark: with a ``reader``, every change up to the latest
         (``sync`` from the mark); the ``known`` ones as handed, and the revs between the mark
         and them from the log. Moves the mark up to the last rev below which nothing is still
-        being written, and returns it."""
+        being written, and returns it. With ``pace`` (a background round's), new copies are
+        inserted ``CHUNK`` at a time with a rest between inserts."""
         start = mark = await self._repo.mark(conversation_id)
         if reader is not None:
             mark = await self._follow(conversation_id, reader, mark)
-        mark = await self._fill(conversation_id, known, mark)
+        mark = await self._fill(conversation_id, known, mark, pace)
         if mark > start:
             await self._repo.set_mark(conversation_id, mark)
         return mark
@@ -191,7 +210,9 @@ class SearchIndexer:
                 return max(mark, rev)
             mark = rev
 
-    async def _fill(self, conversation_id: str, known: dict[int, Doc], mark: int) -> int:
+    async def _fill(
+        self, conversation_id: str, known: dict[int, Doc], mark: int, pace: Pace | None = None
+    ) -> int:
         """Every rev up to the highest known one is claimed (claims are contiguous), so a rev
         the log cannot explain was voided: skipped, not waited for."""
         while known and max(known) > mark:
@@ -206,23 +227,24 @@ class SearchIndexer:
                         break
                     settled[rev] = doc_of_wire(payload["message"]) if payload else None
             latest = {d.id: d for _, d in sorted(settled.items()) if d is not None}
-            await self.index(list(latest.values()))
+            await self.index(list(latest.values()), pace)
             new_mark = mark
             while new_mark + 1 < pending and new_mark + 1 in settled:
                 new_mark += 1
             if new_mark < top:  # a change still being written: index what is known, stop
                 above = {d.id: d for r, d in sorted(known.items()) if r > top}
-                await self.index(list(above.values()))
+                await self.index(list(above.values()), pace)
                 return new_mark
             mark = new_mark
         return mark
 
-    async def index(self, docs: list[Doc]) -> None:
+    async def index(self, docs: list[Doc], pace: Pace | None = None) -> None:
         """Make the copies of these messages (one change each), with their terms, match them,
         except where a newer change of a message is indexed already. A message never edited
         nor deleted is indexed without reading anything (it was most likely never indexed):
-        its copy in one insert; only if the copy was there already (a retry, another process,
-        a newer change) is it compared like a change."""
+        its copy in one insert (with ``pace``, one per ``CHUNK`` copies, with a rest between
+        them); only if the copy was there already (a retry, another process, a newer change)
+        is it compared like a change."""
         if not docs:
             return
         fresh = [
@@ -231,7 +253,12 @@ class SearchIndexer:
             if d.edited_at is None and not d.deleted
         ]
         changed = [d for d in docs if d.edited_at is not None or d.deleted]
-        there = await self._repo.add_docs(fresh)
+        step = CHUNK if pace is not None else max(1, len(fresh))
+        there: set[str] = set()
+        for at in range(0, len(fresh), step):
+            if at and pace is not None:
+                await pace.rest()
+            there |= await self._repo.add_docs(fresh[at : at + step])
         await self._update(changed + [d for d in fresh if d.id in there])
 
     async def _update(self, docs: list[Doc]) -> None:

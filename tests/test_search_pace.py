@@ -1,0 +1,108 @@
+"""The search indexer shares the process and the database with sends (search/indexer.py,
+core/pace.py).
+
+A background round inserts a conversation's new copies ``CHUNK`` at a time and rests between
+inserts and after each conversation, three times as long as the piece took, at most the round's
+delay in all. Before, a round inserted every conversation's copies back to back, one insert per
+conversation: in the chat benchmark at 600 messages/s each round held the sends of the next half
+second up (docs/performance.md, "The search indexer paced"). A search's own catch-up is not
+paced. Driven on the real container of an in-process server, with the round's rest watched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from server.core.pace import MAX_REST_SECONDS, Pace
+from server.search import indexer as indexing
+from tests.support.chat import circle_with, say
+from tests.support.security_infra import InProcess, People, in_process_server
+
+
+@pytest.fixture(scope="module")
+async def app(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcess]:
+    async with in_process_server(
+        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("search-pace")
+    ) as running:
+        yield running
+
+
+async def test_a_round_inserts_in_chunks_and_rests_after_each_and_a_search_does_not(
+    app: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexer = app.container.search_indexer
+    assert indexer is not None
+    await indexer.stop()  # no round of its own meanwhile: this test runs them
+    monkeypatch.setattr(indexer, "_ensure_running", lambda: None)
+    trail: list[tuple[str, float]] = []
+
+    async def rest(seconds: float) -> None:
+        trail.append(("rest", seconds))
+
+    real_add = indexer._repo.add_docs
+
+    async def add_docs(docs: list[Any]) -> set[str]:
+        trail.append(("insert", len(docs)))
+        there: set[str] = await real_add(docs)
+        return there
+
+    monkeypatch.setattr(indexer, "rest", rest)
+    monkeypatch.setattr(indexer._repo, "add_docs", add_docs)
+
+    people = People(app.url)
+    try:
+        owner = await people.user("pace")
+        sock = await people.sock(owner)
+        busy, quiet = await circle_with(owner), await circle_with(owner)
+        await indexer.round()  # whatever the set-up queued
+        trail.clear()
+        sent = 2 * indexing.CHUNK + 7
+        for i in range(sent):
+            await say(sock, busy["conversation_id"], f"pangolin {i}")
+        await say(sock, quiet["conversation_id"], "pangolin quiet")
+
+        await indexer.round()
+
+        inserts = [n for kind, n in trail if kind == "insert"]
+        assert sum(inserts) == sent + 1, trail  # every new message was indexed
+        assert len(inserts) >= 4 and max(inserts) <= indexing.CHUNK, inserts
+        for i, (kind, _) in enumerate(
+            trail
+        ):  # a rest after every insert: the next chunk, the next conversation
+            if kind == "insert":
+                assert i + 1 < len(trail) and trail[i + 1][0] == "rest", trail
+        rests = [s for kind, s in trail if kind == "rest"]
+        assert len(rests) >= len(inserts)
+        assert all(0 < s <= MAX_REST_SECONDS for s in rests), rests
+        assert sum(rests) <= indexer._delay
+        found = await owner.get("/api/search", params={"q": "pangolin"})
+        assert found.status_code == 200, found.text
+        assert len(found.json()["results"]) >= 20  # a full first page, newest first
+
+        # a search catches its conversation up itself, at once, unpaced
+        trail.clear()
+        late = await say(sock, busy["conversation_id"], "okapi now")
+        params = {"q": "okapi", "conversation_id": busy["conversation_id"]}
+        found = await owner.get("/api/search", params=params)
+        assert [r["message_id"] for r in found.json()["results"]] == [late["id"]]
+        assert [kind for kind, _ in trail] == ["insert"], trail
+    finally:
+        await people.aclose()
+
+
+async def test_a_pace_rests_in_proportion_to_the_work_until_its_budget_is_spent() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pace = Pace(sleep, ratio=3.0, cap=1.0, budget=1.5, clock=lambda: now[0])
+    for work in (0.1, 0.5, 0.2, 0.3):
+        now[0] += work
+        await pace.rest()
+    # 0.3 for 0.1 s of work, the cap for 0.5 s, then what is left of the budget, then nothing
+    assert slept == pytest.approx([0.3, 1.0, 0.2])
