@@ -271,7 +271,9 @@ class RollupKeeper:
         if days:
             first_day = day_of(c.created_at)
             ripple = min(joined_or_left, default=None)
-            await recompute(self._repo, c.id, _around(days), ripple, first_day)
+            await recompute(
+                self._repo, c.id, _around(days), ripple, first_day, pace.rest if pace else None
+            )
         st.through = max(st.through or today, today)
         st.rev = rev
         await self._repo.put_state(st)

@@ -10,6 +10,7 @@ has not posted on a stored day after their join day.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from server.core import clock
@@ -56,10 +57,17 @@ def _spoke_since_join(
 
 
 async def recompute(
-    repo: RollupRepository, circle_id: str, days: set[str], ripple_from: str | None, first: str
+    repo: RollupRepository,
+    circle_id: str,
+    days: set[str],
+    ripple_from: str | None,
+    first: str,
+    rest: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Rewrite ``days`` (those not before the circle's ``first`` day) and, when joins or leaves
-    changed on ``ripple_from``, every stored day after it (their member counts)."""
+    changed on ``ripple_from``, every stored day after it (their member counts). With ``rest``
+    (a paced sweep's), a day's facts are read a batch at a time with a rest after each batch:
+    a busy day holds thousands, and reading them at once held every send up."""
     days = {d for d in days if d >= first}
     if not days:
         return
@@ -75,7 +83,7 @@ async def recompute(
 
     async def of_day(day: str) -> list[Fact]:
         if day not in facts:
-            facts[day] = await repo.facts_of_day(circle_id, day)
+            facts[day] = await repo.facts_of_day(circle_id, day, rest)
         return facts[day]
 
     for day in sorted(todo):

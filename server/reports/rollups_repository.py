@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,8 @@ NUMBERING_FRESH_SECONDS = 60.0
 NUMBERING_KEPT = 4
 NUMBERING_PROBES = 10_000  # upward lookups before a missing version is an error
 MEMORY = 1_000  # circles whose latest numbering a process keeps
+# facts per batch when a paced sweep reads a day (a batch costs FerretDB about 15-30 ms)
+FACT_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,24 @@ class RollupRepository:
 
         await asyncio.gather(*(put(docs[i]) for i in sorted(taken)))
 
-    async def facts_of_day(self, circle_id: str, day: str) -> list[Fact]:
-        return [_fact(d) async for d in self._facts.find({"circle_id": circle_id, "day": day})]
+    async def facts_of_day(
+        self, circle_id: str, day: str, rest: Callable[[], Awaitable[None]] | None = None
+    ) -> list[Fact]:
+        """With ``rest``, read ``FACT_BATCH`` at a time, resting after each batch (the database
+        reads the next batch only when asked: a busy day's thousands of facts are not one long
+        burst of its work)."""
+        query = {"circle_id": circle_id, "day": day}
+        if rest is None:
+            return [_fact(d) async for d in self._facts.find(query)]
+        out: list[Fact] = []
+        cursor = self._facts.find(query, batch_size=FACT_BATCH)
+        try:
+            while batch := await cursor.to_list(FACT_BATCH):
+                out.extend(_fact(d) for d in batch)
+                await rest()
+        finally:
+            await cursor.close()
+        return out
 
     async def facts_of_user(self, circle_id: str, user_id: str) -> list[Fact]:
         found = self._facts.find({"circle_id": circle_id, "user_id": user_id})
