@@ -8,7 +8,7 @@ from server.core.ratelimit import Budget
 from server.messages import schemas as s
 from server.messages.models import Message
 from server.messages.service import MessageService
-from server.realtime.events import Call, Event, EventTable
+from server.realtime.events import Call, Event, EventTable, Wire
 
 # Per-user budgets (docs/protocol.md, "Rate limits"). Reads are generous: a reconnecting client
 # syncs every conversation it has. Edits and deletes share one bucket: each rewrites a stored
@@ -36,12 +36,13 @@ def handlers(messages: MessageService, sends_per_minute: int = 120) -> EventTabl
     async def one(call: Call, m: Message) -> BaseModel:
         return s.MessageEnvelope(message=(await messages.viewed(call.who.user.id, [m]))[0])
 
-    async def send(call: Call) -> BaseModel:
+    async def send(call: Call) -> BaseModel | Wire:
         d: s.SendMessageIn = call.data  # type: ignore[assignment]
         m = await messages.send(
             call.who, d.conversation_id, d.client_id, d.text, d.reply_to, list(d.attachments)
         )
-        return await one(call, m)
+        wire = messages.committed_wire(m)  # the broadcast's payload: built once for both
+        return Wire(wire) if wire is not None else await one(call, m)
 
     async def edit(call: Call) -> BaseModel:
         d: s.EditMessageIn = call.data  # type: ignore[assignment]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -66,6 +67,9 @@ DmGate = Callable[[str, str], Awaitable[None]]
 ModeratedDelete = Callable[[str, str, str, str, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+# payloads kept for acks: a send's ack takes its payload right after the commit, so this only
+# bounds what server-made messages (no ack) leave behind
+WIRE_KEPT = 2_000
 __all__ = ["Directory", "MessageService", "dm_id"]  # dm_id: its old home, still imported
 
 
@@ -90,6 +94,8 @@ class MessageService(ConversationMembers):
         self.send_gate: SendGate | None = None  # moderation, when wired
         self.dm_gate: DmGate | None = None  # blocks, when wired
         self.moderated_delete: ModeratedDelete | None = None  # the audit log, when wired
+        # message id -> its ``message:new`` payload, for the sender's ack (``committed_wire``)
+        self._wire: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def directory_or_fail(self) -> Directory:
         assert self.directory is not None, "the container sets the directory"
@@ -197,16 +203,24 @@ class MessageService(ConversationMembers):
         return await self._repo.get_message(message.id) or message
 
     async def _emit_committed(self, messages: list[Message]) -> None:
-        await self._bus.messages_new(
-            [
-                (
-                    m.conversation_id,
-                    MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json"),
-                )
-                for m in messages
-            ]
-        )
+        payloads = [
+            (m, MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json")) for m in messages
+        ]
+        for m, payload in payloads:  # the sender's ack is the same payload (``committed_wire``)
+            self._wire[m.id] = payload
+        while len(self._wire) > WIRE_KEPT:
+            self._wire.popitem(last=False)
+        await self._bus.messages_new([(m.conversation_id, payload) for m, payload in payloads])
         self._observe(messages)
+
+    def committed_wire(self, m: Message) -> dict[str, Any] | None:
+        """The ``message:new`` payload this process built for ``m`` when it was stored, if it is
+        what the sender's ack must say: of this very change (rev), and with no reactions (whose
+        ``me`` the ack answers for the sender, the broadcast for nobody). Taken once."""
+        payload = self._wire.pop(m.id, None)
+        if payload is None or m.reactions or payload["message"]["rev"] != m.rev:
+            return None
+        return payload
 
     def _observe(self, messages: list[Message]) -> None:
         for observer in self.observers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -21,7 +22,16 @@ class Call:
     data: StrictIn
 
 
-EventFn = Callable[[Call], Awaitable[BaseModel]]
+@dataclass(frozen=True)
+class Wire:
+    """An answer already in its wire form, sent as it is instead of dumping a model again: a
+    sent message's ack is its ``message:new`` payload, built once for both (the ack and the
+    broadcast differ only in ``reactions[].me``, and a new message has no reactions)."""
+
+    data: dict[str, Any]
+
+
+EventFn = Callable[[Call], Awaitable[BaseModel | Wire]]
 
 
 @dataclass(frozen=True)

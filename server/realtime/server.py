@@ -20,7 +20,7 @@ from server.messages.service import MessageService
 from server.realtime import channels
 from server.realtime.backpressure import Engine
 from server.realtime.broadcaster import Broadcaster
-from server.realtime.events import Call, EventTable
+from server.realtime.events import Call, EventTable, Wire
 from server.realtime.manager import LocalManager, RedisManager
 from server.realtime.presence import Presence
 
@@ -282,7 +282,7 @@ class RealtimeGateway:
                 raise Invalid("send one payload object", {"fields": {"payload": "one object"}})
             data = parse(entry.model, args[0] if args else {})
             result = await entry.fn(Call(who=who, sid=sid, data=data))
-            return ok(result.model_dump(mode="json"))
+            return ok(result.data if isinstance(result, Wire) else result.model_dump(mode="json"))
         except Exception as exc:
             err = translate(exc)
             if err is None:
