@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import infra
 from tests.support.client import Api, Sock, register
+from tests.support.security_infra import InProcess, in_process_server
 
 ARTIFACTS = infra.ROOT / "test-artifacts"
 LOGS = ARTIFACTS / "logs"
@@ -143,6 +144,18 @@ def server(stack: Stack) -> Iterator[infra.Proc]:
     proc = stack.start(**stack.server_env())
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="module")
+async def in_process(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[InProcess]:
+    """The app served in this process, with Redis, for tests that watch or replace a piece of
+    its container (a background job's rest, a model builder) while a client drives it."""
+    async with in_process_server(
+        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("inproc")
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ Driven through an in-process server, the way a client sends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,21 +18,13 @@ import pytest
 from server.messages import service as service_module
 from server.messages.schemas import MessageOut
 from tests.support.chat import circle_with, say
-from tests.support.security_infra import InProcess, People, in_process_server
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcess]:
-    async with in_process_server(
-        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("ack-wire")
-    ) as running:
-        yield running
+from tests.support.security_infra import InProcess, People
 
 
 async def test_the_ack_is_the_broadcast_built_once(
-    app: InProcess, monkeypatch: pytest.MonkeyPatch
+    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    people = People(app.url)
+    people = People(in_process.url)
     try:
         alice, bob = await people.user("ackwire"), await people.user("ackwire")
         circle = await circle_with(alice, bob)
@@ -64,7 +55,7 @@ async def test_the_ack_is_the_broadcast_built_once(
         assert [m for m in stored["messages"] if m["id"] == reply["id"]] == [reply]
 
         # nothing is left behind by acks that took their payload
-        assert reply["id"] not in app.container.messages._wire
-        assert len(app.container.messages._wire) <= service_module.WIRE_KEPT
+        assert reply["id"] not in in_process.container.messages._wire
+        assert len(in_process.container.messages._wire) <= service_module.WIRE_KEPT
     finally:
         await people.aclose()

@@ -13,7 +13,6 @@ Driven on the real container of an in-process server, with the sweep's rest watc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,21 +20,13 @@ import pytest
 from server.core.pace import MAX_REST_SECONDS
 from server.reports import rollups, rollups_repository
 from tests.support.chat import circle_with, say
-from tests.support.security_infra import InProcess, People, in_process_server
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcess]:
-    async with in_process_server(
-        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("pace")
-    ) as running:
-        yield running
+from tests.support.security_infra import InProcess, People
 
 
 async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
-    app: InProcess, monkeypatch: pytest.MonkeyPatch
+    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keeper = app.container.rollups
+    keeper = in_process.container.rollups
     await keeper.stop()  # no periodic sweep of its own meanwhile: this test sweeps
     monkeypatch.setattr(keeper, "_chat_every", 0.0)  # chat news is taken at every sweep
     trail: list[tuple[str, float]] = []
@@ -66,7 +57,7 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
     monkeypatch.setattr(keeper._repo, "facts_of_day", facts_of_day)
     monkeypatch.setattr(rollups_repository, "FACT_BATCH", 40)
 
-    people = People(app.url)
+    people = People(in_process.url)
     try:
         owner = await people.user("pace")
         sock = await people.sock(owner)

@@ -11,7 +11,6 @@ paced. Driven on the real container of an in-process server, with the round's re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,21 +18,13 @@ import pytest
 from server.core.pace import MAX_REST_SECONDS, Pace
 from server.search import indexer as indexing
 from tests.support.chat import circle_with, say
-from tests.support.security_infra import InProcess, People, in_process_server
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcess]:
-    async with in_process_server(
-        stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("search-pace")
-    ) as running:
-        yield running
+from tests.support.security_infra import InProcess, People
 
 
 async def test_a_round_inserts_in_chunks_and_rests_after_each_and_a_search_does_not(
-    app: InProcess, monkeypatch: pytest.MonkeyPatch
+    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    indexer = app.container.search_indexer
+    indexer = in_process.container.search_indexer
     assert indexer is not None
     await indexer.stop()  # no round of its own meanwhile: this test runs them
     monkeypatch.setattr(indexer, "_ensure_running", lambda: None)
@@ -52,7 +43,7 @@ async def test_a_round_inserts_in_chunks_and_rests_after_each_and_a_search_does_
     monkeypatch.setattr(indexer, "rest", rest)
     monkeypatch.setattr(indexer._repo, "add_docs", add_docs)
 
-    people = People(app.url)
+    people = People(in_process.url)
     try:
         owner = await people.user("pace")
         sock = await people.sock(owner)

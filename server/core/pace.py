@@ -15,6 +15,9 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+# how a job that paces itself hands its rest to the code doing a piece of its work
+Rest = Callable[[], Awaitable[None]]
+
 REST_PER_WORK = 3.0
 MAX_REST_SECONDS = 1.0
 

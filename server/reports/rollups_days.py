@@ -10,11 +10,11 @@ has not posted on a stored day after their join day.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from server.core import clock
 from server.core.metrics import REPORT_HISTORY_READS
+from server.core.pace import Rest
 from server.reports.rollups_compute import NEWCOMER_DAYS, Day, Fact, compute_day, day_of, next_day
 from server.reports.rollups_repository import RollupRepository
 
@@ -62,7 +62,7 @@ async def recompute(
     days: set[str],
     ripple_from: str | None,
     first: str,
-    rest: Callable[[], Awaitable[None]] | None = None,
+    rest: Rest | None = None,
 ) -> None:
     """Rewrite ``days`` (those not before the circle's ``first`` day) and, when joins or leaves
     changed on ``ripple_from``, every stored day after it (their member counts). With ``rest``

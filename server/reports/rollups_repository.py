@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from server.core.mongo import Db, Index, find_by_ids, insert_new, retry_busy
+from server.core.pace import Rest
 from server.reports.rollups_compute import Day, Fact, Numbering, day_doc, day_of_doc
 
 INDEXES = {
@@ -132,9 +132,7 @@ class RollupRepository:
 
         await asyncio.gather(*(put(docs[i]) for i in sorted(taken)))
 
-    async def facts_of_day(
-        self, circle_id: str, day: str, rest: Callable[[], Awaitable[None]] | None = None
-    ) -> list[Fact]:
+    async def facts_of_day(self, circle_id: str, day: str, rest: Rest | None = None) -> list[Fact]:
         """With ``rest``, read ``FACT_BATCH`` at a time, resting after each batch (the database
         reads the next batch only when asked: a busy day's thousands of facts are not one long
         burst of its work)."""
