@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +63,18 @@ def script(name: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [str(ROOT / "scripts" / name), *args], env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def stop(server: infra.Proc, data_dir: Path) -> None:
+    """Stop the server and wait for its cluster to be gone. A server that overran its stop
+    grace was killed, and its PostgreSQL (told by its parent's death) may still be shutting
+    down, removing its files, while the next step reads or wipes the DATA_DIR."""
+    code = server.stop()
+    pid_file = data_dir / "postgres" / "data" / "postmaster.pid"
+    deadline = time.monotonic() + 60
+    while pid_file.exists():
+        assert time.monotonic() < deadline, f"cluster still up after the server stopped ({code})"
+        time.sleep(0.1)
 
 
 def wipe(data_dir: Path) -> None:
@@ -220,7 +233,7 @@ async def test_a_restored_data_dir_answers_as_the_backed_up_one(
         done = script("backup", data_dir, "--output", str(backup_file))  # server running
         assert done.returncode == 0, done.stderr
     finally:
-        server.stop()
+        stop(server, data_dir)
     assert len(before["history"]["messages"]) >= 3
     assert before["activity:alice"]["my_signup"]["status"] == "confirmed"
     assert before["upload"].startswith(b"Minutes")
@@ -302,7 +315,7 @@ async def test_a_backup_taken_under_writes_is_a_snapshot_and_a_stopped_data_dir_
         assert done.returncode == 0, done.stderr
         assert during > 0  # the backup ran while messages were being written
     finally:
-        server.stop()
+        stop(server, data_dir)
 
     key = (data_dir / "secret_key").read_bytes()
     refused = script("restore", data_dir, str(backup_file))
@@ -334,7 +347,7 @@ async def test_a_backup_taken_under_writes_is_a_snapshot_and_a_stopped_data_dir_
             assert (await sock.ok("message:send", body))["message"]["seq"] > seqs[-1]
             await sock.close()
         finally:
-            again.stop()
+            stop(again, second)
 
         # The stopped DATA_DIR's backup, restored into it wiped: every message.
         wipe(data_dir)
