@@ -38,6 +38,7 @@ Resolver = Callable[
     [str, list[int]], Awaitable[list[tuple[int, str | None, dict[str, Any] | None]]]
 ]
 NAMESPACE = "/"
+Frames = dict[str, list[tuple[bytes, Any]]]  # per Engine.IO sid: its frames and their packets
 
 
 class _LocalFanout:
@@ -65,8 +66,16 @@ class _LocalFanout:
         def is_connected(self, sid: str, namespace: str) -> bool: ...
 
     def deliver(
-        self, event: str, data: Any, room: str | None, skip_sid: str | list[str] | None
+        self,
+        event: str,
+        data: Any,
+        room: str | None,
+        skip_sid: str | list[str] | None,
+        out: Frames | None = None,
     ) -> None:
+        """Write the event to every socket in ``room`` whose queue is idle, else queue it. With
+        ``out``, the frames for idle sockets are collected there instead, for one write per
+        socket (``_write_out``)."""
         if NAMESPACE not in self.rooms:
             return
         pkt = self.server.packet_class(sio_packet.EVENT, namespace=NAMESPACE, data=[event, data])
@@ -98,26 +107,50 @@ class _LocalFanout:
                 # instead of waking the socket's writer task for one packet.
                 if frame is None:
                     frame = text_frame(eio_pkt.encode())
+                if out is not None:
+                    out.setdefault(eio_sid, []).append((frame, eio_pkt))
+                    continue
                 if eio.connections.write(eio_sid, frame):
                     continue
             queue.put_nowait(eio_pkt)
 
+    def _write_out(self, out: Frames) -> None:
+        """Each socket's collected frames in one write (one system call for a batch of
+        messages, not one per message); any the wire no longer takes go through the queue, in
+        order. Nothing else can write to these sockets while a batch is collected: it is
+        collected and written without yielding to the loop, so every socket whose first frame
+        was collected for the direct path stayed idle for the rest."""
+        eio = self.server.eio
+        for eio_sid, parts in out.items():
+            data = parts[0][0] if len(parts) == 1 else b"".join(frame for frame, _ in parts)
+            if eio.connections.write(eio_sid, data):
+                continue
+            sock = eio.sockets.get(eio_sid)
+            if sock is not None and not sock.closed:
+                for _, pkt in parts:
+                    sock.queue.put_nowait(pkt)
+
     def deliver_ordered(
-        self, event: str, data: Any, room: str | None, skip_sid: str | list[str] | None
+        self,
+        event: str,
+        data: Any,
+        room: str | None,
+        skip_sid: str | list[str] | None,
+        out: Frames | None = None,
     ) -> None:
         message = data.get("message") if isinstance(data, dict) else None
         if event not in ORDERED_EVENTS or not isinstance(message, dict):
-            self.deliver(event, data, room, skip_sid)
+            self.deliver(event, data, room, skip_sid, out)
             return
         if self._order is None:
             self._order = RevOrder()
         try:
             key, rev = str(message["conversation_id"]), int(message["rev"])
         except (KeyError, TypeError, ValueError):
-            self.deliver(event, data, room, skip_sid)
+            self.deliver(event, data, room, skip_sid, out)
             return
         for e, d, r, s in self._order.push(key, rev, (event, data, room, skip_sid)):
-            self.deliver(e, d, r, s)
+            self.deliver(e, d, r, s, out)
         if self._order.waiting() and (self._filler is None or self._filler.done()):
             self._filler = asyncio.get_running_loop().create_task(self._fill_gaps())
 
@@ -149,8 +182,13 @@ class _LocalFanout:
                         self.deliver(e, d, r, s)
 
     def deliver_many(self, items: list[tuple[str, Any, str]]) -> None:
+        if len(items) == 1:
+            self.deliver_ordered(*items[0], None)
+            return
+        out: Frames = {}
         for event, data, room in items:
-            self.deliver_ordered(event, data, room, None)
+            self.deliver_ordered(event, data, room, None, out)
+        self._write_out(out)
 
     def add_leave_listener(self, listener: Callable[[str, str], None]) -> None:
         """``listener(user_id, channel)`` runs whenever a leave op is applied here."""
