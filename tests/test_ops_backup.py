@@ -66,9 +66,11 @@ def script(name: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def stop(server: infra.Proc, data_dir: Path) -> None:
-    """Stop the server and wait for its cluster to be gone. A server that overran its stop
-    grace was killed, and its PostgreSQL (told by its parent's death) may still be shutting
-    down, removing its files, while the next step reads or wipes the DATA_DIR."""
+    """Stop the server and wait for its cluster's pid file to be gone (the file itself, not
+    ``ops.cluster.running_port``: a stale one still in the way is what a wipe meets). A server
+    that overruns its stop grace is killed, and its PostgreSQL (told of its parent's death) may
+    then still be shutting down, removing its files, while the next step reads or wipes the
+    DATA_DIR."""
     code = server.stop()
     pid_file = data_dir / "postgres" / "data" / "postmaster.pid"
     deadline = time.monotonic() + 60
