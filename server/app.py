@@ -79,6 +79,8 @@ def create_app(settings: Settings, mongo_listeners: list[Any] | None = None) -> 
                 c.rollups.start()
             if c.uploads is not None:
                 c.uploads.start()
+            if c.search_guard is not None:
+                c.search_guard.start()
             # What start-up made (modules, schemas, routes: most of the heap) lives as long as
             # the process; frozen, a full collection no longer walks it. Unfrozen, each full
             # collection held the process for 80-175 ms under load (docs/performance.md).

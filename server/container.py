@@ -138,8 +138,10 @@ from server.rooms.repository import INDEXES as ROOM_INDEXES
 from server.rooms.repository import CircleRepository
 from server.rooms.service import CircleService
 from server.search import routes as search_routes
+from server.search.guard import IndexGuard
 from server.search.indexer import SearchIndexer
 from server.search.repository import INDEXES as SEARCH_INDEXES
+from server.search.repository import REBUILDABLE as SEARCH_REBUILDABLE
 from server.search.repository import SearchRepository
 from server.search.service import SearchService
 from server.settings import Settings
@@ -262,6 +264,7 @@ class Container:
     limits: Limits | None = None
     uploads: UploadService | None = None
     search_indexer: SearchIndexer | None = None
+    search_guard: IndexGuard | None = None
     discovery_indexer: DiscoveryIndexer | None = None
     trust: VerificationService | None = None
     payouts: PayoutService | None = None
@@ -274,14 +277,18 @@ class Container:
         await ensure_indexes(self.db, ALL_INDEXES, unique_only=bool(postgres_url))
         if new_store:  # before the mirror: it indexes the tables that exist
             await self.activities.rows_complete()
+            if self.search_guard is not None:
+                await self.search_guard.declare_whole()
         if postgres_url:
             await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
+            await pgindex.unlog(postgres_url, self.settings.mongodb_db, SEARCH_REBUILDABLE)
 
     async def close(self) -> None:
         steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
             ("sweeper", self.sweeper.stop),
             ("rollups", self.rollups.stop if self.rollups else None),
             ("uploads", self.uploads.stop if self.uploads else None),
+            ("search guard", self.search_guard.stop if self.search_guard else None),
             ("search indexer", self.search_indexer.stop if self.search_indexer else None),
             ("activities", self.activities.drain),
             ("discovery", self.discovery_indexer.drain if self.discovery_indexer else None),
@@ -345,6 +352,7 @@ def build(
     indexer = SearchIndexer(terms, messages, settings.search_index_delay_seconds)
     messages.observers.append(indexer.observe)
     search = SearchService(terms, indexer, messages)
+    guard = IndexGuard(terms, indexer, messages, settings.search_index_check_seconds)
     # one repository of circles and memberships: its listeners hear every membership change
     circle_repo = CircleRepository(db)
     circles = CircleService(circle_repo, messages, accounts, signer, broadcaster, settings.base_url)
@@ -577,6 +585,7 @@ def build(
         limits=limits,
         uploads=uploads,
         search_indexer=indexer,
+        search_guard=guard,
         discovery_indexer=discovery_indexer,
         trust=trust,
         payouts=payouts,

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # Search indexing runs in rounds at most this often, each conversation's new messages in
     # one batch (a search catches its conversations up first, so it never waits for a round).
     search_index_delay_seconds: float = Field(default=2.0, ge=0, le=60)
+    # how often each process checks that the search index covers the whole log (search/guard.py)
+    search_index_check_seconds: float = Field(default=60.0, gt=0, le=3600)
     presence_grace_seconds: float = Field(default=5.0, ge=0, le=30)
     # Uploads (POST /api/uploads): the largest file accepted (bytes); how long an upload no
     # message carries is kept; how often each process looks for such uploads to delete.

@@ -11,6 +11,7 @@ paced. Driven on the real container of an in-process server, with the round's re
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -97,3 +98,46 @@ async def test_a_pace_rests_in_proportion_to_the_work_until_its_budget_is_spent(
         await pace.rest()
     # 0.3 for 0.1 s of work, the cap for 0.5 s, then what is left of the budget, then nothing
     assert slept == pytest.approx([0.3, 1.0, 0.2])
+
+
+async def test_a_search_across_conversations_finds_what_a_round_under_way_has_not_reached(
+    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round takes the whole queue when it starts, then works through it with rests. A search
+    across conversations in the meantime used to look only at the queue, so a message handed to
+    the round but not indexed yet was missed until the round reached it."""
+    indexer = in_process.container.search_indexer
+    assert indexer is not None
+    await indexer.stop()
+    monkeypatch.setattr(indexer, "_ensure_running", lambda: None)
+    gate, resting = asyncio.Event(), asyncio.Event()
+    gate.set()
+
+    async def rest(seconds: float) -> None:  # the round rests until the test lets it go
+        resting.set()
+        await gate.wait()
+
+    monkeypatch.setattr(indexer, "rest", rest)
+    people = People(in_process.url)
+    try:
+        owner = await people.user("midround")
+        sock = await people.sock(owner)
+        first, second = await circle_with(owner), await circle_with(owner)
+        await indexer.round()  # whatever the set-up queued (its rests pass: the gate is open)
+        gate.clear()
+        sent = [
+            (await say(sock, room["conversation_id"], f"wombat {i}"))["id"]
+            for room in (first, second)
+            for i in range(2)
+        ]
+        resting.clear()
+        under_way = asyncio.create_task(indexer.round())
+        await asyncio.wait_for(resting.wait(), 10)  # one conversation indexed, one to go
+        found = await owner.get("/api/search", params={"q": "wombat"})
+        assert found.status_code == 200, found.text
+        assert {r["message_id"] for r in found.json()["results"]} == set(sent)
+        gate.set()
+        await asyncio.wait_for(under_way, 10)
+    finally:
+        gate.set()
+        await people.aclose()

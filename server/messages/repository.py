@@ -256,6 +256,11 @@ class MessageRepository:
         self._known[conv.id] = conv
         return conv
 
+    async def conversation_ids(self) -> list[str]:
+        """Every conversation's id: a read of the whole collection, for rare whole-store work
+        (rebuilding the search index), never for a request."""
+        return [str(d["_id"]) async for d in self._conversations.find({}, {"_id": 1})]
+
     async def get_conversations(self, ids: list[str]) -> dict[str, tuple[Conversation, int, int]]:
         """Conversations with their current rev and the highest seq assigned."""
 

@@ -408,6 +408,14 @@ class MessageService(ConversationMembers):
         """For live delivery in rev order: what each rev stands for (syncing.py)."""
         return await resolve_revs(self._repo, conversation_id, revs)
 
+    async def conversation_ids(self) -> list[str]:
+        """Every conversation (a whole-store read: search/guard.py's rebuild)."""
+        return await self._repo.conversation_ids()
+
+    async def top_rev(self, conversation_id: str) -> int:
+        """The conversation's latest claimed rev, read (not remembered)."""
+        return (await self._repo.top(conversation_id))[0]
+
     async def read_position(self, conversation_id: str, user_id: str) -> int:
         """How far the user has read this chat (0: nothing, or not a participant)."""
         p = await self._repo.get_participation(conversation_id, user_id)

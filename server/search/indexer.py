@@ -96,6 +96,9 @@ class SearchIndexer:
         self._messages = messages
         self._delay = delay  # seconds between rounds: the longer, the larger each batch
         self._queue: dict[str, _Work] = {}
+        # the round under way: what it has yet to index, and the conversation it is indexing
+        self._round: dict[str, _Work] = {}
+        self._current: dict[str, asyncio.Event] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Future[Any]] = set()  # background work, cancelled at stop
@@ -119,16 +122,30 @@ class SearchIndexer:
         await self._bounded([(conversation_id, work)])
 
     async def flush(self, conversation_ids: list[str]) -> None:
-        """Index now what is queued for these conversations (a search in all of a user's
-        conversations asks, so that it does not wait for the next round)."""
-        await self._bounded([(c, self._queue.pop(c)) for c in conversation_ids if c in self._queue])
+        """Index now what is queued for these conversations, or handed to the round under way
+        and not reached by it yet, and wait for the one it is indexing (a search in all of a
+        user's conversations asks, so that it does not wait for a round)."""
+        items = []
+        for c in conversation_ids:
+            queued, in_round = self._queue.pop(c, None), self._round.pop(c, None)
+            if queued is not None and in_round is not None:
+                queued.known = {**in_round.known, **queued.known}
+            if (work := queued or in_round) is not None:
+                items.append((c, work))
+        busy: list[Awaitable[Any]] = [
+            self._current[c].wait() for c in conversation_ids if c in self._current
+        ]
+        await self._bounded(items, busy)
 
-    async def _bounded(self, items: list[tuple[str, _Work]]) -> None:
-        """Index these now, but let a search wait at most CATCH_UP_WAIT_SECONDS (a conversation
-        being rebuilt from rev 1 may take longer): the rest goes on in the background."""
-        if not items:
+    async def _bounded(
+        self, items: list[tuple[str, _Work]], also: list[Awaitable[Any]] | None = None
+    ) -> None:
+        """Index these now (and wait for ``also``), but let a search wait at most
+        CATCH_UP_WAIT_SECONDS (a conversation being rebuilt from rev 1 may take longer): the
+        rest goes on in the background."""
+        if not items and not also:
             return
-        work = asyncio.gather(*(self._attempt(c, w) for c, w in items))
+        work = asyncio.gather(*(self._attempt(c, w) for c, w in items), *(also or ()))
         self._retries.add(work)  # stopped with the indexer
         work.add_done_callback(self._retries.discard)
         await asyncio.wait({work}, timeout=CATCH_UP_WAIT_SECONDS)
@@ -150,10 +167,17 @@ class SearchIndexer:
         """Index what is queued now; what comes meanwhile waits for the next round. The rests
         of a round add up to at most the delay: under a load it cannot index at that pace, it
         works more of the time rather than fall behind."""
-        round_, self._queue = self._queue, {}
+        self._round, self._queue = self._queue, {}
         pace = Pace(self.rest, budget=self._delay)
-        for conversation_id, work in round_.items():
-            await self._attempt(conversation_id, work, pace)
+        while self._round:  # a search may take a conversation out meanwhile (flush)
+            conversation_id = next(iter(self._round))
+            work = self._round.pop(conversation_id)
+            self._current[conversation_id] = done = asyncio.Event()
+            try:
+                await self._attempt(conversation_id, work, pace)
+            finally:
+                del self._current[conversation_id]
+                done.set()
             await pace.rest()  # the send path goes first
 
     async def _attempt(self, conversation_id: str, work: _Work, pace: Pace | None = None) -> None:
@@ -188,16 +212,18 @@ class SearchIndexer:
         known: dict[int, Doc],
         reader: Principal | None = None,
         pace: Pace | None = None,
+        upto: int = 0,
     ) -> int:
         """Index the changes above the mark: with a ``reader``, every change up to the latest
         (``sync`` from the mark); the ``known`` ones as handed, and the revs between the mark
-        and them from the log. Moves the mark up to the last rev below which nothing is still
-        being written, and returns it. With ``pace`` (a background round's), new copies are
-        inserted ``CHUNK`` at a time with a rest between inserts."""
+        and them (or ``upto``, a rev known to be claimed) from the log. Moves the mark up to
+        the last rev below which nothing is still being written, and returns it. With ``pace``
+        (a background round's or a rebuild's), new copies are inserted ``CHUNK`` at a time and
+        each window of revs read from the log is followed by a rest."""
         start = mark = await self._repo.mark(conversation_id)
         if reader is not None:
             mark = await self._follow(conversation_id, reader, mark)
-        mark = await self._fill(conversation_id, known, mark, pace)
+        mark = await self._fill(conversation_id, known, mark, pace, upto)
         if mark > start:
             await self._repo.set_mark(conversation_id, mark)
         return mark
@@ -211,12 +237,18 @@ class SearchIndexer:
             mark = rev
 
     async def _fill(
-        self, conversation_id: str, known: dict[int, Doc], mark: int, pace: Pace | None = None
+        self,
+        conversation_id: str,
+        known: dict[int, Doc],
+        mark: int,
+        pace: Pace | None = None,
+        upto: int = 0,
     ) -> int:
-        """Every rev up to the highest known one is claimed (claims are contiguous), so a rev
-        the log cannot explain was voided: skipped, not waited for."""
-        while known and max(known) > mark:
-            top = min(max(known), mark + WINDOW)
+        """Every rev up to the highest known one (or ``upto``) is claimed (claims are
+        contiguous), so a rev the log cannot explain was voided: skipped, not waited for."""
+        target = max(max(known, default=0), upto)
+        while target > mark:
+            top = min(target, mark + WINDOW)
             settled: dict[int, Doc | None] = {r: d for r, d in known.items() if mark < r <= top}
             missing = [r for r in range(mark + 1, top + 1) if r not in known]
             pending = top + 1
@@ -226,6 +258,8 @@ class SearchIndexer:
                         pending = rev
                         break
                     settled[rev] = doc_of_wire(payload["message"]) if payload else None
+                if pace is not None:
+                    await pace.rest()  # a window read from the log is a piece of work too
             latest = {d.id: d for _, d in sorted(settled.items()) if d is not None}
             await self.index(list(latest.values()), pace)
             new_mark = mark

@@ -26,6 +26,16 @@ INDEXES = {
     "search_marks": [Index([("rev", 1)], "rev")],
 }
 
+# Everything here can be made again from the conversation log (search/guard.py rebuilds it), so
+# on the embedded stack these tables are UNLOGGED (core/pgindex.py): their writes skip
+# PostgreSQL's write-ahead log, and a crash of PostgreSQL empties them, both together.
+REBUILDABLE = ("search_docs", "search_marks")
+
+# The mark that says the index covers the whole log: absent on a store whose index was emptied
+# (an unlogged table after a crash) or never built (messages stored before search existed).
+# Conversation ids are hex (core/ids.py), so no conversation's mark can be named this.
+WHOLE = "~whole"
+
 
 @dataclass(frozen=True)
 class Doc:
@@ -115,6 +125,43 @@ class SearchRepository:
     async def mark(self, conversation_id: str) -> int:
         d = await self._marks.find_one({"_id": conversation_id})
         return int(d["rev"]) if d else 0
+
+    async def whole(self) -> dict[str, Any] | None:
+        """The index's own mark (``WHOLE``): ``state`` "done", or "building" ``by`` a rebuild
+        that last said it was alive ``at``; None when the index may lack conversations."""
+        return await self._marks.find_one({"_id": WHOLE})
+
+    async def declare_whole(self) -> None:
+        """For a new store: nothing is stored yet, so nothing is missing from the index."""
+        await insert_new(self._marks, [{"_id": WHOLE, "state": "done"}])
+
+    async def start_rebuild(self, run: str, now: datetime, stale: datetime | None) -> bool:
+        """Take the rebuild: insert the building mark, or, with ``stale``, replace one whose
+        rebuild has not said it was alive since then (its process died). False: another
+        process holds it."""
+        mark = {"state": "building", "by": run, "at": now}
+        if stale is None:
+            return not await insert_new(self._marks, [{"_id": WHOLE, **mark}])
+        done = await self._marks.replace_one(
+            {"_id": WHOLE, "state": "building", "at": {"$lt": stale}}, mark
+        )
+        return done.modified_count == 1
+
+    async def rebuild_alive(self, run: str, now: datetime) -> bool:
+        """Refresh the rebuild's time; False if its mark is gone (the table was emptied again)
+        or another process took the rebuild over."""
+        done = await self._marks.update_one(
+            {"_id": WHOLE, "state": "building", "by": run}, {"$set": {"at": now}}
+        )
+        return done.matched_count == 1
+
+    async def finish_rebuild(self, run: str) -> bool:
+        """Mark the index whole, if the building mark is still this run's: an emptied table
+        lost it with the copies, and then this answers False (the rebuild starts again)."""
+        done = await self._marks.update_one(
+            {"_id": WHOLE, "state": "building", "by": run}, {"$set": {"state": "done"}}
+        )
+        return done.matched_count == 1
 
     async def set_mark(self, conversation_id: str, rev: int) -> None:
         """Not atomic on FerretDB v1: a slower writer may set a lower mark, which only makes the
