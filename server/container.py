@@ -141,7 +141,6 @@ from server.search import routes as search_routes
 from server.search.guard import IndexGuard
 from server.search.indexer import SearchIndexer
 from server.search.repository import INDEXES as SEARCH_INDEXES
-from server.search.repository import REBUILDABLE as SEARCH_REBUILDABLE
 from server.search.repository import SearchRepository
 from server.search.service import SearchService
 from server.settings import Settings
@@ -281,7 +280,6 @@ class Container:
                 await self.search_guard.declare_whole()
         if postgres_url:
             await pgindex.mirror(postgres_url, self.settings.mongodb_db, ALL_INDEXES)
-            await pgindex.unlog(postgres_url, self.settings.mongodb_db, SEARCH_REBUILDABLE)
 
     async def close(self) -> None:
         steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [

@@ -1,10 +1,11 @@
-"""The search index made whole again (search/guard.py).
+"""The search index made whole (search/guard.py).
 
-On the embedded stack the index's tables are UNLOGGED, so a crash of PostgreSQL empties them
-(tests/test_search_unlogged.py crashes one); a store whose messages predate search never had
-copies of them. Either way the index's own mark is gone, and a check rebuilds the index from the
-log, paced, until a search across conversations finds what it found before. Here the emptied
-tables are made by deleting their rows, on an in-process server whose guard the test runs.
+A store whose messages predate search, or whose index was dropped to be rebuilt, has
+conversations the indexer was never handed: before the guard, a search across conversations
+missed their messages until each had a new change. The index's own mark is missing there, and a
+check rebuilds the index from the log, paced, until a search across conversations finds what it
+found before. Here the index is dropped by deleting its rows, on an in-process server whose
+guard the test runs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ async def found(api: Any, q: str) -> set[str]:
 
 
 async def empty_index(in_process: InProcess) -> None:
-    """What a crash does to the unlogged tables: every copy and every mark gone at once."""
+    """The index dropped to be rebuilt (or never made): every copy and every mark gone."""
     db = in_process.container.db
     await db["search_docs"].delete_many({})
     await db["search_marks"].delete_many({})
@@ -63,7 +64,7 @@ async def test_an_emptied_index_is_rebuilt_and_found_across_conversations(
         assert await guard.check() is False  # whole: nothing to do
 
         await empty_index(in_process)
-        assert await found(owner, "narwhal") == set()  # what a crash leaves
+        assert await found(owner, "narwhal") == set()  # before the guard, for good
 
         assert await guard.check() is True
         assert await found(owner, "narwhal") == sent
@@ -78,8 +79,8 @@ async def test_an_emptied_index_is_rebuilt_and_found_across_conversations(
 async def test_a_rebuild_whose_mark_was_emptied_meanwhile_starts_again(
     in_process: InProcess, guard: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Had the tables been emptied during a rebuild, what it indexed before is gone: it must
-    not call the index whole, and the next check rebuilds it all."""
+    """Had the index been dropped during a rebuild, what it indexed before is gone: it must not
+    call the index whole, and the next check rebuilds it all."""
     people = People(in_process.url)
     try:
         owner = await people.user("guard2")
@@ -92,14 +93,14 @@ async def test_a_rebuild_whose_mark_was_emptied_meanwhile_starts_again(
         real = indexer.catch_up
         emptied: list[str] = []
 
-        async def catch_up_then_crash(conversation_id: str, *args: Any, **kw: Any) -> int:
+        async def catch_up_then_drop(conversation_id: str, *args: Any, **kw: Any) -> int:
             mark: int = await real(conversation_id, *args, **kw)
             if conversation_id == room["conversation_id"]:  # its copies made, then lost
                 emptied.append(conversation_id)
                 await empty_index(in_process)
             return mark
 
-        monkeypatch.setattr(indexer, "catch_up", catch_up_then_crash)
+        monkeypatch.setattr(indexer, "catch_up", catch_up_then_drop)
         assert await guard.check() is False
         assert emptied
         assert await found(owner, "quokka") == set()

@@ -14,12 +14,6 @@ name can match an index expression, and a cached generic plan would scan for goo
 FerretDB does not know these indexes (``listIndexes`` does not show them); PostgreSQL keeps them
 up to date and drops them with their table. On MongoDB the declared indexes serve, and this
 module is not used.
-
-It also makes the tables of collections that can be rebuilt from the conversation log (the
-search index) UNLOGGED (``unlog``): their writes skip the write-ahead log, which the chat
-benchmark measured as most of the send path's tail under load (docs/performance.md, "Search
-copies off the write-ahead log"); a crash of PostgreSQL empties them, and their owner rebuilds
-them (search/guard.py). ``pg_dump`` (server/ops/backup.py) keeps their rows.
 """
 
 from __future__ import annotations
@@ -120,33 +114,3 @@ async def _tables(conn: psycopg.AsyncConnection[tuple[str, ...]], schema: str) -
     )
     cur = await conn.execute(query)
     return {name: table for name, table in await cur.fetchall()}
-
-
-async def unlog(url: str, schema: str, collections: tuple[str, ...]) -> int:
-    """Make the tables of these collections of FerretDB database ``schema`` UNLOGGED, those
-    that exist and are not already (an existing table is rewritten once, under a lock, while
-    the server starts). Idempotent; returns how many it changed."""
-    changed = 0
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-        tables = await _tables(conn, schema)
-        for collection in collections:
-            table = tables.get(collection)
-            if table is None:
-                continue
-            cur = await conn.execute(
-                "SELECT c.relpersistence FROM pg_class c JOIN pg_namespace n"
-                " ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
-                (schema, table),
-            )
-            row = await cur.fetchone()
-            if row is None or row[0] != "p":
-                continue
-            await conn.execute(
-                sql.SQL("ALTER TABLE {} SET UNLOGGED").format(sql.Identifier(schema, table))
-            )
-            changed += 1
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-    if changed:
-        log.info("made %d rebuildable tables unlogged in schema %s", changed, schema)
-    return changed

@@ -1,21 +1,20 @@
 """Keeps the search index whole: finds out when it may lack conversations, and rebuilds it.
 
-The index is made from the conversation log and can be made again, so on the embedded stack
-its tables are UNLOGGED (search/repository.py, ``REBUILDABLE``; core/pgindex.py): its writes
-skip PostgreSQL's write-ahead log, and in exchange a crash of PostgreSQL (of the cluster, or of
-one of its backends) empties them. A store whose messages predate search has no copies of
-them either. Either way the index's own mark, ``WHOLE``, is missing: a new store gets it at
-once (nothing to index), and an emptied table loses it with the copies.
+The indexer indexes what the message service hands it after each change, and a conversation
+it was never handed anything for stays out of the index until its next change (or a search
+within it): on a store whose messages predate search, and on one whose index was dropped to be
+rebuilt (every copy and mark deleted), a search across conversations missed their messages for
+good. The index's own mark, ``WHOLE``, tells: a new store gets it at once (nothing to index),
+and such a store lacks it.
 
 Every ``interval`` seconds (SEARCH_INDEX_CHECK_SECONDS) each process reads that mark (one
 lookup). Missing, one process takes the rebuild (a unique insert of the mark as "building";
-another process's, not refreshed for ``STALE`` seconds, is taken over) and catches every
-conversation up from its own mark to its latest rev, reading the log a window at a time
+another process's, not refreshed for ``STALE``, is taken over) and catches every conversation up
+from its own mark to its latest rev, reading the log a window at a time
 (``SearchIndexer.catch_up``), paced like the indexer's rounds (core/pace.py: it rests three
-times as long as each piece took), so that sends go first. The mark is set "done" only if it is
-still this rebuild's: had the table been emptied meanwhile, the mark went with it, and the next
-check starts again. Until a conversation is rebuilt, a change in it or a search within it
-catches it up as before; a search across conversations does not find its older messages yet.
+times as long as each piece took), so that sends go first. Conversations indexed already cost
+three lookups each. The mark is set "done" only if it is still this rebuild's: were the index
+dropped again meanwhile, the mark went with it, and the next check starts again.
 """
 
 from __future__ import annotations

@@ -26,13 +26,8 @@ INDEXES = {
     "search_marks": [Index([("rev", 1)], "rev")],
 }
 
-# Everything here can be made again from the conversation log (search/guard.py rebuilds it), so
-# on the embedded stack these tables are UNLOGGED (core/pgindex.py): their writes skip
-# PostgreSQL's write-ahead log, and a crash of PostgreSQL empties them, both together.
-REBUILDABLE = ("search_docs", "search_marks")
-
-# The mark that says the index covers the whole log: absent on a store whose index was emptied
-# (an unlogged table after a crash) or never built (messages stored before search existed).
+# The mark that says the index covers the whole log: a new store gets it at once; a store whose
+# messages predate search, or whose index was dropped to be rebuilt, lacks it (search/guard.py).
 # Conversation ids are hex (core/ids.py), so no conversation's mark can be named this.
 WHOLE = "~whole"
 
