@@ -26,6 +26,17 @@ async def found(api: Any, q: str) -> set[str]:
     return {r["message_id"] for r in got.json()["results"]}
 
 
+async def indexed(people: People, word: str, count: int) -> tuple[Any, dict[str, Any], set[str]]:
+    """A user who said ``word`` ``count`` times in a circle of their own, all of it indexed
+    (found by a search across conversations, so nothing is left queued)."""
+    owner = await people.user(word)
+    sock = await people.sock(owner)
+    room = await circle_with(owner)
+    sent = {(await say(sock, room["conversation_id"], f"{word} {i}"))["id"] for i in range(count)}
+    assert await found(owner, word) == sent
+    return owner, room, sent
+
+
 async def empty_index(in_process: InProcess) -> None:
     """The index dropped to be rebuilt (or never made): every copy and every mark gone."""
     db = in_process.container.db
@@ -83,11 +94,7 @@ async def test_a_rebuild_whose_mark_was_emptied_meanwhile_starts_again(
     call the index whole, and the next check rebuilds it all."""
     people = People(in_process.url)
     try:
-        owner = await people.user("guard2")
-        sock = await people.sock(owner)
-        room = await circle_with(owner)
-        sent = {(await say(sock, room["conversation_id"], f"quokka {i}"))["id"] for i in range(3)}
-        assert await found(owner, "quokka") == sent  # indexed: nothing left queued
+        owner, room, sent = await indexed(people, "quokka", 3)
         await empty_index(in_process)
         indexer = in_process.container.search_indexer
         real = indexer.catch_up
@@ -118,11 +125,7 @@ async def test_one_process_rebuilds_and_a_dead_ones_rebuild_is_taken_over(
     people = People(in_process.url)
     marks = in_process.container.db["search_marks"]
     try:
-        owner = await people.user("guard3")
-        sock = await people.sock(owner)
-        room = await circle_with(owner)
-        sent = {(await say(sock, room["conversation_id"], f"axolotl {i}"))["id"] for i in range(2)}
-        assert await found(owner, "axolotl") == sent  # indexed: nothing left queued
+        owner, _, sent = await indexed(people, "axolotl", 2)
         await empty_index(in_process)
         now = datetime.now(UTC)
         other = {"_id": WHOLE, "state": "building", "by": "another-process", "at": now}

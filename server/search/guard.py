@@ -20,13 +20,13 @@ dropped again meanwhile, the mark went with it, and the next check starts again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from server.core.ids import new_id
 from server.core.pace import Pace
+from server.core.periodic import Periodic
 from server.messages.service import MessageService
 from server.search.indexer import SearchIndexer
 from server.search.repository import SearchRepository
@@ -48,9 +48,9 @@ class IndexGuard:
         self._repo = repo
         self._indexer = indexer
         self._messages = messages
-        self._interval = interval
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        # a failed check is logged and tried again at the next tick (core/periodic.py)
+        self._periodic = Periodic("search index check", interval, self.check)
         self._run = ""  # the rebuild this process holds (or last held)
         # how a rebuild rests between pieces of its work (``Pace``); a test may watch it
         self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -99,19 +99,8 @@ class IndexGuard:
                     return False
         return await self._repo.rebuild_alive(run, self._clock())
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:
-                log.warning("checking the search index failed; retrying", exc_info=True)
-            await asyncio.sleep(self._interval)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
