@@ -54,7 +54,6 @@ class IndexGuard:
         self._run = ""  # the rebuild this process holds (or last held)
         # how a rebuild rests between pieces of its work (``Pace``); a test may watch it
         self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.rebuilds = 0  # rebuilds this process finished
 
     async def declare_whole(self) -> None:
         """A new store: nothing to index, so the index is whole."""
@@ -75,18 +74,16 @@ class IndexGuard:
             held = await self._repo.start_rebuild(self._run, now, stale)
         if not held:
             return False
-        run = self._run
         log.warning("the search index may lack conversations; rebuilding it")
-        if not await self._rebuild(run):
+        if not await self._rebuild(self._run) or not await self._repo.finish_rebuild(self._run):
             log.warning("the search index's rebuild lost its mark; it starts again")
             return False
-        if not await self._repo.finish_rebuild(run):
-            return False
-        self.rebuilds += 1
         log.warning("the search index is whole again")
         return True
 
     async def _rebuild(self, run: str) -> bool:
+        """Catch every conversation up; False as soon as the mark is found not to be ``run``'s
+        (``finish_rebuild`` checks it once more at the end)."""
         pace = Pace(self.rest)
         alive = self._clock()
         for conversation_id in await self._messages.conversation_ids():
@@ -97,7 +94,7 @@ class IndexGuard:
                 alive = self._clock()
                 if not await self._repo.rebuild_alive(run, alive):
                     return False
-        return await self._repo.rebuild_alive(run, self._clock())
+        return True
 
     def start(self) -> None:
         self._periodic.start()

@@ -143,16 +143,17 @@ class SearchRepository:
         return done.modified_count == 1
 
     async def rebuild_alive(self, run: str, now: datetime) -> bool:
-        """Refresh the rebuild's time; False if its mark is gone (the table was emptied again)
-        or another process took the rebuild over."""
+        """Refresh the rebuild's time; False if its mark is gone (the index was dropped
+        again) or another process took the rebuild over."""
         done = await self._marks.update_one(
             {"_id": WHOLE, "state": "building", "by": run}, {"$set": {"at": now}}
         )
         return done.matched_count == 1
 
     async def finish_rebuild(self, run: str) -> bool:
-        """Mark the index whole, if the building mark is still this run's: an emptied table
-        lost it with the copies, and then this answers False (the rebuild starts again)."""
+        """Mark the index whole, if the building mark is still this run's: an index dropped
+        meanwhile lost it with the copies, and then this answers False (the rebuild starts
+        again)."""
         done = await self._marks.update_one(
             {"_id": WHOLE, "state": "building", "by": run}, {"$set": {"state": "done"}}
         )
