@@ -79,6 +79,8 @@ async def test_an_emptied_index_is_rebuilt_and_found_across_conversations(
 
         assert await guard.check() is True
         assert await found(owner, "narwhal") == sent
+        outsider = await people.user("outsider")  # the rebuilt copies stay the members' own
+        assert await found(outsider, "narwhal") == set()
         assert guard.rests and all(0 < s <= 1.0 for s in guard.rests)  # paced
         whole = await in_process.container.db["search_marks"].find_one({"_id": WHOLE})
         assert whole is not None and whole["state"] == "done"
