@@ -3,7 +3,7 @@
 
 The ack and the broadcast differ only in ``reactions[].me``, and a new message has no reactions,
 so the sender's ack reuses the payload built for the members instead of building and dumping the
-message model again (about 2% of the server's CPU in the chat benchmark, docs/performance.md,
+message again (about 2% of the server's CPU in the chat benchmark, docs/performance.md,
 "The search indexer paced"). Where they would differ (the message changed between its commit
 and the ack: a reply whose quote was settled again), the ack is built for the sender as before.
 Driven through an in-process server, the way a client sends.
@@ -40,7 +40,14 @@ async def test_the_ack_is_the_broadcast_built_once(
             out: MessageOut = real_of(cls, m, mine)
             return out
 
+        real_wire = service_module.broadcast_wire
+
+        def counted_wire(m: Any) -> dict[str, Any]:
+            built.append(m.id)
+            return real_wire(m)
+
         monkeypatch.setattr(MessageOut, "of", classmethod(counted))
+        monkeypatch.setattr(service_module, "broadcast_wire", counted_wire)
         acked = await say(sa, conv, "once is enough")
         received = await sb.wait_for("message:new", lambda e: e["message"]["id"] == acked["id"])
         assert received["message"] == acked

@@ -104,11 +104,11 @@ class Trimmed:
         return found
 
 
-def _utc_iso(value: datetime) -> str:
+def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-UtcDatetime = Annotated[datetime, PlainSerializer(_utc_iso, return_type=str)]
+UtcDatetime = Annotated[datetime, PlainSerializer(utc_iso, return_type=str)]
 
 _LOC_SAFE = re.compile(r"[^A-Za-z0-9_.\[\]-]")
 

@@ -8,7 +8,7 @@ import emoji
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from server.core.schemas import Id, Out, Reason, StrictIn, Text, Trimmed, UtcDatetime
+from server.core.schemas import Id, Out, Reason, StrictIn, Text, Trimmed, UtcDatetime, utc_iso
 from server.messages.models import Attachment, Message, Reaction, Reply
 
 MessageText = Annotated[str, Trimmed(1, 4000)]
@@ -212,6 +212,46 @@ class MessageOut(Out):
             attachments=[AttachmentOut.of(a) for a in m.attachments],
             removed_by="moderator" if m.removed_by == "moderator" else None,
         )
+
+
+def broadcast_wire(m: Message) -> dict[str, Any]:
+    """``MessageOut.of(m).model_dump(mode="json")`` (a broadcast: every ``me`` null), built as a
+    dict directly: the model's validation and dump were about 2% of the server's CPU in the chat
+    benchmark, where every stored message is built once for its broadcast. A message with a card
+    (an activity's, whose values the model serialises) takes the model's way.
+    ``tests/test_message_wire.py`` holds the two equal."""
+    if m.card is not None:
+        return MessageOut.of(m).model_dump(mode="json")
+    r = m.reply
+    return {
+        "id": m.id,
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "rev": m.rev,
+        "sender_id": m.sender_id,
+        "sender_name": m.sender_name,
+        "kind": m.kind,
+        "text": m.text,
+        "card": None,
+        "client_id": m.client_id,
+        "created_at": utc_iso(m.created_at),
+        "edited_at": None if m.edited_at is None else utc_iso(m.edited_at),
+        "deleted": m.deleted,
+        # a quote's fields are the wire's, but who removed it says only "moderator" or nothing
+        "reply": None
+        if r is None
+        else {**vars(r), "removed_by": "moderator" if r.removed_by == "moderator" else None},
+        "mentions": list(m.mentions),
+        "mention_everyone": m.mention_everyone,
+        "reactions": [
+            {"emoji": x.emoji, "count": x.count, "user_ids": list(x.user_ids), "me": None}
+            for x in m.reactions
+        ],
+        "pinned": m.pinned,
+        # an attachment's fields are the wire's, one for one (the test holds them so)
+        "attachments": [dict(vars(a)) for a in m.attachments],
+        "removed_by": "moderator" if m.removed_by == "moderator" else None,
+    }
 
 
 class PinsOut(Out):

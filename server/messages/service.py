@@ -33,7 +33,7 @@ from server.messages.reactions import Reactions
 from server.messages.replies import Replies
 from server.messages.repository import MessageRepository
 from server.messages.repository_extras import ChatRepository
-from server.messages.schemas import ConversationOut, MessageEnvelope, MessageOut
+from server.messages.schemas import ConversationOut, MessageOut, broadcast_wire
 from server.messages.sidebar import Sidebar
 from server.messages.syncing import resolve_revs, sync_page
 from server.messages.writer import MessageWriter
@@ -203,9 +203,7 @@ class MessageService(ConversationMembers):
         return await self._repo.get_message(message.id) or message
 
     async def _emit_committed(self, messages: list[Message]) -> None:
-        payloads = [
-            (m, MessageEnvelope(message=MessageOut.of(m)).model_dump(mode="json")) for m in messages
-        ]
+        payloads = [(m, {"message": broadcast_wire(m)}) for m in messages]
         for m, payload in payloads:  # the sender's ack is the same payload (``committed_wire``)
             self._wire[m.id] = payload
         while len(self._wire) > WIRE_KEPT:
@@ -345,7 +343,7 @@ class MessageService(ConversationMembers):
             stored = await self._restamp(stored)
         await self._bus.message_updated(
             stored.conversation_id,
-            MessageEnvelope(message=MessageOut.of(stored)).model_dump(mode="json"),
+            {"message": broadcast_wire(stored)},
         )
         self._observe([stored])
         return stored

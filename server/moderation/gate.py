@@ -107,9 +107,8 @@ class SendGate:
         slot. A retry of a send that was let through
         (same client id) passes again."""
         kept = await self._circle(circle_id)
-        now = clock.now()
         until = kept.mutes.get(user_id)
-        if until is not None and until > now:
+        if until is not None and until > (now := clock.now()):
             left = max(1, round((until - now).total_seconds()))
             raise Forbidden(
                 f"you are muted in this circle for {left} more seconds",
@@ -123,7 +122,8 @@ class SendGate:
         # no send reads the role for it
         gated = not everyone_may("post_media") and (media or has_link(text))
         if not (circle.rules_version or circle.slow_mode_seconds > 0 or linked or gated):
-            return None
+            return None  # the usual send: no clock read, no role read
+        now = clock.now()
         membership = await self._circle_repo.get_membership(circle_id, user_id)
         if membership is None:
             return None  # not a member: the conversation's participant gate decides

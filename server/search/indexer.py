@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +61,12 @@ def doc_of(m: Message) -> Doc:
         edited_at=m.edited_at,
         deleted=m.deleted,
     )
+
+
+def with_terms(d: Doc) -> Doc:
+    """``d`` with its terms (none for a deleted message), built from its fields directly:
+    ``dataclasses.replace`` took about a third of the time of splitting a short text."""
+    return Doc(**{**vars(d), "terms": () if d.deleted else tuple(index_terms(d.text))})
 
 
 def _time(value: Any) -> datetime | None:
@@ -168,7 +174,10 @@ class SearchIndexer:
         of a round add up to at most the delay: under a load it cannot index at that pace, it
         works more of the time rather than fall behind."""
         self._round, self._queue = self._queue, {}
-        pace = Pace(self.rest, budget=self._delay)
+        # a rest follows each insert of CHUNK copies but a conversation's last, and each
+        # conversation: the round's rests are shared out over that many (core/pace.py)
+        pieces = sum(max(1, math.ceil(len(w.known) / CHUNK)) for w in self._round.values())
+        pace = Pace(self.rest, budget=self._delay, pieces=pieces)
         while self._round:  # a search may take a conversation out meanwhile (flush)
             conversation_id = next(iter(self._round))
             work = self._round.pop(conversation_id)
@@ -281,19 +290,19 @@ class SearchIndexer:
         is it compared like a change."""
         if not docs:
             return
-        fresh = [
-            dataclasses.replace(d, terms=tuple(index_terms(d.text)))
-            for d in docs
-            if d.edited_at is None and not d.deleted
-        ]
+        fresh = [d for d in docs if d.edited_at is None and not d.deleted]
         changed = [d for d in docs if d.edited_at is not None or d.deleted]
         step = CHUNK if pace is not None else max(1, len(fresh))
-        there: set[str] = set()
+        there: list[Doc] = []
         for at in range(0, len(fresh), step):
             if at and pace is not None:
                 await pace.rest()
-            there |= await self._repo.add_docs(fresh[at : at + step])
-        await self._update(changed + [d for d in fresh if d.id in there])
+            # the terms of a piece are made with it: splitting a round's 200 texts at once held
+            # the event loop for about 10 ms in the chat benchmark, every send waiting behind it
+            piece = [with_terms(d) for d in fresh[at : at + step]]
+            found = await self._repo.add_docs(piece)
+            there += (d for d in piece if d.id in found)
+        await self._update(changed + there)
 
     async def _update(self, docs: list[Doc]) -> None:
         """Index changes of messages that may have a copy already: the copies read at once,
@@ -302,7 +311,7 @@ class SearchIndexer:
             return
         before = await self._repo.docs([d.id for d in docs])
         copies = [
-            dataclasses.replace(doc, terms=() if doc.deleted else tuple(index_terms(doc.text)))
+            with_terms(doc)
             for doc in docs
             if (prior := before.get(doc.id)) is None or prior.rev < doc.rev
         ]
