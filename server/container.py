@@ -432,6 +432,7 @@ def build(
         settings.report_chat_rollup_seconds,
     )
     activities.watchers.append(rollups.on_commit)
+    messages.observers.append(rollups.recent.observe)  # what the sweep need not read back
     discovery = DiscoveryService(cards, follows, activities, accounts, notifications)
     # what discovery keeps of each user is dropped in every process when it changes
     discovery.announce = broadcaster.forget

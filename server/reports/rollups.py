@@ -1,7 +1,8 @@
 """Keeping the circle report's daily rollups current, off the send path (docs/architecture.md,
 "Circle report rollups").
 
-Nothing is added to sending: a sweeper in every process finds what changed in the database.
+Nothing is added to sending but a note kept in memory of each change this process stores in a
+circle's chat (``rollups_recent.py``): a sweeper in every process finds what changed.
 Each sweep lists the circles (one equality per visibility) and asks Redis for the top rev of
 their chats (the hints ``messages/tops.py`` already publishes, one ``HMGET``); a circle is worked
 on when its member count changed, an activity of it had a sign-up in this process, its book
@@ -15,9 +16,10 @@ circle:
 0. look (reads only) whether anything changed since the circle's stored state: a sweep that
    finds nothing writes nothing;
 1. take the circle's lease for the current time slot (a unique insert; whoever loses skips);
-2. read the chat's changes since the recorded rev with the same code as ``sync``
+2. take the chat's changes since the recorded rev from what this process kept of those it
+   stored, as long as none is missing, and read the rest with the same code as ``sync``
    (``messages/syncing.sync_page``: equality reads of stored rev pages, stopping before a
-   change still being written) and write each message's fact whole, plus a fact per reaction;
+   change still being written); write each message's fact whole, plus a fact per reaction;
 3. if the member count changed (or at a full sweep), compare the memberships with the members
    the state recorded: a new membership is a join at its ``joined_at``, one gone is a leave at
    the sweep's time (a leave and a rejoin between two sweeps: a leave at the rejoin);
@@ -43,7 +45,6 @@ from server.activities.models import Activity
 from server.core import clock
 from server.core.pace import Pace
 from server.core.periodic import Periodic
-from server.messages.models import Message
 from server.messages.repository import MessageRepository
 from server.messages.syncing import sync_page
 from server.messages.tops import SharedTops
@@ -51,8 +52,9 @@ from server.reports.book import BookKeeper
 from server.reports.book_repository import Mark
 from server.reports.people import People
 from server.reports.repository import ReportRepository
-from server.reports.rollups_compute import Fact, day_of, is_question, next_day
+from server.reports.rollups_compute import Fact, day_of, next_day
 from server.reports.rollups_days import months_between, recompute
+from server.reports.rollups_recent import Recent, Said, said_fact, said_of
 from server.reports.rollups_repository import CircleRef, RollupRepository, RollupState
 
 log = logging.getLogger(__name__)
@@ -78,21 +80,6 @@ MEMORY = 20_000
 def signup_fact(circle_id: str, activity_id: str, user_id: str, at: datetime) -> Fact:
     micros = int(at.timestamp() * 1_000_000)
     return Fact(f"s:{activity_id}:{user_id}:{micros}", circle_id, "signup", user_id, at)
-
-
-def message_facts(circle_id: str, m: Message) -> Fact | None:
-    if m.kind != "text":
-        return None
-    return Fact(
-        f"m:{m.id}",
-        circle_id,
-        "msg",
-        m.sender_id,
-        m.created_at,
-        seq=m.seq,
-        deleted=m.deleted,
-        question=is_question(m.text) and not m.deleted,
-    )
 
 
 def _member_fact(
@@ -128,6 +115,9 @@ class RollupKeeper:
         # once the container has made them (they need the payments).
         self.book: BookKeeper | None = None
         self.people: People | None = None
+        # what this process stored lately in the circles' chats: a message service observer
+        # (the container adds ``recent.observe``), read by the sweep before the database
+        self.recent = Recent()
         # how a sweep rests between pieces of its work (``Pace``); a test may watch it
         self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -168,6 +158,7 @@ class RollupKeeper:
         full = self._sweeps % FULL_EVERY == 0
         self._sweeps += 1
         circles = await self._repo.circles()
+        self.recent.watch(c.conversation_id for c in circles)
         hints = (
             await self._tops.get_many([c.conversation_id for c in circles]) if self._tops else {}
         )
@@ -287,25 +278,39 @@ class RollupKeeper:
         self, c: CircleRef, since: int, pages: int, pace: Pace | None = None
     ) -> tuple[int, set[str]]:
         """Facts of every message (and its reactions) changed after ``since``, up to ``pages``
-        sync pages; the rev read up to and the days the facts fall on."""
+        pieces of at most ``SYNC_LIMIT`` changes; the rev read up to and the days the facts
+        fall on."""
         days: set[str] = set()
         rev, more = since, True
         while more and pages > 0:
             pages -= 1
-            found, rev, more = await sync_page(self._messages, c.conversation_id, rev, SYNC_LIMIT)
-            facts = [f for f in (message_facts(c.id, m) for m in found) if f is not None]
+            said, rev, more = await self._chat_piece(c.conversation_id, rev)
+            # a message changed twice in the piece is written once, as it was last
+            last = {s.message_id: s for s in said}.values()
+            facts = [f for f in (said_fact(c.id, s) for s in last) if f is not None]
             await self._repo.put_facts(facts)
             reacted: list[Fact] = []
-            for m in found:
-                if m.reactions and not m.deleted:
-                    for user_id, emoji, at in await self._repo.reactions_of(m.id):
-                        rid = f"r:{m.id}:{user_id}:{emoji}"
+            for s in last:
+                if s.reacted:
+                    for user_id, emoji, at in await self._repo.reactions_of(s.message_id):
+                        rid = f"r:{s.message_id}:{user_id}:{emoji}"
                         reacted.append(Fact(rid, c.id, "react", user_id, at))
             await self._repo.add_facts(reacted)
             days.update(f.day for f in (*facts, *reacted))
             if pace is not None:
                 await pace.rest()
         return rev, days
+
+    async def _chat_piece(self, conversation_id: str, since: int) -> tuple[list[Said], int, bool]:
+        """The changes right above ``since`` that this process stored and kept
+        (rollups_recent.py), or, from the first it did not keep, a sync page read from the
+        database (stopping before a change still being written): (changes, the rev read up
+        to, whether there may be more)."""
+        said = self.recent.take(conversation_id, since, SYNC_LIMIT)
+        if said:
+            return said, said[-1].rev, True
+        found, rev, more = await sync_page(self._messages, conversation_id, since, SYNC_LIMIT)
+        return [said_of(m) for m in found], rev, more
 
     async def _diff_members(self, c: CircleRef, st: RollupState, now: datetime) -> set[str]:
         current = await self._repo.members(c.id)
