@@ -1,7 +1,8 @@
 """A report sweep shares the process and the database with sends (core/pace.py).
 
-It reads a circle's chat news in small sync pages and rests after each page, and after each
-circle, three times as long as the piece took. Before, it read pages of 500 messages back to back:
+It takes a circle's chat news in small pieces (from what its process kept, or sync pages read
+from the database) and rests after each piece, and after each circle, three times as long as
+the piece took. Before, it read pages of 500 messages back to back:
 in the chat benchmark the first chat rollup of ten busy circles raised the p99 of every send in
 that second above 25 ms (docs/performance.md, "What is left above the code before issue 11").
 The facts of a day it rewrites are read a batch at a time with a rest after each: a busy day's
