@@ -12,14 +12,18 @@ reacts."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from server.core import clock
+from server.messages.models import Message
 from server.reports.rollups_compute import day_of
 from server.reports.rollups_recent import Recent, said_of
 from tests.support.chat import circle_with, say
+from tests.support.client import Api
 from tests.support.security_infra import InProcess, People
 
 
@@ -43,95 +47,87 @@ async def _report(keeper: Any, circle_id: str) -> tuple[Any, ...]:
     )
 
 
-async def test_a_sweep_reads_back_none_of_the_messages_its_process_stored(
-    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    keeper = in_process.container.rollups
-    await keeper.stop()  # this test sweeps
-    monkeypatch.setattr(keeper, "_chat_every", 0.0)
-    people = People(in_process.url)
-    try:
-        owner, member = await people.user("recent"), await people.user("recent")
-        so, sm = await people.sock(owner), await people.sock(member)
-        circle = await circle_with(owner, member)
-        cid, conv = circle["id"], circle["conversation_id"]
-        await keeper.sweep()  # the circle's first rollup: from now on its chat is watched
-
-        sent = []
-        for i in range(70):
-            sock = so if i % 3 else sm
-            text = f"is {i} a question?" if i % 7 == 0 else f"message {i}"
-            sent.append(await say(sock, conv, text))
-        first, second = sent[1], sent[2]  # the owner's
-        await so.ok("message:edit", {"message_id": first["id"], "text": "edited into a question?"})
-        await so.ok("message:delete", {"message_id": second["id"]})
-        await sm.ok("reaction:add", {"message_id": first["id"], "emoji": "🎉"})
-        assert len(keeper.recent) >= 73  # every change was kept
-
-        await keeper._tops.drain()
-        before = len(in_process.recorder.commands)
-        await keeper.sweep()
-        assert _message_reads(in_process, before) == []
-        st = await keeper._repo.state(cid)
-        assert st.rev == (await keeper._messages.top(conv))[0]  # caught up
-        swept = await _report(keeper, cid)
-        (messages, deleted, prompts, *_), facts = swept
-        assert (messages, deleted) == (69, 1)  # the deleted one counted apart
-        assert prompts >= 10
-        assert any(f[0] == f"r:{first['id']}:{member.user['id']}:🎉" for f in facts)
-        assert len(keeper.recent) == 0  # taken
-
-        assert await keeper.rebuild(cid)  # from the database alone
-        assert await _report(keeper, cid) == swept
-    finally:
-        await people.aclose()
+async def _swept_circle(keeper: Any, owner: Api, *members: Api) -> tuple[str, str]:
+    """A new circle (id, conversation id) after its first rollup: from then on its chat is
+    watched."""
+    circle = await circle_with(owner, *members)
+    await keeper.sweep()
+    return circle["id"], circle["conversation_id"]
 
 
-async def test_a_change_it_did_not_keep_is_read_from_the_database(
-    in_process: InProcess, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def keeper(in_process: InProcess, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The container's keeper, swept by the test alone, chat news taken at every sweep."""
     keeper = in_process.container.rollups
     await keeper.stop()
     monkeypatch.setattr(keeper, "_chat_every", 0.0)
+    return keeper
+
+
+@pytest.fixture
+async def people(in_process: InProcess) -> AsyncIterator[People]:
     people = People(in_process.url)
-    try:
-        owner = await people.user("gap")
-        so = await people.sock(owner)
-        circle = await circle_with(owner)
-        cid, conv = circle["id"], circle["conversation_id"]
-        await keeper.sweep()
-        sent = [await say(so, conv, f"line {i}?") for i in range(12)]
-        # as if the sixth had been stored by another process: this one never kept it
-        keeper.recent._chats[conv].pop(sent[5]["rev"])
-        await keeper._tops.drain()
-        before = len(in_process.recorder.commands)
-        await keeper.sweep()
-        assert _message_reads(in_process, before)  # from the gap on, the database
-        swept = await _report(keeper, cid)
-        assert swept[0][:2] == (12, 0)
-        assert await keeper.rebuild(cid)
-        assert await _report(keeper, cid) == swept
-    finally:
-        await people.aclose()
+    yield people
+    await people.aclose()
 
 
-def _message(rev: int, conversation_id: str = "c", **extra: Any) -> Any:
-    from datetime import UTC, datetime
+async def test_a_sweep_reads_back_none_of_the_messages_its_process_stored(
+    in_process: InProcess, keeper: Any, people: People
+) -> None:
+    owner, member = await people.user("recent"), await people.user("recent")
+    so, sm = await people.sock(owner), await people.sock(member)
+    cid, conv = await _swept_circle(keeper, owner, member)
 
-    from server.messages.models import Message
+    sent = []
+    for i in range(70):
+        sock = so if i % 3 else sm
+        text = f"is {i} a question?" if i % 7 == 0 else f"message {i}"
+        sent.append(await say(sock, conv, text))
+    first, second = sent[1], sent[2]  # the owner's
+    await so.ok("message:edit", {"message_id": first["id"], "text": "edited into a question?"})
+    await so.ok("message:delete", {"message_id": second["id"]})
+    await sm.ok("reaction:add", {"message_id": first["id"], "emoji": "🎉"})
+    assert len(keeper.recent) >= 73  # every change was kept
 
-    base = dict(
-        id=f"m{rev}",
-        conversation_id=conversation_id,
-        seq=rev,
-        rev=rev,
-        sender_id="u",
-        sender_name="U",
-        kind="text",
-        text="hi",
-        created_at=datetime(2026, 12, 5, tzinfo=UTC),
-    )
-    return Message(**{**base, **extra})
+    await keeper._tops.drain()
+    before = len(in_process.recorder.commands)
+    await keeper.sweep()
+    assert _message_reads(in_process, before) == []
+    st = await keeper._repo.state(cid)
+    assert st.rev == (await keeper._messages.top(conv))[0]  # caught up
+    swept = await _report(keeper, cid)
+    (messages, deleted, prompts, *_), facts = swept
+    assert (messages, deleted) == (69, 1)  # the deleted one counted apart
+    assert prompts >= 10
+    assert any(f[0] == f"r:{first['id']}:{member.user['id']}:🎉" for f in facts)
+    assert len(keeper.recent) == 0  # taken
+
+    assert await keeper.rebuild(cid)  # from the database alone
+    assert await _report(keeper, cid) == swept
+
+
+async def test_a_change_it_did_not_keep_is_read_from_the_database(
+    in_process: InProcess, keeper: Any, people: People
+) -> None:
+    owner = await people.user("gap")
+    so = await people.sock(owner)
+    cid, conv = await _swept_circle(keeper, owner)
+    sent = [await say(so, conv, f"line {i}?") for i in range(12)]
+    # as if the sixth had been stored by another process: this one never kept it
+    keeper.recent._chats[conv].pop(sent[5]["rev"])
+    await keeper._tops.drain()
+    before = len(in_process.recorder.commands)
+    await keeper.sweep()
+    assert _message_reads(in_process, before)  # from the gap on, the database
+    swept = await _report(keeper, cid)
+    assert swept[0][:2] == (12, 0)
+    assert await keeper.rebuild(cid)
+    assert await _report(keeper, cid) == swept
+
+
+def _message(rev: int, conversation_id: str = "c") -> Message:
+    at = datetime(2026, 12, 5, tzinfo=UTC)
+    return Message(f"m{rev}", conversation_id, rev, rev, "u", "U", "text", "hi", at)
 
 
 def test_recent_takes_only_what_follows_without_a_gap_and_is_bounded() -> None:
