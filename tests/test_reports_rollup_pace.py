@@ -71,6 +71,9 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
             await say(sock, conv, f"busy chat {i}")
 
         await keeper._tops.drain()  # the chat's top is published (Redis)
+        # the day's facts read from the database, as after a restart (not those its last
+        # sweep kept: tests/test_reports_known_days.py)
+        keeper._known.clear()
         await keeper.sweep()
 
         pages = [n for kind, n in trail if kind == "page"]

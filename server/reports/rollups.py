@@ -39,6 +39,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from server.activities.models import Activity
@@ -75,6 +76,23 @@ SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member act
 # benchmark a sweep reading 30 s of ten busy circles at once raised the p99 of every send in
 # that second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
 MEMORY = 20_000
+# Facts of recent days a process keeps for its next sweeps (``_Known``), about 350 bytes each;
+# a day with more is read from the database each time.
+FACTS_KEPT = 50_000
+
+
+@dataclass
+class _Known:
+    """The facts of a circle's recent days, but its sign-ups, as a sweep of this process last
+    read them (or was given them and added what it wrote), under the mark it then gave the
+    circle's state. A later sweep that finds the state under the same mark knows that no other
+    writer (another process's sweep, a rebuild) has been at the facts since, and takes these
+    instead of reading the days again, with the days' sign-ups read afresh (any process records
+    those). Two sweeps that overlap past a lease slot (LEASE_SECONDS) could leave the later one
+    without the other's facts: every FULL_EVERY sweeps the days are read again."""
+
+    mark: str
+    days: dict[str, dict[str, Fact]]  # day -> fact id -> fact
 
 
 def signup_fact(circle_id: str, activity_id: str, user_id: str, at: datetime) -> Fact:
@@ -118,6 +136,8 @@ class RollupKeeper:
         # what this process stored lately in the circles' chats: a message service observer
         # (the container adds ``recent.observe``), read by the sweep before the database
         self.recent = Recent()
+        # circle -> the facts of its recent days this process read last, under the state's mark
+        self._known: dict[str, _Known] = {}
         # how a sweep rests between pieces of its work (``Pace``); a test may watch it
         self.rest: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -249,38 +269,78 @@ class RollupKeeper:
         pace: Pace | None = None,
     ) -> None:
         now = clock.now()
+        today = day_of(now)
         first = st.through is None
-        rev, changed = await self._read_chat(c, st.rev, pages, pace)
+        known = self._known.pop(c.id, None)
+        if known is not None and (full or first or known.mark != st.mark):
+            known = None  # another writer was here, or a full sweep: the database's facts
+        rev, changed, written = await self._read_chat(c, st.rev, pages, pace)
         days |= changed
         joined_or_left: set[str] = set()
         if first or full or c.member_count != st.member_count:
-            joined_or_left = await self._diff_members(c, st, now)
+            joined_or_left, joins = await self._diff_members(c, st, now)
+            written = None if written is None or joins is None else [*written, *joins]
         days |= joined_or_left
-        today = day_of(now)
         if first:
             days.add(day_of(c.created_at))
+        given: dict[str, list[Fact]] = {}
+        if days and known is not None and written is not None:
+            for f in written:
+                if f.day in known.days:
+                    known.days[f.day][f.id] = f
+            for day, kept in known.days.items():
+                given[day] = [*kept.values(), *await self._repo.signups_of_day(c.id, day)]
         if days:
             first_day = day_of(c.created_at)
             ripple = min(joined_or_left, default=None)
             await recompute(
-                self._repo, c.id, _around(days), ripple, first_day, pace.rest if pace else None
+                self._repo,
+                c.id,
+                _around(days),
+                ripple,
+                first_day,
+                pace.rest if pace else None,
+                given,
             )
         st.through = max(st.through or today, today)
         st.rev = rev
         await self._repo.put_state(st)
+        if not days and known is not None:  # nothing written: what was known still holds
+            given = {day: list(kept.values()) for day, kept in known.days.items()}
+        self._keep_known(c.id, st, today, given)
         self._seen[c.id] = (rev, st.member_count)
         if len(self._seen) >= MEMORY:
             self._seen.clear()
             self._brought.clear()
         self._brought[c.id] = time.monotonic()
 
+    def _keep_known(
+        self, circle_id: str, st: RollupState, today: str, read: dict[str, list[Fact]]
+    ) -> None:
+        """Keep the facts of the circle's recent days (today, the day before) that this sweep
+        read or was given whole, but the sign-ups, under the state's new mark: the next sweep
+        of this process takes them instead of reading the days again, if nobody else wrote
+        the state meanwhile."""
+        recent = {d for d in read if d >= next_day(today, -1)}
+        days = {d: {f.id: f for f in read[d] if f.kind != "signup"} for d in recent}
+        size = sum(len(fs) for fs in days.values())
+        if not days or size > FACTS_KEPT:
+            return
+        kept = sum(len(fs) for k in self._known.values() for fs in k.days.values())
+        if kept + size > FACTS_KEPT:
+            self._known.clear()
+        assert st.mark is not None
+        self._known[circle_id] = _Known(st.mark, days)
+
     async def _read_chat(
         self, c: CircleRef, since: int, pages: int, pace: Pace | None = None
-    ) -> tuple[int, set[str]]:
+    ) -> tuple[int, set[str], list[Fact] | None]:
         """Facts of every message (and its reactions) changed after ``since``, up to ``pages``
-        pieces of at most ``SYNC_LIMIT`` changes; the rev read up to and the days the facts
-        fall on."""
+        pieces of at most ``SYNC_LIMIT`` changes; the rev read up to, the days the facts fall
+        on, and the facts as now stored (None when some were stored before, perhaps as they
+        were then)."""
         days: set[str] = set()
+        written: list[Fact] | None = []
         rev, more = since, True
         while more and pages > 0:
             pages -= 1
@@ -295,11 +355,13 @@ class RollupKeeper:
                     for user_id, emoji, at in await self._repo.reactions_of(s.message_id):
                         rid = f"r:{s.message_id}:{user_id}:{emoji}"
                         reacted.append(Fact(rid, c.id, "react", user_id, at))
-            await self._repo.add_facts(reacted)
+            taken = await self._repo.add_facts(reacted)
+            if written is not None:
+                written = None if taken else [*written, *facts, *reacted]
             days.update(f.day for f in (*facts, *reacted))
             if pace is not None:
                 await pace.rest()
-        return rev, days
+        return rev, days, written
 
     async def _chat_piece(self, conversation_id: str, since: int) -> tuple[list[Said], int, bool]:
         """The changes right above ``since`` that this process stored and kept
@@ -312,7 +374,11 @@ class RollupKeeper:
         found, rev, more = await sync_page(self._messages, conversation_id, since, SYNC_LIMIT)
         return [said_of(m) for m in found], rev, more
 
-    async def _diff_members(self, c: CircleRef, st: RollupState, now: datetime) -> set[str]:
+    async def _diff_members(
+        self, c: CircleRef, st: RollupState, now: datetime
+    ) -> tuple[set[str], list[Fact] | None]:
+        """Join and leave facts from the memberships; the days they fall on, and the facts as
+        stored (None when some were stored before)."""
         current = await self._repo.members(c.id)
         facts: list[Fact] = []
         for uid, (joined_at, role) in current.items():
@@ -325,10 +391,10 @@ class RollupKeeper:
         facts.extend(
             _member_fact(c.id, "leave", uid, now) for uid in st.members if uid not in current
         )
-        await self._repo.add_facts(facts)
+        taken = await self._repo.add_facts(facts)
         st.members = {uid: joined_at for uid, (joined_at, _) in current.items()}
         st.member_count = len(current)
-        return {f.day for f in facts}
+        return {f.day for f in facts}, None if taken else facts
 
     async def circles(self) -> list[CircleRef]:
         return await self._repo.circles()

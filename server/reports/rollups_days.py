@@ -63,11 +63,14 @@ async def recompute(
     ripple_from: str | None,
     first: str,
     rest: Rest | None = None,
+    facts: dict[str, list[Fact]] | None = None,
 ) -> None:
     """Rewrite ``days`` (those not before the circle's ``first`` day) and, when joins or leaves
     changed on ``ripple_from``, every stored day after it (their member counts). With ``rest``
     (a paced sweep's), a day's facts are read a batch at a time with a rest after each batch:
-    a busy day holds thousands, and reading them at once held every send up."""
+    a busy day holds thousands, and reading them at once held every send up. ``facts``: the
+    facts of days the caller already knows all of, taken as given; the days read are added to
+    it."""
     days = {d for d in days if d >= first}
     if not days:
         return
@@ -78,7 +81,7 @@ async def recompute(
     todo = set(days)
     if ripple_from is not None:
         todo.update(d for d in known if d >= ripple_from)
-    facts: dict[str, list[Fact]] = {}
+    facts = {} if facts is None else facts
     written: list[Day] = []
 
     async def of_day(day: str) -> list[Fact]:

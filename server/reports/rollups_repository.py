@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +62,9 @@ class RollupState:
     member_count: int = -1
     members: dict[str, datetime] = field(default_factory=dict)
     through: str | None = None
+    # new at every write of the state: a process that finds its own mark knows no other
+    # writer (another process's sweep, a rebuild) has been at the circle's facts since
+    mark: str | None = None
 
 
 def _utc(at: datetime) -> datetime:
@@ -113,10 +117,12 @@ class RollupRepository:
 
     # facts -------------------------------------------------------------------------------
 
-    async def add_facts(self, facts: list[Fact]) -> None:
-        """Insert facts not stored yet (a taken ``_id`` is the same fact recorded before)."""
-        if facts:
-            await insert_new(self._facts, [_fact_doc(f) for f in facts])
+    async def add_facts(self, facts: list[Fact]) -> int:
+        """Insert facts not stored yet (a taken ``_id`` is the same fact recorded before); the
+        number that were stored already."""
+        if not facts:
+            return 0
+        return len(await insert_new(self._facts, [_fact_doc(f) for f in facts]))
 
     async def put_facts(self, facts: list[Fact]) -> None:
         """Write each fact whole (a message's fact follows its message: deleted, edited). Facts
@@ -148,6 +154,11 @@ class RollupRepository:
         finally:
             await cursor.close()
         return out
+
+    async def signups_of_day(self, circle_id: str, day: str) -> list[Fact]:
+        """The day's sign-up facts alone (any process records them, without the lease)."""
+        found = self._facts.find({"circle_id": circle_id, "day": day, "kind": "signup"})
+        return [_fact(d) async for d in found]
 
     async def facts_of_user(self, circle_id: str, user_id: str) -> list[Fact]:
         found = self._facts.find({"circle_id": circle_id, "user_id": user_id})
@@ -283,15 +294,19 @@ class RollupRepository:
             member_count=int(doc.get("member_count", -1)),
             members={u: _utc(at) for u, at in (doc.get("members") or {}).items()},
             through=doc.get("through"),
+            mark=doc.get("mark"),
         )
 
     async def put_state(self, s: RollupState) -> None:
+        """Written whole, under a new ``mark`` (set on ``s``)."""
+        s.mark = uuid.uuid4().hex
         doc = {
             "_id": s.circle_id,
             "rev": s.rev,
             "member_count": s.member_count,
             "members": s.members,
             "through": s.through,
+            "mark": s.mark,
         }
         await retry_busy(lambda: self._state.replace_one({"_id": s.circle_id}, doc, upsert=True))
 
