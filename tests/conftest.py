@@ -14,7 +14,7 @@ import pytest
 
 from tests.support import infra
 from tests.support.client import Api, Sock, register
-from tests.support.security_infra import InProcess, in_process_server
+from tests.support.security_infra import InProcess, People, in_process_server
 
 ARTIFACTS = infra.ROOT / "test-artifacts"
 LOGS = ARTIFACTS / "logs"
@@ -156,6 +156,24 @@ async def in_process(
         stack.mongo_url, stack.redis_url, tmp_path_factory.mktemp("inproc")
     ) as running:
         yield running
+
+
+@pytest.fixture
+async def rollup_keeper(in_process: InProcess, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The in-process server's report rollup keeper, swept by the test alone (its periodic
+    sweep stopped), chat news taken at every sweep."""
+    keeper = in_process.container.rollups
+    await keeper.stop()
+    monkeypatch.setattr(keeper, "_chat_every", 0.0)
+    return keeper
+
+
+@pytest.fixture
+async def in_process_people(in_process: InProcess) -> AsyncIterator[People]:
+    """Users and sockets of the in-process server, closed after the test."""
+    people = People(in_process.url)
+    yield people
+    await people.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,7 @@ Driven on the real container of an in-process server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from server.core import clock
 from server.reports.rollups import signup_fact
@@ -42,21 +39,6 @@ async def _day(keeper: Any, circle_id: str) -> tuple[Any, ...]:
     return (d.messages, d.deleted, d.prompts, list(d.waits), sorted(d.posters), sorted(d.active))
 
 
-@pytest.fixture
-async def keeper(in_process: InProcess, monkeypatch: pytest.MonkeyPatch) -> Any:
-    keeper = in_process.container.rollups
-    await keeper.stop()  # this module's tests sweep
-    monkeypatch.setattr(keeper, "_chat_every", 0.0)
-    return keeper
-
-
-@pytest.fixture
-async def people(in_process: InProcess) -> AsyncIterator[People]:
-    people = People(in_process.url)
-    yield people
-    await people.aclose()
-
-
 async def _sweep(keeper: Any, in_process: InProcess) -> list[dict[str, Any]]:
     """One sweep; the reads of whole days' facts it made."""
     await keeper._tops.drain()
@@ -66,8 +48,9 @@ async def _sweep(keeper: Any, in_process: InProcess) -> list[dict[str, Any]]:
 
 
 async def test_a_second_sweep_reads_no_whole_day_and_agrees_with_a_rebuild(
-    in_process: InProcess, keeper: Any, people: People
+    in_process: InProcess, rollup_keeper: Any, in_process_people: People
 ) -> None:
+    keeper, people = rollup_keeper, in_process_people
     owner, member = await people.user("known"), await people.user("known")
     so, sm = await people.sock(owner), await people.sock(member)
     circle = await circle_with(owner, member)
@@ -94,8 +77,9 @@ async def test_a_second_sweep_reads_no_whole_day_and_agrees_with_a_rebuild(
 
 
 async def test_another_writer_or_a_full_sweep_makes_it_read_the_days_again(
-    in_process: InProcess, keeper: Any, people: People
+    in_process: InProcess, rollup_keeper: Any, in_process_people: People
 ) -> None:
+    keeper, people = rollup_keeper, in_process_people
     owner = await people.user("marked")
     so = await people.sock(owner)
     circle = await circle_with(owner)

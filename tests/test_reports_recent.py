@@ -12,11 +12,8 @@ reacts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from server.core import clock
 from server.messages.models import Message
@@ -55,25 +52,10 @@ async def _swept_circle(keeper: Any, owner: Api, *members: Api) -> tuple[str, st
     return circle["id"], circle["conversation_id"]
 
 
-@pytest.fixture
-async def keeper(in_process: InProcess, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The container's keeper, swept by the test alone, chat news taken at every sweep."""
-    keeper = in_process.container.rollups
-    await keeper.stop()
-    monkeypatch.setattr(keeper, "_chat_every", 0.0)
-    return keeper
-
-
-@pytest.fixture
-async def people(in_process: InProcess) -> AsyncIterator[People]:
-    people = People(in_process.url)
-    yield people
-    await people.aclose()
-
-
 async def test_a_sweep_reads_back_none_of_the_messages_its_process_stored(
-    in_process: InProcess, keeper: Any, people: People
+    in_process: InProcess, rollup_keeper: Any, in_process_people: People
 ) -> None:
+    keeper, people = rollup_keeper, in_process_people
     owner, member = await people.user("recent"), await people.user("recent")
     so, sm = await people.sock(owner), await people.sock(member)
     cid, conv = await _swept_circle(keeper, owner, member)
@@ -107,8 +89,9 @@ async def test_a_sweep_reads_back_none_of_the_messages_its_process_stored(
 
 
 async def test_a_change_it_did_not_keep_is_read_from_the_database(
-    in_process: InProcess, keeper: Any, people: People
+    in_process: InProcess, rollup_keeper: Any, in_process_people: People
 ) -> None:
+    keeper, people = rollup_keeper, in_process_people
     owner = await people.user("gap")
     so = await people.sock(owner)
     cid, conv = await _swept_circle(keeper, owner)
