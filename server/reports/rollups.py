@@ -76,8 +76,8 @@ SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member act
 # benchmark a sweep reading 30 s of ten busy circles at once raised the p99 of every send in
 # that second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
 MEMORY = 20_000
-# Facts of recent days a process keeps for its next sweeps (``_Known``), about 350 bytes each;
-# a day with more is read from the database each time.
+# Facts of recent days a process keeps for its next sweeps (``_Known``, for at most MEMORY
+# circles), about 350 bytes each; a day with more is read from the database each time.
 FACTS_KEPT = 50_000
 
 
@@ -327,7 +327,7 @@ class RollupKeeper:
         if not days or size > FACTS_KEPT:
             return
         kept = sum(len(fs) for k in self._known.values() for fs in k.days.values())
-        if kept + size > FACTS_KEPT:
+        if kept + size > FACTS_KEPT or len(self._known) >= MEMORY:
             self._known.clear()
         assert st.mark is not None
         self._known[circle_id] = _Known(st.mark, days)
