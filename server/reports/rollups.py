@@ -355,9 +355,10 @@ class RollupKeeper:
                     for user_id, emoji, at in await self._repo.reactions_of(s.message_id):
                         rid = f"r:{s.message_id}:{user_id}:{emoji}"
                         reacted.append(Fact(rid, c.id, "react", user_id, at))
-            taken = await self._repo.add_facts(reacted)
-            if written is not None:
-                written = None if taken else [*written, *facts, *reacted]
+            if await self._repo.add_facts(reacted):
+                written = None
+            elif written is not None:
+                written.extend((*facts, *reacted))
             days.update(f.day for f in (*facts, *reacted))
             if pace is not None:
                 await pace.rest()
