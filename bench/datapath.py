@@ -12,10 +12,12 @@ then insert, 1% of messages edited the way an edit is stored), ``VACUUM ANALYZE`
 autovacuum does in production after a while), restarts the server (a fresh process), reads a
 sample of the history back through it (seqs dense, texts as written), and times one call at a
 time: ``history`` (newest page, first read of a conversation by the process, then warm; a deep
-page), ``sync`` from 20 revs back, ``conversations``, the socket handshake, joining a circle,
-opening a new DM, ``GET /api/activities/{id}``; then a connection storm of every user at once
-on a freshly restarted server. Messages go to the conversations by Zipf's law (weight 1/rank,
-circles first): at 1,000,000 the largest circle holds about 130,000.
+page), ``sync`` from 20 revs back (both also on the 20 largest circles alone, whose pages are
+full at every size, so those rows return as many messages at each size), ``conversations``, the
+socket handshake, joining a circle, opening a new DM, ``GET /api/activities/{id}``; then a
+connection storm of every user at once on a freshly restarted server. Messages go to the
+conversations by Zipf's law (weight 1/rank, circles first): at 1,000,000 the largest circle
+holds about 130,000.
 
 Prints a table per size and the growth from the smallest to the largest size (target: at most
 1.5x; storm at the largest size under 10 s). Output and JSON go to
@@ -91,13 +93,15 @@ def table(size: int, res: dict[str, ops.OpResult], storm: dict[str, Any]) -> lis
     lines = [
         f"\n== {size:,} messages",
         f"  {'operation':<24}{'n':>5}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'srv cpu':>9}{'db cpu':>8}{'of fdb':>8}  (CPU ms per call; fdb: FerretDB)",
+        f"{'srv cpu':>9}{'db cpu':>8}{'of fdb':>8}{'msgs':>6}  (CPU ms per call; fdb: FerretDB; "
+        "msgs: messages returned per call)",
     ]
     for op in ops.OPS:
         s = res[op].summary()
         lines.append(
             f"  {op:<24}{s['n']:>5}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
             f"{s['srv_cpu_ms']:>9.1f}{s['db_cpu_ms']:>8.1f}{s['fdb_cpu_ms']:>8.1f}"
+            f"{'' if s['docs_per_call'] is None else format(s['docs_per_call'], '.1f'):>6}"
         )
     lines.append(
         f"  storm: {storm['connected']}/{storm['clients']} connected in {storm['seconds']} s"

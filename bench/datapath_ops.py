@@ -24,6 +24,8 @@ OPS = (
     "history newest",
     "history deep",
     "sync recent",
+    "history newest, circles",
+    "sync recent, circles",
     "conversations (cold)",
     "conversations",
     "handshake",
@@ -54,12 +56,13 @@ class OpResult:
     srv_cpu_ms: float = 0.0  # per call
     db_cpu_ms: float = 0.0
     fdb_cpu_ms: float = 0.0  # of which FerretDB
+    docs: list[int] = field(default_factory=list)  # messages per call, where the call returns some
 
     def pct(self, p: float) -> float:
         s = sorted(self.ms)
         return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))] if s else float("nan")
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, float | None]:
         return {
             "n": len(self.ms),
             "p50_ms": round(self.pct(50), 2),
@@ -68,6 +71,7 @@ class OpResult:
             "srv_cpu_ms": round(self.srv_cpu_ms, 2),
             "db_cpu_ms": round(self.db_cpu_ms, 2),
             "fdb_cpu_ms": round(self.fdb_cpu_ms, 2),
+            "docs_per_call": round(sum(self.docs) / len(self.docs), 1) if self.docs else None,
         }
 
 
@@ -145,8 +149,10 @@ async def _timed(res: OpResult, pids: Pids, calls: list[Callable[[], Awaitable[A
     cpu0 = pids.cpu()
     for call in calls:
         t0 = time.perf_counter()
-        await call()
+        got = await call()
         res.ms.append((time.perf_counter() - t0) * 1000)
+        if isinstance(got, dict) and isinstance(got.get("messages"), list):
+            res.docs.append(len(got["messages"]))
     cpu1 = pids.cpu()
     if calls:
         res.srv_cpu_ms = (cpu1[0] - cpu0[0]) * 1000 / len(calls)
@@ -205,6 +211,27 @@ async def measure(
             [
                 call(u, "sync", {"conversation_id": c.id, "since_rev": max(0, c.rev_top - 20)})
                 for c, u in rounds(pairs)
+            ],
+        )
+        # The same two reads on the 20 largest circles only: their pages are full at every size
+        # (the smallest of them holds about 70 messages at 10,000), so these rows compare calls
+        # that return as many messages at each size; the sampled DMs hold a few messages at
+        # 10,000 and full pages at 1,000,000.
+        circles = [(c, u) for c, u in pairs if c.kind != "dm"]
+        await _timed(
+            out["history newest, circles"],
+            pids,
+            [
+                call(u, "history", {"conversation_id": c.id, "limit": 50})
+                for c, u in rounds(circles)
+            ],
+        )
+        await _timed(
+            out["sync recent, circles"],
+            pids,
+            [
+                call(u, "sync", {"conversation_id": c.id, "since_rev": max(0, c.rev_top - 20)})
+                for c, u in rounds(circles)
             ],
         )
         # each user's first call reads the tops of conversations the process has not read yet
