@@ -51,13 +51,16 @@ def rss_kb(pids: Iterable[int]) -> int:
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU seconds consumed so far by ``pids`` (threads included)."""
+    """User + system CPU seconds consumed so far by ``pids`` (threads included) and by their
+    children that have exited and been reaped. A short-lived child (PostgreSQL's autovacuum
+    workers, say) is then counted between two readings even when it was not alive at either:
+    its time moves to its parent's ``cutime``/``cstime`` when the parent reaps it."""
     ticks = 0
     for pid in pids:
         st = _read_stat(pid)
         if st is not None:
-            # fields 14 and 15 of /proc/pid/stat (utime, stime); st starts at field 3
-            ticks += int(st[11]) + int(st[12])
+            # fields 14-17 of /proc/pid/stat (utime, stime, cutime, cstime); st starts at field 3
+            ticks += int(st[11]) + int(st[12]) + int(st[13]) + int(st[14])
     return ticks / CLK_TCK
 
 
