@@ -183,11 +183,20 @@ async def measure(
             pids,
             [call(u, "history", {"conversation_id": c.id, "limit": 50}) for c, u in pairs],
         )
-        await _timed(
-            out["history newest"],
-            pids,
-            [call(u, "history", {"conversation_id": c.id, "limit": 50}) for c, u in rounds(pairs)],
-        )
+
+        def newest(sample: list[tuple[Conv, int]]) -> list[Callable[[], Awaitable[Any]]]:
+            return [
+                call(u, "history", {"conversation_id": c.id, "limit": 50})
+                for c, u in rounds(sample)
+            ]
+
+        def recent(sample: list[tuple[Conv, int]]) -> list[Callable[[], Awaitable[Any]]]:
+            return [
+                call(u, "sync", {"conversation_id": c.id, "since_rev": max(0, c.rev_top - 20)})
+                for c, u in rounds(sample)
+            ]
+
+        await _timed(out["history newest"], pids, newest(pairs))
         deep = [(c, u) for c, u in pairs if c.seq_top >= 150]
         await _timed(
             out["history deep"],
@@ -205,35 +214,14 @@ async def measure(
                 for c, u in rounds(deep)
             ],
         )
-        await _timed(
-            out["sync recent"],
-            pids,
-            [
-                call(u, "sync", {"conversation_id": c.id, "since_rev": max(0, c.rev_top - 20)})
-                for c, u in rounds(pairs)
-            ],
-        )
+        await _timed(out["sync recent"], pids, recent(pairs))
         # The same two reads on the 20 largest circles only: their pages are full at every size
         # (the smallest of them holds about 70 messages at 10,000), so these rows compare calls
         # that return as many messages at each size; the sampled DMs hold a few messages at
         # 10,000 and full pages at 1,000,000.
         circles = [(c, u) for c, u in pairs if c.kind != "dm"]
-        await _timed(
-            out["history newest, circles"],
-            pids,
-            [
-                call(u, "history", {"conversation_id": c.id, "limit": 50})
-                for c, u in rounds(circles)
-            ],
-        )
-        await _timed(
-            out["sync recent, circles"],
-            pids,
-            [
-                call(u, "sync", {"conversation_id": c.id, "since_rev": max(0, c.rev_top - 20)})
-                for c, u in rounds(circles)
-            ],
-        )
+        await _timed(out["history newest, circles"], pids, newest(circles))
+        await _timed(out["sync recent, circles"], pids, recent(circles))
         # each user's first call reads the tops of conversations the process has not read yet
         users = measure_set(world)
         await _timed(
