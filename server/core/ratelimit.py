@@ -5,6 +5,7 @@ this process's own counts as the fallback while Redis is unreachable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from server.core.errors import RateLimited
-from server.core.metrics import RATE_LIMITED
+from server.core.metrics import RATE_LIMITED, REDIS_SECONDS, labelled
 
 log = logging.getLogger(__name__)
 
@@ -92,22 +93,85 @@ def _refuse(wait_ms: float) -> None:
 
 
 class _Shared:
-    """Runs a script on Redis, or says to decide locally (no Redis, or it failed lately)."""
+    """Runs a script on Redis, or says to decide locally (no Redis, or it failed lately).
+
+    The decisions asked for in one turn of the event loop go to Redis together, as one pipeline
+    of ``EVALSHA``s in the order they were asked (a lone one as a plain call): each is still one
+    atomic script, but a busy process pays one round trip, and redis-py's per-call work once,
+    for all of them (measured: 58 µs of this process's CPU per decision alone, 18 µs in eights;
+    docs/performance.md, "The send budget asked of Redis in batches")."""
 
     def __init__(self, redis: Redis | None, script: str, what: str) -> None:
+        self._redis = redis
         self._script = redis.register_script(script) if redis is not None else None
         self._what = what
         self._paused_until = 0.0
+        self._asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self, key: str, *args: int) -> int | None:
         if self._script is None or time.monotonic() < self._paused_until:
             return None
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[int | None] = loop.create_future()
+        self._asked.append((key, args, answer))
+        if len(self._asked) == 1:
+            loop.call_soon(self._send_asked)
+        return await answer
+
+    def _send_asked(self) -> None:
+        asked, self._asked = self._asked, []
+        task = asyncio.get_running_loop().create_task(self._send(asked))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(
+        self, asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]]
+    ) -> None:
+        assert self._script is not None and self._redis is not None
+        answers: list[int | None]
         try:
-            return int(await self._script(keys=[key], args=list(args)))
+            if len(asked) == 1:
+                key, args, _ = asked[0]
+                answers = [int(await self._script(keys=[key], args=list(args)))]
+            else:
+                answers = await self._pipelined(asked)
         except RedisError:
             log.warning("%s: Redis unavailable, deciding locally for a while", self._what)
             self._paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
-            return None
+            answers = [None] * len(asked)
+        for (_, _, answer), value in zip(asked, answers, strict=True):
+            if not answer.done():  # its asker may have been cancelled meanwhile
+                answer.set_result(value)
+
+    async def _pipelined(
+        self, asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]]
+    ) -> list[int | None]:
+        assert self._script is not None and self._redis is not None
+        results = await self._evalsha([(key, args) for key, args, _ in asked])
+        missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if missing:  # not loaded yet (first use, Redis restarted, scripts flushed): load, again
+            await self._redis.script_load(self._script.script)
+            again = await self._evalsha([(asked[i][0], asked[i][1]) for i in missing])
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
+        answers: list[int | None] = []
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+            answers.append(int(result))
+        return answers
+
+    async def _evalsha(self, calls: list[tuple[str, tuple[int, ...]]]) -> list[Any]:
+        assert self._script is not None and self._redis is not None
+        started = time.perf_counter()
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for key, args in calls:
+                pipe.evalsha(self._script.sha, 1, key, *args)
+            return list(await pipe.execute(raise_on_error=False))
+        finally:
+            labelled(REDIS_SECONDS, "pipeline").observe(time.perf_counter() - started)
 
 
 def _trim(local: dict[str, Any], expired: Any) -> None:
