@@ -307,6 +307,9 @@ async def in_process_server(
         rate_limit_auth_per_minute=1_000_000,
         rate_limit_scale=1000,  # as FAST_LIMITS: the probes are one user's thousands of calls
         presence_grace_seconds=0.5,
+        # No join/leave system messages, as in conftest's FAST_LIMITS: one posted a window after
+        # a test's join would land in the middle of whatever the test counts when it runs slowly
+        member_notice_seconds=0,
     )
     recorder = CommandRecorder()
     app = create_app(settings, mongo_listeners=[recorder])
