@@ -19,6 +19,8 @@ from server.core.errors import RateLimited
 from server.core.metrics import RATE_LIMITED, REDIS_SECONDS, labelled
 
 log = logging.getLogger(__name__)
+# a decision waiting for Redis: its key, its script's arguments, and where its answer goes
+Asked = tuple[str, tuple[int, ...], asyncio.Future[int | None]]
 
 # A Redis that failed is not asked again for this long: meanwhile every request is decided
 # locally at once, instead of each waiting for its own connection error or timeout.
@@ -106,7 +108,7 @@ class _Shared:
         self._script = redis.register_script(script) if redis is not None else None
         self._what = what
         self._paused_until = 0.0
-        self._asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]] = []
+        self._asked: list[Asked] = []
         self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self, key: str, *args: int) -> int | None:
@@ -125,9 +127,7 @@ class _Shared:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(
-        self, asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]]
-    ) -> None:
+    async def _send(self, asked: list[Asked]) -> None:
         assert self._script is not None and self._redis is not None
         answers: list[int | None]
         try:
@@ -144,9 +144,7 @@ class _Shared:
             if not answer.done():  # its asker may have been cancelled meanwhile
                 answer.set_result(value)
 
-    async def _pipelined(
-        self, asked: list[tuple[str, tuple[int, ...], asyncio.Future[int | None]]]
-    ) -> list[int | None]:
+    async def _pipelined(self, asked: list[Asked]) -> list[int | None]:
         assert self._script is not None and self._redis is not None
         results = await self._evalsha([(key, args) for key, args, _ in asked])
         missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
