@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from tests.support.activities import post_activity
+from tests.support.activities import post_activity, sign_up
 from tests.support.client import Api
-from tests.support.discovery import discover, listing, slug
+from tests.support.discovery import discover, eventually, listing, slug
 from tests.support.pgstats import PUBLISHED_WITHIN, counted
 from tests.test_reports_activity import align
 from tests.test_sweep_cost import env, rows_read, server
@@ -115,3 +115,44 @@ async def test_a_list_of_followed_circles_reads_their_months_not_their_marks(
     assert len(page["items"]) == 3
     marks = after["discovery_marks"].scans - before["discovery_marks"].scans
     assert marks == 0, f"{marks} reads of marks"
+
+
+async def test_a_second_users_cold_discover_reads_no_circle_or_name_the_first_one_read(
+    make_user: Callable[..., Awaitable[Api]], env: dict[str, str], stack: Any, clock: Any
+) -> None:
+    """Circles (names, categories, tags) and people's display names are kept a while by the
+    process: the first "discover" of a second member of the same circles, with the same
+    friends going, reads none of them again (each was a lookup by id of its own, and each
+    section read the names of who is going again)."""
+    org, bob, carol = await make_user("org"), await make_user("bob"), await make_user("carol")
+    friends = [await make_user(n, display_name=n.title()) for n in ("dan", "eli", "fay")]
+    circles = [await org.create_circle(f"Shared {n}") for n in range(3)]
+    mine: list[str] = []
+    for c in circles:
+        for who in (bob, carol, *friends):
+            await who.join(c["id"])
+        act = await post_activity(org, c, clock.now(), starts_in=timedelta(days=2), capacity=9)
+        mine.append(act["id"])
+        for friend in friends:
+            await sign_up(friend, act["id"])
+
+    def going(sections: dict[str, Any]) -> list[list[str]]:
+        """Whom the user knows going, on this test's activities in "this week" (the module's
+        other tests share the database, and their activities may come first)."""
+        return [sorted(i["known_going"]) for i in sections["this_week"] if i["id"] in mine]
+
+    async def all_going() -> bool:  # cards are written after each sign-up's commit
+        return going(await discover(bob)) == [["Dan", "Eli", "Fay"]] * 3
+
+    assert await eventually(all_going)
+    db = env["MONGODB_DB"]
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    before = counted(stack.postgres_url, db)
+    second = await discover(carol)  # carol's first: whom she knows is read, not kept yet
+    await asyncio.sleep(PUBLISHED_WITHIN)
+    after = counted(stack.postgres_url, db)
+    assert going(second) == [["Dan", "Eli", "Fay"]] * 3
+    scans = {t: after[t].scans - before[t].scans for t in ("circles", "users", "memberships")}
+    assert scans["memberships"] >= 1, scans  # her own reads did happen
+    assert scans["circles"] == 0, scans
+    assert scans["users"] <= 1, scans  # her session's user only

@@ -19,6 +19,7 @@ from server.accounts.service import AccountService
 from server.activities.service import ActivityService
 from server.core import clock
 from server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from server.core.recent import Recent
 from server.core.shared import shared_read
 from server.discovery import keys, notices, recommend
 from server.discovery.models import Card, Item, Reason
@@ -42,6 +43,11 @@ USER_SECONDS = 600.0
 USERS = "discovery_users"  # what a ``forget`` announcement names (key: user ids, one per line)
 CIRCLES = "discovery_circles"  # (key: circle ids whose members changed, one per line)
 Announce = Callable[[str, str], Awaitable[None]]
+# Circles (name, category, tags: tastes and reasons) and people (display names: who you know is
+# going) as read by id, kept this long in each process: the first "discover" of many users
+# shares most of them. Visibility never changes, so no permission rests on a kept copy; a
+# renamed circle or person shows within this time.
+META_SECONDS = 60.0
 MAX_KNOWN_CIRCLES = 20  # circles whose members count as "people you know"
 SECTION_SIZE = 10
 KNOWN_SHOWN = 3
@@ -67,6 +73,8 @@ class DiscoveryService:
         self._profile_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
         self._people_reads: dict[str, asyncio.Future[recommend.Profile]] = {}
         self._visibility: dict[str, str] = {}  # circle id -> visibility (it never changes)
+        self._circles: Recent[Circle] = Recent(META_SECONDS)
+        self._names: Recent[User] = Recent(META_SECONDS)
         # when a user's or a circle's members last changed (monotonic), for a read that raced
         # the change (it is not kept); and the users whose kept reads a circle's members shaped
         self._changed_at: dict[str, float] = {}
@@ -128,7 +136,7 @@ class DiscoveryService:
         if missing:
             if len(self._visibility) > 100_000:
                 self._visibility.clear()
-            for cid, c in (await self._follows.circles(missing)).items():
+            for cid, c in (await self._circles.get(missing, self._follows.circles)).items():
                 self._visibility[cid] = c.visibility
         return {c for c in circle_ids if self._visibility.get(c) == "public"}
 
@@ -167,7 +175,7 @@ class DiscoveryService:
             if f is not None and f.near is not None and c.lat is not None and c.lng is not None:
                 item.distance_km = keys.distance_km(*f.near, c.lat, c.lng)
             items.append(item)
-        names = await self._accounts.get_users(sorted(wanted)) if wanted else {}
+        names = await self._names.get(sorted(wanted), self._accounts.get_users) if wanted else {}
         for item in items:
             item.known_going = [names[u].display_name for u in item.known_going if u in names]
         return items
@@ -272,7 +280,7 @@ class DiscoveryService:
         roles = await self._follows.memberships_of(user.id)
         shown = list(roles)[:MAX_KNOWN_CIRCLES]
         circles, members = await asyncio.gather(
-            self._follows.circles(list(roles)),
+            self._circles.get(roles, self._follows.circles),
             asyncio.gather(*(self._follows.member_ids(cid) for cid in shown)),
         )
         for cid in roles:
@@ -308,7 +316,7 @@ class DiscoveryService:
 
         async def followed_circles() -> tuple[list[str], dict[str, Circle]]:
             ids = await self._follows.followed_ids(user.id)
-            return ids, await self._follows.circles(ids)
+            return ids, await self._circles.get(ids, self._follows.circles)
 
         # independent reads, at once (one after the other they made a cold "discover" slow)
         people, mine, (followed_ids, circles), signups = await asyncio.gather(
