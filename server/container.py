@@ -309,10 +309,14 @@ class Container:
 def build(
     settings: Settings, mongodb_url: str, mongo_listeners: list[Any] | None = None
 ) -> Container:
+    # Database command latency (core/metrics.py) only while /metrics can be read: with any
+    # command listener PyMongo builds and publishes two events per command: 1.4% of a busy
+    # chat process's profile samples (docs/performance.md, "Two small costs off every send").
+    timer = [CommandTimer()] if settings.metrics_served else []
     mongo = make_client(
         mongodb_url,
         settings.db_timeout_ms,
-        [*(mongo_listeners or []), CommandTimer()],  # command latency (core/metrics.py)
+        [*(mongo_listeners or []), *timer],
         settings.db_pool_size,
     )
     db = mongo[settings.mongodb_db]

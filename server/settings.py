@@ -160,5 +160,12 @@ class Settings(BaseSettings):
         return sorted(origins)
 
     @property
+    def metrics_served(self) -> bool:
+        """Whether ``/metrics`` answers anyone: METRICS_ENABLED if set, else whether a token is."""
+        return (
+            self.metrics_enabled if self.metrics_enabled is not None else bool(self.metrics_token)
+        )
+
+    @property
     def embedded_db(self) -> bool:
         return not self.mongodb_url

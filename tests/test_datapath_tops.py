@@ -210,3 +210,25 @@ async def test_sync_reads_claims_only_for_revs_no_message_explains(db: Db) -> No
     before = db.lookups.finds
     assert await repo.claims_between(conv, 281, 300, explained=set(range(281, 301))) == {}
     assert db.lookups.finds == before
+
+
+async def test_hints_noted_during_a_busy_second_share_few_writes(db: Db) -> None:
+    """A busy process notes a top with every batch of claims; the hints go to Redis in one
+    ``HSET`` per quarter second (tops.FLUSH_SECONDS), not one per note, and the last value of
+    each conversation is what is stored once drained."""
+    writes: list[dict[str, int]] = []
+
+    class Counted(SharedTops):
+        async def publish(self, tops: dict[str, int]) -> None:
+            writes.append(dict(tops))
+            await super().publish(tops)
+
+    hints = Counted(db.redis, db.namespace)
+    convs = [new_id() for _ in range(4)]
+    for rev in range(1, 41):  # 40 batches over about 0.2 s, each after the last write ended
+        hints.note(convs[rev % 4], rev)
+        await asyncio.sleep(0.005)
+    await hints.drain()
+    assert 1 <= len(writes) <= 3, writes
+    stored = await db.redis.hmget(f"tops:{db.namespace}", convs)
+    assert [int(v) for v in stored] == [40, 37, 38, 39]

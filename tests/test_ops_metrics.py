@@ -143,3 +143,31 @@ async def test_counts_match_the_traffic_sent(dedicated):
         assert time.monotonic() < deadline, "the closed socket is still counted"
         await asyncio.sleep(0.2)
     await sa.close()
+
+
+@pytest.mark.parametrize(
+    ("served", "settings"),
+    [
+        (False, {}),
+        (True, {"metrics_token": TOKEN}),
+        (True, {"metrics_enabled": True}),
+        (False, {"metrics_token": TOKEN, "metrics_enabled": False}),
+    ],
+)
+async def test_database_commands_are_timed_only_while_metrics_are_served(
+    served: bool, settings: dict[str, Any]
+) -> None:
+    """A command listener makes PyMongo build and publish two events per command: a process
+    whose /metrics nobody can read does not pay for it (docs/performance.md)."""
+    from server import container as wiring
+    from server.core.metrics import CommandTimer
+    from server.settings import Settings
+
+    c = wiring.build(Settings(**settings), "mongodb://127.0.0.1:9/unused")
+    try:
+        timers = [x for x in c.mongo.options.event_listeners if isinstance(x, CommandTimer)]
+        assert len(timers) == (1 if served else 0)
+    finally:
+        await c.mongo.close()
+        if c.redis is not None:
+            await c.redis.aclose()

@@ -100,7 +100,7 @@ def metrics_route(settings: Settings) -> Route:
     clients only: behind a reverse proxy on the same machine every client looks like loopback,
     which is why a token, not the address, is the default protection."""
     token = settings.metrics_token
-    enabled = settings.metrics_enabled if settings.metrics_enabled is not None else bool(token)
+    enabled = settings.metrics_served
 
     async def endpoint(request: Request) -> Response:
         if not enabled:
