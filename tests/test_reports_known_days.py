@@ -101,3 +101,36 @@ async def test_another_writer_or_a_full_sweep_makes_it_read_the_days_again(
     await say(so, conv, "four")
     assert await _sweep(keeper, in_process)
     assert (await _day(keeper, cid))[0] == 4
+
+
+async def test_a_circles_first_sweep_reads_back_none_of_the_facts_it_wrote(
+    in_process: InProcess, rollup_keeper: Any, in_process_people: People
+) -> None:
+    """A circle no sweep has written yet: its first sweep inserts the facts of its chat and
+    computes the days from them and the sign-ups, without reading the day back (it read every
+    fact it had just inserted); the days equal a rebuild's."""
+    keeper, people = rollup_keeper, in_process_people
+    await keeper.sweep()  # the keeper's next sweep is not a full one
+    owner, member = await people.user("fresh"), await people.user("fresh")
+    so, sm = await people.sock(owner), await people.sock(member)
+    circle = await circle_with(owner, member)
+    cid, conv = circle["id"], circle["conversation_id"]
+    sent = [await say(so if i % 2 else sm, conv, f"before any sweep {i}?") for i in range(30)]
+    await so.ok("message:delete", {"message_id": sent[3]["id"]})
+    await sm.ok("reaction:add", {"message_id": sent[0]["id"], "emoji": "🎉"})
+    # a sign-up recorded by another process's activity watcher before the first sweep
+    other = await people.user("signer")
+    await keeper._repo.add_facts([signup_fact(cid, "act-y", other.user["id"], clock.now())])
+    assert (await keeper._repo.state(cid)).through is None  # no sweep has written it
+
+    reads = await _sweep(keeper, in_process)
+    # at most the day after today is read (compute_day looks at it): it holds no fact written
+    today = day_of(clock.now())
+    assert [r["filter"]["day"] for r in reads if r["filter"]["day"] <= today] == []
+    swept = await _day(keeper, cid)
+    assert swept[:2] == (29, 1)
+    assert other.user["id"] in swept[5]  # active through the sign-up
+    assert member.user["id"] in swept[5]  # and through the reaction
+
+    assert await keeper.rebuild(cid)
+    assert await _day(keeper, cid) == swept

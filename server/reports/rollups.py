@@ -274,6 +274,14 @@ class RollupKeeper:
         known = self._known.pop(c.id, None)
         if known is not None and (full or first or known.mark != st.mark):
             known = None  # another writer was here, or a full sweep: the database's facts
+        # A circle no sweep has written yet holds no facts but those this sweep writes and the
+        # sign-ups (read afresh below): its days are computed from them, not read back. The
+        # first sweep of a busy chat read back every fact it had just inserted (the chat
+        # benchmark's step: 12,488 rows). Should some be stored already (an interrupted sweep
+        # of another process), ``written`` is None and the days are read as before.
+        fresh = first and not full
+        if fresh:
+            known = _Known(st.mark or "", {})
         rev, changed, written = await self._read_chat(c, st.rev, pages, pace)
         days |= changed
         joined_or_left: set[str] = set()
@@ -286,6 +294,8 @@ class RollupKeeper:
         given: dict[str, list[Fact]] = {}
         if days and known is not None and written is not None:
             for f in written:
+                if fresh:
+                    known.days.setdefault(f.day, {})
                 if f.day in known.days:
                     known.days[f.day][f.id] = f
             for day, kept in known.days.items():
