@@ -276,9 +276,10 @@ class RollupKeeper:
             known = None  # another writer was here, or a full sweep: the database's facts
         # A circle no sweep has written yet holds no facts but those this sweep writes and the
         # sign-ups (read afresh below): its days are computed from them, not read back. The
-        # first sweep of a busy chat read back every fact it had just inserted (the chat
-        # benchmark's step: 12,488 rows). Should some be stored already (an interrupted sweep
-        # of another process), ``written`` is None and the days are read as before.
+        # first sweep of a busy chat read every fact it had just inserted back into this
+        # process (about 12,500 in the chat benchmark's step). Should some be stored already
+        # (an interrupted sweep of another process), ``written`` is None and the days are
+        # read as before.
         fresh = first and not full
         if fresh:
             known = _Known(st.mark or "", {})
