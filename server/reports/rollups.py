@@ -359,7 +359,7 @@ class RollupKeeper:
             # a message changed twice in the piece is written once, as it was last
             last = {s.message_id: s for s in said}.values()
             facts = [f for f in (said_fact(c.id, s) for s in last) if f is not None]
-            await self._repo.put_facts(facts)
+            await self._repo.put_messages(facts)
             reacted: list[Fact] = []
             for s in last:
                 if s.reacted:

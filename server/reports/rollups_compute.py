@@ -45,6 +45,7 @@ class Fact:
     deleted: bool = False  # msg
     question: bool = False  # msg
     founder: bool = False  # join: the circle's owner (never a newcomer)
+    rev: int = 0  # msg: the chat's rev of the change it reflects (the highest wins)
 
     @property
     def day(self) -> str:

@@ -69,6 +69,7 @@ def said_fact(circle_id: str, s: Said) -> Fact | None:
         seq=s.seq,
         deleted=s.deleted,
         question=s.question,
+        rev=s.rev,
     )
 
 
