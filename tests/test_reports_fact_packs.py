@@ -19,13 +19,9 @@ from server.core import clock
 from server.reports import rollups
 from server.reports.rollups_compute import day_of
 from tests.support.chat import circle_with, say
+from tests.support.rollups import pair_in_new_circle
+from tests.support.rollups import today as _day
 from tests.support.security_infra import InProcess, People
-
-
-async def _day(keeper: Any, circle_id: str) -> tuple[Any, ...]:
-    d = await keeper._repo.day(circle_id, day_of(clock.now()))
-    assert d is not None
-    return (d.messages, d.deleted, d.prompts, list(d.waits), sorted(d.posters), sorted(d.active))
 
 
 async def _sweep(keeper: Any) -> None:
@@ -40,12 +36,9 @@ async def _documents(keeper: Any, circle_id: str) -> list[dict[str, Any]]:
 async def test_a_sweep_of_a_busy_chat_stores_its_message_facts_in_a_few_documents(
     in_process: InProcess, rollup_keeper: Any, in_process_people: People
 ) -> None:
-    keeper, people = rollup_keeper, in_process_people
-    await keeper.sweep()  # the keeper's next sweep is not a full one
-    owner, member = await people.user("packed"), await people.user("packed")
-    so, sm = await people.sock(owner), await people.sock(member)
-    circle = await circle_with(owner, member)
-    cid, conv = circle["id"], circle["conversation_id"]
+    keeper = rollup_keeper
+    pair = await pair_in_new_circle(keeper, in_process_people, "packed")
+    so, sm, cid, conv = pair.so, pair.sm, pair.circle_id, pair.conversation_id
     sent = 3 * rollups.SYNC_LIMIT + 11
     for i in range(sent):
         await say(so if i % 3 else sm, conv, f"busy {i}?" if i % 5 == 0 else f"busy {i}")
@@ -69,12 +62,10 @@ async def test_a_message_changed_after_it_was_packed_counts_as_it_is_now(
 ) -> None:
     """Deleted after its fact was packed: the later pack wins, whether the day is taken from
     the sweep's memory or read from the database, and a user's facts say the same."""
-    keeper, people = rollup_keeper, in_process_people
-    await keeper.sweep()
-    owner, member = await people.user("changed"), await people.user("changed")
-    so, sm = await people.sock(owner), await people.sock(member)
-    circle = await circle_with(owner, member)
-    cid, conv = circle["id"], circle["conversation_id"]
+    keeper = rollup_keeper
+    pair = await pair_in_new_circle(keeper, in_process_people, "changed")
+    so, sm, cid, conv = pair.so, pair.sm, pair.circle_id, pair.conversation_id
+    member = pair.member
     sent = [await say(sm, conv, f"said {i}") for i in range(12)]
     await _sweep(keeper)
     assert (await _day(keeper, cid))[:2] == (12, 0)

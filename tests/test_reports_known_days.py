@@ -18,6 +18,8 @@ from server.core import clock
 from server.reports.rollups import signup_fact
 from server.reports.rollups_compute import day_of
 from tests.support.chat import circle_with, say
+from tests.support.rollups import pair_in_new_circle
+from tests.support.rollups import today as _day
 from tests.support.security_infra import InProcess, People
 
 
@@ -31,12 +33,6 @@ def _day_reads(in_process: InProcess, since: int) -> list[dict[str, Any]]:
         and "day" in cmd.get("filter", {})
         and "kind" not in cmd["filter"]
     ]
-
-
-async def _day(keeper: Any, circle_id: str) -> tuple[Any, ...]:
-    d = await keeper._repo.day(circle_id, day_of(clock.now()))
-    assert d is not None
-    return (d.messages, d.deleted, d.prompts, list(d.waits), sorted(d.posters), sorted(d.active))
 
 
 async def _sweep(keeper: Any, in_process: InProcess) -> list[dict[str, Any]]:
@@ -110,11 +106,9 @@ async def test_a_circles_first_sweep_reads_back_none_of_the_facts_it_wrote(
     computes the days from them and the sign-ups, without reading the day back (it read every
     fact it had just inserted); the days equal a rebuild's."""
     keeper, people = rollup_keeper, in_process_people
-    await keeper.sweep()  # the keeper's next sweep is not a full one
-    owner, member = await people.user("fresh"), await people.user("fresh")
-    so, sm = await people.sock(owner), await people.sock(member)
-    circle = await circle_with(owner, member)
-    cid, conv = circle["id"], circle["conversation_id"]
+    pair = await pair_in_new_circle(keeper, people, "fresh")
+    so, sm, member = pair.so, pair.sm, pair.member
+    cid, conv = pair.circle_id, pair.conversation_id
     sent = [await say(so if i % 2 else sm, conv, f"before any sweep {i}?") for i in range(30)]
     await so.ok("message:delete", {"message_id": sent[3]["id"]})
     await sm.ok("reaction:add", {"message_id": sent[0]["id"], "emoji": "🎉"})
