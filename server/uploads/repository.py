@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from gridfs import AsyncGridFSBucket
-from gridfs.errors import NoFile
+from gridfs.errors import CorruptGridFile, NoFile
 
 from server.core.mongo import Db, Index, retry_busy
 from server.uploads.models import Upload
@@ -99,16 +99,32 @@ class UploadRepository:
         return _upload(d) if d else None
 
     async def open_chunks(self, file_id: str) -> AsyncIterator[bytes] | None:
-        """The stored bytes, chunk by chunk, or None if there are none."""
+        """The stored bytes, chunk by chunk, or None if there are none. The first chunk is read
+        before answering: a file being deleted (GridFS removes its record, then its chunks)
+        may still have its record when it is opened, and its chunks gone when they are read.
+        Found missing then, it is answered like a file not found; read once the response had
+        begun, it broke the response after its headers (a 200 and a Content-Length, then the
+        connection closed). A file of one chunk (255 KiB) is then read whole before the
+        answer; one of several may still be cut short by a deletion under way."""
         try:
             out = await self._bucket.open_download_stream(file_id)
         except NoFile:
             return None
+        try:
+            first = await out.readchunk()
+        except CorruptGridFile:
+            await out.close()
+            return None
+        except BaseException:
+            await out.close()
+            raise
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
-                while chunk := await out.readchunk():
+                chunk = first
+                while chunk:
                     yield chunk
+                    chunk = await out.readchunk()
             finally:
                 await out.close()
 
