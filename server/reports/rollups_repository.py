@@ -25,8 +25,8 @@ INDEXES = {
         # the sign-ups (tests/test_reports_signups_index.py).
         Index([("circle_id", 1), ("day", 1), ("kind", 1)], "circle_day_kind", equality=3),
         Index([("circle_id", 1), ("user_id", 1)], "circle_user", equality=2),
-        # a user's message facts, kept in packs (``put_messages``)
-        Index([("circle_id", 1), ("users", 1)], "circle_users", equality=2),
+        # a user's message facts, kept in packs (``put_messages``): a pack holding any of theirs
+        Index([("circle_id", 1), ("senders", 1)], "circle_senders", equality=2),
     ],
     "rollup_days": [Index([("circle_id", 1), ("month", 1)], "circle_month", equality=2)],
     # read and written by ``_id`` only (declared so that ``_id`` gets its GIN mirror)
@@ -106,7 +106,6 @@ def _pack_doc(circle_id: str, day: str, facts: list[Fact]) -> dict[str, Any]:
         "circle_id": circle_id,
         "day": day,
         "kind": PACK,
-        "users": sorted({f.user_id for f in facts}),
         # one array per field, a fact per position (FerretDB v1 stores no arrays in arrays)
         "ids": [f.id.removeprefix("m:") for f in facts],
         "senders": [f.user_id for f in facts],
@@ -238,7 +237,7 @@ class RollupRepository:
         alone = [_fact(d) async for d in self._facts.find(query)]
         packed = [
             f
-            async for d in self._facts.find({"circle_id": circle_id, "users": user_id})
+            async for d in self._facts.find({"circle_id": circle_id, "senders": user_id})
             for f in _unpacked(d)
             if f.user_id == user_id
         ]
