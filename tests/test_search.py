@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -184,6 +185,40 @@ async def test_a_message_is_one_row_of_the_index_whatever_its_words(
     await until(room.bob, [m["id"]], q="eleven")
 
 
+async def test_a_copy_stored_alone_by_an_earlier_version_still_counts(
+    room: Room, dedicated: Dedicated
+) -> None:
+    """Copies stored one document per message (the form before packs) are read as packs of
+    one: an existing index needs no migration, and a later change still wins over them."""
+    from server.search.repository import Doc, _row
+
+    m = await say(room.sa, room.conv, "heirloom tomato")
+    await until(room.alice, [m["id"]], q="heirloom")
+    async with dedicated.database() as db:
+        await db["search_docs"].delete_many({"c": room.conv})
+        await until(room.alice, [], q="heirloom", conversation_id=room.conv)
+        await until(room.alice, [], q="heirloom")
+        old = Doc(
+            id=m["id"],
+            conversation_id=room.conv,
+            seq=m["seq"],
+            rev=m["rev"],
+            sender_id=m["sender_id"],
+            sender_name=m["sender_name"],
+            text=m["text"],
+            created_at=datetime.fromisoformat(m["created_at"].replace("Z", "+00:00")),
+            edited_at=None,
+            deleted=False,
+            terms=("heirloom", "tomato"),
+        )
+        await db["search_docs"].insert_one({"_id": m["id"], **_row(old)})
+    found = await search(room.bob, q="heirloom tomato", conversation_id=room.conv)
+    assert [(r["message_id"], r["text"]) for r in found["results"]] == [(m["id"], m["text"])]
+    await room.sa.ok("message:edit", {"message_id": m["id"], "text": "plain tomato"})
+    await until(room.bob, [], q="heirloom", conversation_id=room.conv)
+    await until(room.bob, [m["id"]], q="plain", conversation_id=room.conv)
+
+
 async def test_a_failed_index_write_loses_nothing_and_the_index_catches_up(
     room: Room, dedicated: Dedicated
 ) -> None:
@@ -242,7 +277,7 @@ async def test_indexing_is_batched_per_round_and_a_search_catches_up_first(
             return None if d is None else int(d["rev"])
 
         async def indexed(ids: list[str]) -> int:
-            return sum([await db["search_docs"].count_documents({"_id": i}) for i in ids])
+            return sum([await db["search_docs"].count_documents({"ids": i}) for i in ids])
 
         start = await mark()
         sent = [await say(sa, conv, f"batched word{i}") for i in range(8)]
@@ -270,4 +305,46 @@ async def test_indexing_is_batched_per_round_and_a_search_catches_up_first(
         assert await found_ids(bob, q="durian") == [other["id"]]
         outsider = await eve.get("/api/search", params={"q": "durian", "conversation_id": conv})
         assert outsider.status_code == 404
+    await people.aclose()
+
+
+async def test_a_round_packs_a_conversations_copies_into_one_document(
+    slow_rounds: Dedicated,
+) -> None:
+    """The index stores the copies a round makes of a conversation in one document (a pack),
+    not one document per message: 30 messages were 30 documents, each an insert's share of the
+    database's work on its own. An edit and a deletion are later copies at a higher rev, in
+    packs of their own, and the highest rev is what a search goes by."""
+    people = People(slow_rounds.url)
+    alice, bob = [await people.user(n) for n in ("alice", "bob")]
+    circle = await alice.create_circle("Packers", visibility="private")
+    invite = (await alice.post(f"/api/circles/{circle['id']}/invites")).json()["invite"]
+    await bob.join(circle["id"], invite)
+    conv = circle["conversation_id"]
+    sa = await people.sock(alice)
+    await asyncio.sleep(3.5)  # any round the set-up started is over
+    sent = [await say(sa, conv, f"packed word{i} common") for i in range(30)]
+    newest_first = [m["id"] for m in reversed(sent)]
+    async with slow_rounds.database() as db:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        top = max(m["rev"] for m in sent)
+        while ((await db["search_marks"].find_one({"_id": conv})) or {}).get("rev", 0) < top:
+            assert loop.time() < deadline  # the round has indexed them all
+            await asyncio.sleep(0.05)
+        docs = await db["search_docs"].count_documents({"c": conv})
+        assert docs <= 2, f"{docs} documents for 30 messages"
+        await until(alice, newest_first[:20], q="common")
+        await sa.ok("message:edit", {"message_id": sent[7]["id"], "text": "rewritten"})
+        await sa.ok("message:delete", {"message_id": sent[8]["id"]})
+        await until(bob, [], q="word7", conversation_id=conv)
+        await until(bob, [sent[7]["id"]], q="rewritten")
+        await until(bob, [], q="word8")
+        rest = [i for i in newest_first if i not in (sent[7]["id"], sent[8]["id"])]
+        page = await search(alice, q="common", conversation_id=conv)
+        assert [r["message_id"] for r in page["results"]] == rest[:20]
+        more = await search(alice, q="common", conversation_id=conv, cursor=page["next_cursor"])
+        assert [r["message_id"] for r in more["results"]] == rest[20:]
+        assert more["next_cursor"] is None
+        assert await db["search_docs"].count_documents({"c": conv}) <= docs + 2
     await people.aclose()

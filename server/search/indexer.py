@@ -4,8 +4,8 @@
 commit, and the sender's ack must not wait for the index). One task per process drains the
 queue in rounds at most every ``delay`` seconds (SEARCH_INDEX_DELAY_SECONDS), so that a busy
 conversation's messages are indexed together: per conversation and round one mark read, one
-insert per ``CHUNK`` copies, each holding its terms (a new message needs no read: its copy
-cannot be there yet, and if it is, the insert says so and the revs are compared) and one mark
+insert of one pack per ``CHUNK`` copies, each copy holding its terms (nothing is read first: a
+change's copy goes in a later pack at its higher rev, search/repository.py) and one mark
 update. A round paces itself (core/pace.py): between chunks and after each
 conversation it rests three times as long as that piece took, at most ``delay`` seconds in all
 per round, so a round's inserts are spread between sends instead of holding them up in a burst
@@ -282,40 +282,18 @@ class SearchIndexer:
         return mark
 
     async def index(self, docs: list[Doc], pace: Pace | None = None) -> None:
-        """Make the copies of these messages (one change each), with their terms, match them,
-        except where a newer change of a message is indexed already. A message never edited
-        nor deleted is indexed without reading anything (it was most likely never indexed):
-        its copy in one insert (with ``pace``, one per ``CHUNK`` copies, with a rest between
-        them); only if the copy was there already (a retry, another process, a newer change)
-        is it compared like a change."""
-        if not docs:
-            return
-        fresh = [d for d in docs if d.edited_at is None and not d.deleted]
-        changed = [d for d in docs if d.edited_at is not None or d.deleted]
-        step = CHUNK if pace is not None else max(1, len(fresh))
-        there: list[Doc] = []
-        for at in range(0, len(fresh), step):
+        """Add copies of these messages (one change each), with their terms, to the index
+        (search/repository.py): one insert of one pack per conversation, with ``pace`` one per
+        ``CHUNK`` copies and a rest between them. Nothing is read first: a copy of a change
+        indexed before (a retry, another process) is stored again at the same rev, and one of
+        an older change than is indexed already gives way to it when read (the highest rev)."""
+        step = CHUNK if pace is not None else max(1, len(docs))
+        for at in range(0, len(docs), step):
             if at and pace is not None:
                 await pace.rest()
             # the terms of a piece are made with it: splitting a round's 200 texts at once held
             # the event loop for about 10 ms in the chat benchmark, every send waiting behind it
-            piece = [with_terms(d) for d in fresh[at : at + step]]
-            found = await self._repo.add_docs(piece)
-            there += (d for d in piece if d.id in found)
-        await self._update(changed + there)
-
-    async def _update(self, docs: list[Doc]) -> None:
-        """Index changes of messages that may have a copy already: the copies read at once,
-        each replaced unless it is of the same or a newer change."""
-        if not docs:
-            return
-        before = await self._repo.docs([d.id for d in docs])
-        copies = [
-            with_terms(doc)
-            for doc in docs
-            if (prior := before.get(doc.id)) is None or prior.rev < doc.rev
-        ]
-        await asyncio.gather(*(self._repo.put_doc(d) for d in copies))
+            await self._repo.add_docs([with_terms(d) for d in docs[at : at + step]])
 
     async def stop(self) -> None:
         for task in list(self._retries):
