@@ -292,7 +292,6 @@ class Container:
             ("discovery", self.discovery_indexer.drain if self.discovery_indexer else None),
             ("circle notices", self.circles.notices.drain if self.circles.notices else None),
             ("messages", self.messages.drain),
-            ("publishes", self.sio.manager.flush),  # what the drained emits still publish
             ("gap filler", self.sio.manager.stop_filling),  # it reads the database
             ("database client", self.mongo.close),
             ("redis", self.redis.aclose if self.redis is not None else None),

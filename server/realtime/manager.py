@@ -39,8 +39,6 @@ Resolver = Callable[
 ]
 NAMESPACE = "/"
 Frames = dict[str, list[tuple[bytes, Any]]]  # per Engine.IO sid: its frames and their packets
-PUBLISH_BATCH = 64  # queued publishes sent to Redis in one round trip
-MAX_OUTBOX = 10_000  # queued publishes kept while Redis does not take them
 
 
 class _LocalFanout:
@@ -291,9 +289,6 @@ class LocalManager(_LocalFanout, socketio.AsyncManager):  # type: ignore[misc]
     async def emit_many(self, items: list[tuple[str, Any, str]]) -> None:
         self.deliver_many(items)
 
-    async def flush(self) -> None:
-        """Nothing is published: everything is delivered here."""
-
 
 class RedisManager(_LocalFanout, socketio.AsyncRedisManager):  # type: ignore[misc]
     """Several processes: python-socketio's Redis manager, with local fast delivery, control ops
@@ -306,19 +301,13 @@ class RedisManager(_LocalFanout, socketio.AsyncRedisManager):  # type: ignore[mi
     before. A ``callback`` publish names the process it is for, not its sender, and keeps its
     order (python-socketio handles those from any sender).
 
-    A publish does not wait for Redis: python-socketio's ``emit`` awaited it, and the message
-    writer emits each batch it stores before it acknowledges the batch and takes the next one,
-    so every batch waited a Redis round trip that only the other processes need (this process's
-    sockets are written before the publish). Publishes go out in the order they were made, by
-    one task, several in one round trip when they queue up (``PUBLISH_BATCH``). A publish that
-    fails is tried once more and then dropped with an error, as python-socketio did; another
-    process catches up a conversation's changes it missed from the database when a later one
-    arrives (ordering.py), as it did then. ``flush`` waits for what is queued (shutdown)."""
+    A publish is awaited, as python-socketio does: the message writer emits each batch before it
+    takes the next, so the next batch gathers during the round trip. Taken off that path (a
+    queue sent by a task of its own), batches were smaller and each costs the server and the
+    database about as much as several messages: at half saturation that cost more than the round
+    trip saved (docs/performance.md, "Redis publishes, search copies in packs")."""
 
-    connected: bool  # python-socketio's: whether its Redis client was made
     _own_prefix: bytes | None = None
-    _outbox: list[Any] | None = None
-    _publisher: asyncio.Task[None] | None = None
 
     def _own(self) -> bytes:
         if self._own_prefix is None:
@@ -333,45 +322,7 @@ class RedisManager(_LocalFanout, socketio.AsyncRedisManager):  # type: ignore[mi
             and data.get("method") != "callback"
         ):
             data = {"host_id": self.host_id, **data}
-        if self._outbox is None:
-            self._outbox = []
-        if len(self._outbox) >= MAX_OUTBOX:  # Redis has not taken any for a long while
-            log.error("Redis publishes queue up: dropping the oldest of %d", len(self._outbox))
-            del self._outbox[0]
-        self._outbox.append(data)
-        if self._publisher is None or self._publisher.done():
-            self._publisher = asyncio.get_running_loop().create_task(self._send_outbox())
-
-    async def _send_outbox(self) -> None:
-        while self._outbox:
-            items = self._outbox[:PUBLISH_BATCH]
-            del self._outbox[:PUBLISH_BATCH]
-            await self._publish_now([self.json.dumps(d) for d in items])
-
-    async def _publish_now(self, raws: list[str]) -> None:
-        for retries_left in (1, 0):
-            try:
-                if not self.connected:
-                    self._redis_connect()
-                if len(raws) == 1:
-                    await self.redis.publish(self.channel, raws[0])
-                else:
-                    pipe = self.redis.pipeline(transaction=False)
-                    for raw in raws:
-                        pipe.publish(self.channel, raw)
-                    await pipe.execute()
-                return
-            except Exception as exc:
-                self.connected = False
-                if retries_left:
-                    log.warning("publishing to Redis failed (%s): trying again", exc)
-                else:
-                    log.error("publishing to Redis failed (%s): %d publishes lost", exc, len(raws))
-
-    async def flush(self) -> None:
-        """Wait until every publish made so far has gone to Redis (or was given up)."""
-        while self._publisher is not None and not self._publisher.done():
-            await asyncio.wait([self._publisher])
+        await super()._publish(data)
 
     async def _listen(self) -> Any:
         own = self._own()
