@@ -10,7 +10,7 @@ of the highest rev. A copy stored alone by an earlier version (``_id`` the messa
 fields at the top) reads as a pack of one, so an existing index needs no migration.
 
 So a message costs the index a share of a document, not a document of its own
-(docs/performance.md, "Search copies in packs").
+(docs/performance.md, "Redis publishes, search copies in packs").
 
 Every read is an equality FerretDB v1 pushes down: packs by one of their terms and their
 conversation, ``(terms, c)`` (and ``s`` when a sender is asked for), or by a message id in
