@@ -248,6 +248,18 @@ async def test_a_failed_index_write_loses_nothing_and_the_index_catches_up(
     await until(room.alice, everything, q="alpha")
 
 
+async def quiet_circle(people: People, title: str) -> tuple[Api, Api, str, Sock]:
+    """Alice's private circle with Bob in it, her socket, and its conversation, once any search
+    round the set-up started (3 s, ``slow_rounds``) is over."""
+    alice, bob = [await people.user(n) for n in ("alice", "bob")]
+    circle = await alice.create_circle(title, visibility="private")
+    invite = (await alice.post(f"/api/circles/{circle['id']}/invites")).json()["invite"]
+    await bob.join(circle["id"], invite)
+    sa = await people.sock(alice)
+    await asyncio.sleep(3.5)
+    return alice, bob, circle["conversation_id"], sa
+
+
 @pytest.fixture(scope="module")
 def slow_rounds(stack: Any) -> Iterator[Dedicated]:
     d = start_dedicated(stack, SEARCH_INDEX_DELAY_SECONDS="3")
@@ -263,13 +275,8 @@ async def test_indexing_is_batched_per_round_and_a_search_catches_up_first(
     then all of them at once with one move of the conversation's mark. A search does not wait
     for the round: it catches its conversations up first, and shows outsiders nothing."""
     people = People(slow_rounds.url)
-    alice, bob, eve = [await people.user(n) for n in ("alice", "bob", "eve")]
-    circle = await alice.create_circle("Batchers", visibility="private")
-    invite = (await alice.post(f"/api/circles/{circle['id']}/invites")).json()["invite"]
-    await bob.join(circle["id"], invite)
-    conv = circle["conversation_id"]
-    sa = await people.sock(alice)
-    await asyncio.sleep(3.5)  # any round the set-up started is over
+    alice, bob, conv, sa = await quiet_circle(people, "Batchers")
+    eve = await people.user("eve")
     async with slow_rounds.database() as db:
 
         async def mark() -> int | None:
@@ -316,13 +323,7 @@ async def test_a_round_packs_a_conversations_copies_into_one_document(
     database's work on its own. An edit and a deletion are later copies at a higher rev, in
     packs of their own, and the highest rev is what a search goes by."""
     people = People(slow_rounds.url)
-    alice, bob = [await people.user(n) for n in ("alice", "bob")]
-    circle = await alice.create_circle("Packers", visibility="private")
-    invite = (await alice.post(f"/api/circles/{circle['id']}/invites")).json()["invite"]
-    await bob.join(circle["id"], invite)
-    conv = circle["conversation_id"]
-    sa = await people.sock(alice)
-    await asyncio.sleep(3.5)  # any round the set-up started is over
+    alice, bob, conv, sa = await quiet_circle(people, "Packers")
     sent = [await say(sa, conv, f"packed word{i} common") for i in range(30)]
     newest_first = [m["id"] for m in reversed(sent)]
     async with slow_rounds.database() as db:
