@@ -463,13 +463,15 @@ async def test_client_that_stops_reading_a_broadcast_is_dropped_while_others_kee
     try:
         # Large messages first: they fill the kernel's and the transport's buffers toward the
         # silent client, so what follows can only pile up in the server's own queue for it.
-        big = "\U0001f600" * 4000  # 4000 characters, ~48 KB once JSON-escaped on the wire
+        # 4000 characters, 16 KB on the wire (UTF-8: the server's JSON does not escape them):
+        # 360 of them, about 5.8 MB
+        big = "\U0001f600" * 4000
         sent = await asyncio.gather(
             *[
                 talkers[k % 8].ok(
                     "message:send", {"conversation_id": conv, "client_id": client_id(), "text": big}
                 )
-                for k in range(120)
+                for k in range(360)
             ]
         )
         # Then many small events, more than the server queues for one socket (~2000 packets).

@@ -17,7 +17,7 @@ from server.core.logs import FIELDS
 from server.core.ratelimit import Limits
 from server.core.schemas import parse
 from server.messages.service import MessageService
-from server.realtime import channels
+from server.realtime import channels, codec
 from server.realtime.backpressure import Engine
 from server.realtime.broadcaster import Broadcaster
 from server.realtime.events import Call, EventTable, Wire
@@ -33,9 +33,11 @@ class TextPacket(socketio.packet.Packet):  # type: ignore[misc]
     packet from a client closes its connection, below), but python-socketio walked every payload,
     each list and dict in it, on every emit and every ack to look for attachments: about 1% of
     the server's CPU in the chat benchmark, where a payload carries a whole message. Bytes in a
-    payload now fail to encode (``TypeError``) instead of going out as an attachment."""
+    payload now fail to encode (``TypeError``) instead of going out as an attachment. Its JSON is
+    ``codec``'s (orjson), which the Redis manager takes too."""
 
     uses_binary_events = False
+    json = codec
 
 
 class _Server(socketio.AsyncServer):  # type: ignore[misc]
