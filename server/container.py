@@ -261,6 +261,7 @@ class Container:
     routes: list[Route] = field(default_factory=list)
     events: EventTable = field(default_factory=dict)
     limits: Limits | None = None
+    backoff: Backoff | None = None  # login failures (accounts/throttle.py)
     uploads: UploadService | None = None
     search_indexer: SearchIndexer | None = None
     search_guard: IndexGuard | None = None
@@ -293,6 +294,8 @@ class Container:
             ("circle notices", self.circles.notices.drain if self.circles.notices else None),
             ("messages", self.messages.drain),
             ("gap filler", self.sio.manager.stop_filling),  # it reads the database
+            ("rate limits", self.limits.aclose if self.limits else None),
+            ("login backoff", self.backoff.aclose if self.backoff else None),
             ("database client", self.mongo.close),
             ("redis", self.redis.aclose if self.redis is not None else None),
         ]
@@ -528,8 +531,9 @@ def build(
     lifecycle = LifecycleService(
         LifecycleRepository(db), people, book, circles, accounts, TagRepository(db)
     )
+    throttle, backoff = _auth_throttle(settings, redis, limits)
     routes = [
-        *account_routes.routes(accounts, _auth_throttle(settings, redis, limits)),
+        *account_routes.routes(accounts, throttle),
         *room_routes.routes(circles, presence.online_many),
         *activity_routes.routes(activities, accounts.authenticate),
         *notification_routes.routes(notifications),
@@ -587,6 +591,7 @@ def build(
         routes=routes,
         events=events,
         limits=limits,
+        backoff=backoff,
         uploads=uploads,
         search_indexer=indexer,
         search_guard=guard,
@@ -597,11 +602,13 @@ def build(
     )
 
 
-def _auth_throttle(settings: Settings, redis: Redis | None, limits: Limits) -> AuthThrottle:
+def _auth_throttle(
+    settings: Settings, redis: Redis | None, limits: Limits
+) -> tuple[AuthThrottle, Backoff]:
     backoff = Backoff(
         redis,
         settings.mongodb_db,
         settings.login_failures_before_backoff,
         settings.login_backoff_max_seconds,
     )
-    return AuthThrottle(limits, backoff, settings.rate_limit_auth_per_minute)
+    return AuthThrottle(limits, backoff, settings.rate_limit_auth_per_minute), backoff

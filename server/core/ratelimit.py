@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from server.core.errors import RateLimited
 from server.core.metrics import RATE_LIMITED, REDIS_SECONDS, labelled
@@ -25,6 +26,7 @@ Asked = tuple[str, tuple[int, ...], asyncio.Future[int | None]]
 # A Redis that failed is not asked again for this long: meanwhile every request is decided
 # locally at once, instead of each waiting for its own connection error or timeout.
 REDIS_PAUSE_SECONDS = 2.0
+DEFAULT_TIMEOUT_SECONDS = 5.0  # a batch's longest wait for Redis, if the pool sets none
 LOCAL_KEYS_MAX = 100_000
 
 
@@ -98,10 +100,16 @@ class _Shared:
     """Runs a script on Redis, or says to decide locally (no Redis, or it failed lately).
 
     The decisions asked for in one turn of the event loop go to Redis together, as one pipeline
-    of ``EVALSHA``s in the order they were asked (a lone one as a plain call): each is still one
-    atomic script, but a busy process pays one round trip, and redis-py's per-call work once,
-    for all of them (measured: 58 µs of this process's CPU per decision alone, 18 µs in eights;
-    docs/performance.md, "The send budget asked of Redis in batches")."""
+    of ``EVALSHA``s in the order they were asked: each is still one atomic script, but a busy
+    process pays one round trip for all of them. They go over a connection of their own, one
+    batch at a time; what is asked while a batch is on its way goes together in the next.
+
+    Through the client's pool a lone decision cost this process 143 µs of CPU: the pool's lock
+    and bookkeeping, the retry wrapper and the write timeout (a task per command). On a
+    connection of its own, written without a timeout and read under one timer per batch, 58 µs
+    (docs/performance.md, "The budgets on a connection of their own"). A write cannot block for
+    long: nothing is written until the batch before has been read. The connection is closed by
+    ``aclose`` and opened again after any failure."""
 
     def __init__(self, redis: Redis | None, script: str, what: str) -> None:
         self._redis = redis
@@ -109,7 +117,11 @@ class _Shared:
         self._what = what
         self._paused_until = 0.0
         self._asked: list[Asked] = []
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sender: asyncio.Task[None] | None = None
+        self._conn: AbstractConnection | None = None
+        # the longest a batch may take, from the pool's settings (make_redis: 5 s)
+        kwargs = redis.connection_pool.connection_kwargs if redis is not None else {}
+        self._timeout = float(kwargs.get("socket_timeout") or DEFAULT_TIMEOUT_SECONDS)
 
     async def run(self, key: str, *args: int) -> int | None:
         if self._script is None or time.monotonic() < self._paused_until:
@@ -117,42 +129,56 @@ class _Shared:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[int | None] = loop.create_future()
         self._asked.append((key, args, answer))
-        if len(self._asked) == 1:
-            loop.call_soon(self._send_asked)
+        if self._sender is None:
+            # runs in the next turn of the loop, when this turn's decisions are all asked
+            self._sender = loop.create_task(self._send_all())
         return await answer
 
-    def _send_asked(self) -> None:
-        asked, self._asked = self._asked, []
-        task = asyncio.get_running_loop().create_task(self._send(asked))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, asked: list[Asked]) -> None:
-        assert self._script is not None and self._redis is not None
-        answers: list[int | None]
+    async def _send_all(self) -> None:
+        asked: list[Asked] = []
         try:
-            if len(asked) == 1:
-                key, args, _ = asked[0]
-                answers = [int(await self._script(keys=[key], args=list(args)))]
-            else:
-                answers = await self._pipelined(asked)
-        except RedisError:
-            log.warning("%s: Redis unavailable, deciding locally for a while", self._what)
-            self._paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
-            answers = [None] * len(asked)
-        for (_, _, answer), value in zip(asked, answers, strict=True):
-            if not answer.done():  # its asker may have been cancelled meanwhile
-                answer.set_result(value)
+            while self._asked:
+                asked, self._asked = self._asked, []
+                try:
+                    answers = await self._decide(asked)
+                except Exception as exc:
+                    log.warning(
+                        "%s: Redis unavailable, deciding locally for a while",
+                        self._what,
+                        exc_info=not isinstance(exc, RedisError | TimeoutError),
+                    )
+                    self._paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+                    answers = [None] * len(asked)
+                for (_, _, answer), value in zip(asked, answers, strict=True):
+                    if not answer.done():  # its asker may have been cancelled meanwhile
+                        answer.set_result(value)
+        finally:
+            self._sender = None
+            # cancelled (the process is stopping): whoever still waits decides locally
+            for _, _, answer in [*asked, *self._asked]:
+                if not answer.done():
+                    answer.set_result(None)
+            self._asked = []
 
-    async def _pipelined(self, asked: list[Asked]) -> list[int | None]:
-        assert self._script is not None and self._redis is not None
-        results = await self._evalsha([(key, args) for key, args, _ in asked])
-        missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
-        if missing:  # not loaded yet (first use, Redis restarted, scripts flushed): load, again
-            await self._redis.script_load(self._script.script)
-            again = await self._evalsha([(asked[i][0], asked[i][1]) for i in missing])
-            for i, result in zip(missing, again, strict=True):
-                results[i] = result
+    async def _decide(self, asked: list[Asked]) -> list[int | None]:
+        assert self._script is not None
+        started = time.perf_counter()
+        conn = self._connection()
+        try:
+            async with asyncio.timeout(self._timeout):
+                results = await self._evalsha(conn, [(key, args) for key, args, _ in asked])
+                missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+                if missing:  # not loaded yet (first use, Redis restarted, scripts flushed)
+                    await conn.send_command("SCRIPT", "LOAD", self._script.script)
+                    await conn.read_response()
+                    again = await self._evalsha(conn, [(asked[i][0], asked[i][1]) for i in missing])
+                    for i, result in zip(missing, again, strict=True):
+                        results[i] = result
+        except BaseException:
+            await conn.disconnect(nowait=True)  # a reply may be half read: a new one next time
+            raise
+        finally:
+            labelled(REDIS_SECONDS, "evalsha").observe(time.perf_counter() - started)
         answers: list[int | None] = []
         for result in results:
             if isinstance(result, Exception):
@@ -160,16 +186,42 @@ class _Shared:
             answers.append(int(result))
         return answers
 
-    async def _evalsha(self, calls: list[tuple[str, tuple[int, ...]]]) -> list[Any]:
-        assert self._script is not None and self._redis is not None
-        started = time.perf_counter()
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            for key, args in calls:
-                pipe.evalsha(self._script.sha, 1, key, *args)
-            return list(await pipe.execute(raise_on_error=False))
-        finally:
-            labelled(REDIS_SECONDS, "pipeline").observe(time.perf_counter() - started)
+    async def _evalsha(
+        self, conn: AbstractConnection, calls: list[tuple[str, tuple[int, ...]]]
+    ) -> list[Any]:
+        """One write of every call, then their replies in order (an error reply in its place)."""
+        assert self._script is not None
+        sha = self._script.sha
+        commands: list[tuple[str | int, ...]] = [
+            ("EVALSHA", sha, 1, key, *args) for key, args in calls
+        ]
+        await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+        results: list[Any] = []
+        for _ in calls:
+            try:
+                results.append(await conn.read_response())
+            except ResponseError as exc:  # read whole: the next reply is intact
+                results.append(exc)
+        return results
+
+    def _connection(self) -> AbstractConnection:
+        """The connection of this script's decisions, made like the pool's but without a
+        socket timeout (``_decide`` times the whole batch); it connects when first written."""
+        if self._conn is None:
+            assert self._redis is not None
+            pool = self._redis.connection_pool
+            conn: AbstractConnection = pool.connection_class(
+                **{**pool.connection_kwargs, "socket_timeout": None}
+            )
+            self._conn = conn
+        return self._conn
+
+    async def aclose(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+        if self._conn is not None:
+            await self._conn.disconnect()
 
 
 def _trim(local: dict[str, Any], expired: Any) -> None:
@@ -200,6 +252,9 @@ class Limits:
         if wait > 0:
             RATE_LIMITED.labels(budget.name).inc()
             _refuse(wait)
+
+    async def aclose(self) -> None:
+        await self._shared.aclose()
 
     def _local_charge(self, key: str, interval: int, tolerance: int) -> float:
         now = time.monotonic() * 1000
@@ -236,6 +291,9 @@ class Backoff:
 
     def _key(self, key: str) -> str:
         return f"bo:{self._namespace}:{key}"
+
+    async def aclose(self) -> None:
+        await self._shared.aclose()
 
     async def attempt(self, key: str) -> None:
         name = self._key(key)
