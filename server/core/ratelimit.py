@@ -107,9 +107,9 @@ class _Shared:
     Through the client's pool a lone decision cost this process 143 µs of CPU: the pool's lock
     and bookkeeping, the retry wrapper and the write timeout (a task per command). On a
     connection of its own, written without a timeout and read under one timer per batch, 58 µs
-    (docs/performance.md, "The budgets on a connection of their own"). A write cannot block for
-    long: nothing is written until the batch before has been read. The connection is closed by
-    ``aclose`` and opened again after any failure."""
+    (docs/performance.md, "The budgets' decisions and the packets' JSON"). A write cannot block
+    for long: nothing is written until the batch before has been read. The connection is closed
+    by ``aclose`` and opened again after any failure."""
 
     def __init__(self, redis: Redis | None, script: str, what: str) -> None:
         self._redis = redis
