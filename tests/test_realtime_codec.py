@@ -15,8 +15,8 @@ import pytest
 
 from server.realtime import codec
 from server.realtime.server import TextPacket
-from tests.support.chat import circle_with, say
-from tests.support.security_infra import InProcess, People
+from tests.support.chat import relayed
+from tests.support.security_infra import InProcess
 
 
 def test_it_writes_compact_json_that_the_standard_library_reads_back() -> None:
@@ -58,22 +58,13 @@ async def test_a_sends_ack_and_broadcast_are_encoded_by_the_codec(
         return real(obj, **kwargs)
 
     monkeypatch.setattr(codec, "dumps", counting)
-    people = People(in_process.url)
-    try:
-        ana, bea = await people.user("ana"), await people.user("bea")
-        circle = await circle_with(ana, bea)
-        ana_sock, bea_sock = await people.sock(ana), await people.sock(bea)
-        encoded.clear()
-        text = "Ça va? 👋 naïve café"
-        sent = await say(ana_sock, circle["conversation_id"], text)
-        got = await bea_sock.wait_for("message:new", lambda p: p["message"]["id"] == sent["id"])
-        assert got["message"]["text"] == text
-        assert sent["text"] == text
-        # the broadcast packet and the sender's ack both went through the codec
-        assert any(isinstance(o, list) and o and o[0] == "message:new" for o in encoded)
-        assert any(
-            isinstance(o, list) and o and isinstance(o[0], dict) and o[0].get("ok") is True
-            for o in encoded
-        ), encoded
-    finally:
-        await people.aclose()
+    text = "Ça va? 👋 naïve café"
+    sent, got = await relayed(in_process.url, text, before=encoded.clear)
+    assert got["text"] == text
+    assert sent["text"] == text
+    # the broadcast packet and the sender's ack both went through the codec
+    assert any(isinstance(o, list) and o and o[0] == "message:new" for o in encoded)
+    assert any(
+        isinstance(o, list) and o and isinstance(o[0], dict) and o[0].get("ok") is True
+        for o in encoded
+    ), encoded

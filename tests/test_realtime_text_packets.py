@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import socketio.packet
 
-from tests.support.chat import circle_with, say
-from tests.support.security_infra import InProcess, People
+from tests.support.chat import relayed
+from tests.support.security_infra import InProcess
 
 
 async def test_a_send_its_ack_and_its_broadcast_scan_no_payload_for_bytes(
@@ -28,15 +28,6 @@ async def test_a_send_its_ack_and_its_broadcast_scan_no_payload_for_bytes(
 
     monkeypatch.setattr(socketio.packet.Packet, "data_is_binary", classmethod(data_is_binary))
     server_packets = in_process.container.sio.packet_class
-    people = People(in_process.url)
-    try:
-        ana, bea = await people.user("ana"), await people.user("bea")
-        circle = await circle_with(ana, bea)
-        ana_sock, bea_sock = await people.sock(ana), await people.sock(bea)
-        scanned.clear()
-        sent = await say(ana_sock, circle["conversation_id"], "no bytes here")
-        got = await bea_sock.wait_for("message:new", lambda p: p["message"]["id"] == sent["id"])
-        assert got["message"]["text"] == "no bytes here"
-        assert server_packets not in scanned, scanned
-    finally:
-        await people.aclose()
+    _, got = await relayed(in_process.url, "no bytes here", before=scanned.clear)
+    assert got["text"] == "no bytes here"
+    assert server_packets not in scanned, scanned

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from tests.support.client import Api, Sock
+from tests.support.security_infra import People
 
 
 async def circle_with(owner: Api, *members: Api) -> dict[str, Any]:
@@ -18,6 +20,24 @@ async def circle_with(owner: Api, *members: Api) -> dict[str, Any]:
 async def say(sock: Sock, conv: str, text: str, **extra: Any) -> dict[str, Any]:
     body = {"conversation_id": conv, "client_id": uuid.uuid4().hex, "text": text, **extra}
     return dict((await sock.ok("message:send", body))["message"])
+
+
+async def relayed(
+    url: str, text: str, before: Callable[[], None] = lambda: None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ana says ``text`` in a new circle with Bea, on a server at ``url`` (``before`` runs right
+    before the send): the message as Ana's ack and as Bea's ``message:new`` gave it."""
+    people = People(url)
+    try:
+        ana, bea = await people.user("ana"), await people.user("bea")
+        circle = await circle_with(ana, bea)
+        ana_sock, bea_sock = await people.sock(ana), await people.sock(bea)
+        before()
+        sent = await say(ana_sock, circle["conversation_id"], text)
+        got = await bea_sock.wait_for("message:new", lambda p: p["message"]["id"] == sent["id"])
+        return sent, dict(got["message"])
+    finally:
+        await people.aclose()
 
 
 async def refused(sock: Sock, event: str, data: dict[str, Any]) -> dict[str, Any]:
