@@ -283,6 +283,8 @@ class RollupKeeper:
         fresh = first and not full
         if fresh:
             known = _Known(st.mark or "", {})
+        elif known is None:
+            known = _Known(st.mark or "", await self._recent_days(c.id, today, pace))
         rev, changed, written = await self._read_chat(c, st.rev, pages, pace)
         days |= changed
         joined_or_left: set[str] = set()
@@ -324,6 +326,20 @@ class RollupKeeper:
             self._seen.clear()
             self._brought.clear()
         self._brought[c.id] = time.monotonic()
+
+    async def _recent_days(
+        self, circle_id: str, today: str, pace: Pace | None
+    ) -> dict[str, dict[str, Fact]]:
+        """The facts of the circle's recent days (today, the day before) but its sign-ups, read
+        before this sweep writes any: the facts it then writes are added to them, not read back.
+        Under the lease no other sweep writes the circle's facts meanwhile (one that overran its
+        lease slot is the case ``_Known`` already leaves to the next full sweep)."""
+        rest = pace.rest if pace else None
+        days: dict[str, dict[str, Fact]] = {}
+        for day in (next_day(today, -1), today):
+            facts = await self._repo.facts_of_day(circle_id, day, rest)
+            days[day] = {f.id: f for f in facts if f.kind != "signup"}
+        return days
 
     def _keep_known(
         self, circle_id: str, st: RollupState, today: str, read: dict[str, list[Fact]]
