@@ -1,8 +1,10 @@
 """A report sweep shares the process and the database with sends (core/pace.py).
 
 It takes a circle's chat news in small pieces (from what its process kept, or sync pages read
-from the database) and rests after each piece, and after each circle, three times as long as
-the piece took. Before, it read pages of 500 messages back to back:
+from the database) and rests after each piece, and after each circle, nine times as long as
+the piece took (three times, the pace's default, still raised the p99 of the sends around the
+chat benchmark's rollups by about 6 ms: docs/performance.md, "A lighter report sweep"). Before
+that, it read pages of 500 messages back to back:
 in the chat benchmark the first chat rollup of ten busy circles raised the p99 of every send in
 that second above 25 ms (docs/performance.md, "What is left above the code before issue 11").
 The facts of a day it rewrites are read a batch at a time with a rest after each: a busy day's
@@ -14,6 +16,7 @@ Driven on the real container of an in-process server, with the sweep's rest watc
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,9 +34,13 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
     await keeper.stop()  # no periodic sweep of its own meanwhile: this test sweeps
     monkeypatch.setattr(keeper, "_chat_every", 0.0)  # chat news is taken at every sweep
     trail: list[tuple[str, float]] = []
+    pieces: list[tuple[float, float]] = []  # (seconds since the last rest ended, rest asked)
+    rested = [time.monotonic()]
 
     async def rest(seconds: float) -> None:
         trail.append(("rest", seconds))
+        pieces.append((time.monotonic() - rested[0], seconds))
+        rested[0] = time.monotonic()
 
     real_page = keeper._chat_piece  # from what the process kept, or read from the database
 
@@ -71,6 +78,8 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
             await say(sock, conv, f"busy chat {i}")
 
         await keeper._tops.drain()  # the chat's top is published (Redis)
+        pieces.clear()
+        rested[0] = time.monotonic()
         await keeper.sweep()
 
         pages = [n for kind, n in trail if kind == "page"]
@@ -82,12 +91,19 @@ async def test_a_sweep_reads_a_busy_chat_in_small_pages_and_rests_after_each(
         rests = [s for kind, s in trail if kind == "rest"]
         assert len(rests) >= len(pages) + 1  # and after the circle
         assert all(0 <= s <= MAX_REST_SECONDS for s in rests), rests
+        # each rest is nine times the piece before it (three before: it still held sends up);
+        # the first piece is timed from before the sweep listed the circles, the pace from after
+        measured = [(took, s) for took, s in pieces[1:] if s < MAX_REST_SECONDS]
+        assert any(took > 0.002 for took, _ in measured), pieces
+        for took, s in measured:
+            assert 8.5 * took - 0.001 <= s <= 9 * took + 0.001, (took, s)
         st = await keeper._repo.state(circle["id"])
         assert st.rev == (await keeper._messages.top(conv))[0]  # caught up in this sweep
 
         # the day's facts read from the database, as after a restart (not those its last
         # sweep kept: tests/test_reports_known_days.py)
         trail.clear()
+        pieces.clear()
         keeper._known.clear()
         await say(sock, conv, "after a restart")
         await keeper._tops.drain()

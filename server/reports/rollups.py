@@ -75,6 +75,13 @@ SIGNUP_STATES = ("waitlisted", "confirmed", "pending_payment")  # the member act
 # news is caught up over a few seconds instead of holding every send up for one (in the chat
 # benchmark a sweep reading 30 s of ten busy circles at once raised the p99 of every send in
 # that second above 25 ms; docs/performance.md, "What is left above the code before issue 11").
+# A report sweep rests nine times as long as each piece took (the pace's default is three), so
+# it uses at most a tenth of the time it runs for: in the chat benchmark the ten busy circles'
+# chat rollups, at three, raised the p99 of the sends of their 13 s by about 6 ms over the rest
+# of the step (docs/performance.md, "A lighter report sweep"). Its rests add up to at most
+# ``max(interval, chat_every)`` per sweep, after which it only yields: a process whose circles
+# have more news than that covers still catches up.
+SWEEP_REST_PER_WORK = 9.0
 MEMORY = 20_000
 # Facts of recent days a process keeps for its next sweeps (``_Known``, for at most MEMORY
 # circles), about 350 bytes each; a day with more is read from the database each time.
@@ -124,6 +131,7 @@ class RollupKeeper:
         self._signups = signups
         self._periodic = Periodic("report rollups", interval, self.sweep)
         self._chat_every = chat_every
+        self._rest_budget = max(interval, chat_every)  # seconds a sweep may rest in all
         self._brought: dict[str, float] = {}  # circle -> when this process last brought it up
         self._sweeps = 0
         self._seen: dict[str, tuple[int, int]] = {}  # circle -> (rev, member count) processed
@@ -183,7 +191,7 @@ class RollupKeeper:
             await self._tops.get_many([c.conversation_id for c in circles]) if self._tops else {}
         )
         marks = await self.book.pending() if self.book else {}
-        pace = Pace(self.rest)
+        pace = Pace(self.rest, ratio=SWEEP_REST_PER_WORK, budget=self._rest_budget)
         for c in circles:
             seen = self._seen.get(c.id)
             other = (
