@@ -23,16 +23,19 @@ from tests.support.rollups import today as _day
 from tests.support.security_infra import InProcess, People
 
 
-def _day_reads(in_process: InProcess, since: int) -> list[dict[str, Any]]:
-    """Reads of a day's facts (not of its sign-ups alone)."""
-    return [
-        cmd
-        for name, cmd in in_process.recorder.commands[since:]
-        if name == "find"
+def _is_day_read(name: str, cmd: dict[str, Any]) -> bool:
+    """Whether a command reads a day's facts (not its sign-ups alone)."""
+    return (
+        name == "find"
         and cmd.get("find") == "rollup_facts"
         and "day" in cmd.get("filter", {})
         and "kind" not in cmd["filter"]
-    ]
+    )
+
+
+def _day_reads(in_process: InProcess, since: int) -> list[dict[str, Any]]:
+    """Reads of a day's facts (not of its sign-ups alone)."""
+    return [cmd for name, cmd in in_process.recorder.commands[since:] if _is_day_read(name, cmd)]
 
 
 async def _sweep(keeper: Any, in_process: InProcess) -> list[dict[str, Any]]:
@@ -138,10 +141,7 @@ def _reads_and_first_write(in_process: InProcess, since: int) -> tuple[list[int]
     reads = [
         i
         for i, (name, cmd) in enumerate(commands)
-        if name == "find"
-        and cmd.get("find") == "rollup_facts"
-        and cmd.get("filter", {}).get("day", "9999") <= today
-        and "kind" not in cmd["filter"]
+        if _is_day_read(name, cmd) and cmd["filter"]["day"] <= today
     ]
     writes = [
         i

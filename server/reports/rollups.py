@@ -107,6 +107,12 @@ def signup_fact(circle_id: str, activity_id: str, user_id: str, at: datetime) ->
     return Fact(f"s:{activity_id}:{user_id}:{micros}", circle_id, "signup", user_id, at)
 
 
+def _kept(facts: list[Fact]) -> dict[str, Fact]:
+    """A day's facts as a process keeps them (``_Known``), by id: all but the sign-ups, which
+    any process records without the lease and a sweep reads afresh."""
+    return {f.id: f for f in facts if f.kind != "signup"}
+
+
 def _member_fact(
     circle_id: str, kind: str, user_id: str, at: datetime, founder: bool = False
 ) -> Fact:
@@ -346,7 +352,7 @@ class RollupKeeper:
         days: dict[str, dict[str, Fact]] = {}
         for day in (next_day(today, -1), today):
             facts = await self._repo.facts_of_day(circle_id, day, rest)
-            days[day] = {f.id: f for f in facts if f.kind != "signup"}
+            days[day] = _kept(facts)
         return days
 
     def _keep_known(
@@ -357,7 +363,7 @@ class RollupKeeper:
         of this process takes them instead of reading the days again, if nobody else wrote
         the state meanwhile."""
         recent = {d for d in read if d >= next_day(today, -1)}
-        days = {d: {f.id: f for f in read[d] if f.kind != "signup"} for d in recent}
+        days = {d: _kept(read[d]) for d in recent}
         size = sum(len(fs) for fs in days.values())
         if not days or size > FACTS_KEPT:
             return
